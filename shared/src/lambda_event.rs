@@ -1,0 +1,132 @@
+//! The Lambda edge: raw invocation events in, proxy responses out.
+//!
+//! We read the raw event rather than letting `lambda_http` convert it, because its conversion
+//! panics on malformed base64 (we answer 400) and tries the REST shape before the HTTP API shape
+//! (`cargo lambda watch` adds a stray `httpMethod` to function-URL events).
+
+use crate::rejection::Rejection;
+use crate::request::WebhookRequest;
+use crate::response::HttpResponse;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use http::{HeaderMap, HeaderName, HeaderValue};
+use lambda_http::aws_lambda_events::apigw::{
+    ApiGatewayProxyRequest, ApiGatewayProxyResponse, ApiGatewayV2httpRequest,
+    ApiGatewayV2httpResponse,
+};
+use lambda_http::aws_lambda_events::query_map::QueryMap;
+use lambda_http::Body;
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// Which response format the caller expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventShape {
+    /// API Gateway REST API (payload format 1.0).
+    RestV1,
+    /// API Gateway HTTP API (payload format 2.0) and Lambda function URLs.
+    HttpV2,
+}
+
+/// Reads an invocation event. The shape is known even when the request is refused, so that the
+/// refusal is answered in the format the caller understands.
+pub fn decode(
+    event: Value,
+    max_body_bytes: usize,
+) -> (EventShape, Result<WebhookRequest, Rejection>) {
+    let unsupported = |e: serde_json::Error| Rejection::UnsupportedEvent(e.to_string());
+    if event.get("version").and_then(Value::as_str) == Some("2.0") {
+        let request = serde_json::from_value::<ApiGatewayV2httpRequest>(event)
+            .map_err(unsupported)
+            .and_then(|e| {
+                let body = body(e.body.as_deref(), e.is_base64_encoded, max_body_bytes)?;
+                Ok(WebhookRequest {
+                    method: e.request_context.http.method,
+                    headers: e.headers,
+                    query: first_values(&e.query_string_parameters),
+                    body,
+                })
+            });
+        return (EventShape::HttpV2, request);
+    }
+    if event.get("httpMethod").is_some() {
+        let request = serde_json::from_value::<ApiGatewayProxyRequest>(event)
+            .map_err(unsupported)
+            .and_then(|e| {
+                let body = body(e.body.as_deref(), e.is_base64_encoded, max_body_bytes)?;
+                // multiValueHeaders, when present, holds every value of repeated headers.
+                let headers = if e.multi_value_headers.is_empty() {
+                    e.headers
+                } else {
+                    e.multi_value_headers
+                };
+                Ok(WebhookRequest {
+                    method: e.http_method,
+                    headers,
+                    query: first_values(&e.query_string_parameters),
+                    body,
+                })
+            });
+        return (EventShape::RestV1, request);
+    }
+    let error = Rejection::UnsupportedEvent("neither version 2.0 nor httpMethod".into());
+    (EventShape::HttpV2, Err(error))
+}
+
+fn body(raw: Option<&str>, base64: bool, limit: usize) -> Result<Vec<u8>, Rejection> {
+    let raw = raw.unwrap_or_default();
+    let too_large = Rejection::PayloadTooLarge { limit };
+    if !base64 {
+        return if raw.len() > limit {
+            Err(too_large)
+        } else {
+            Ok(raw.as_bytes().to_vec())
+        };
+    }
+    // Refuse before decoding: base64 is 4 characters per 3 bytes, less up to 2 of padding.
+    if (raw.len() / 4 * 3).saturating_sub(2) > limit {
+        return Err(too_large);
+    }
+    let bytes = STANDARD
+        .decode(raw.trim())
+        .map_err(|_| Rejection::MalformedBase64)?;
+    if bytes.len() > limit {
+        return Err(too_large);
+    }
+    Ok(bytes)
+}
+
+fn first_values(query: &QueryMap) -> HashMap<String, String> {
+    let mut first = HashMap::new();
+    for (key, value) in query.iter() {
+        first
+            .entry(key.to_string())
+            .or_insert_with(|| value.to_string());
+    }
+    first
+}
+
+/// Writes a response in the shape the caller sent its event in.
+pub fn encode(shape: EventShape, response: HttpResponse) -> Value {
+    let mut headers = HeaderMap::new();
+    for (name, value) in &response.headers {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
+    }
+    let status_code = i64::from(response.status);
+    let body = Some(Body::Text(response.body));
+    let encoded = match shape {
+        EventShape::RestV1 => {
+            let mut r = ApiGatewayProxyResponse::default();
+            (r.status_code, r.headers, r.body) = (status_code, headers, body);
+            serde_json::to_value(r)
+        }
+        EventShape::HttpV2 => {
+            let mut r = ApiGatewayV2httpResponse::default();
+            (r.status_code, r.headers, r.body) = (status_code, headers, body);
+            serde_json::to_value(r)
+        }
+    };
+    encoded.expect("a proxy response serializes")
+}

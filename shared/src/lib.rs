@@ -1,0 +1,27 @@
+//! hookline: verified, deduplicated, loss-free identity webhooks on AWS Lambda.
+//!
+//! Domain (no AWS types): [`request`], [`verify`], [`provider`], [`providers`], [`envelope`],
+//! [`store`] and [`queue`] ports, [`pipeline`], [`response`]. Edges: [`lambda_event`] (Lambda
+//! events), `store::DynamoDbEventStore`, `queue::SqsEventQueue`, [`runtime`] (the binaries' main).
+
+pub mod config;
+pub mod envelope;
+pub mod handler;
+pub mod lambda_event;
+pub mod logging;
+pub mod pipeline;
+pub mod provider;
+pub mod providers;
+pub mod queue;
+pub mod rejection;
+pub mod request;
+pub mod response;
+pub mod runtime;
+pub mod secrets;
+pub mod store;
+pub mod verify;
+
+pub use config::{Config, ConfigError};
+pub use pipeline::{Handled, Outcome, Pipeline, Settings};
+pub use provider::{Delivery, Provider};
+pub use runtime::run;

@@ -1,0 +1,127 @@
+//! What every provider supplies: how to authenticate a delivery and how to read it.
+
+use crate::config::{Config, ConfigError};
+use crate::request::WebhookRequest;
+use crate::verify::Verifier;
+use serde::de::DeserializeOwned;
+
+/// The facts the pipeline needs from one delivery, whatever the provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// Stable across the provider's retries of the same event.
+    pub dedup_key: String,
+    pub event_type: String,
+    /// False for event types or subjects this version does not know: they are stored and
+    /// enqueued all the same, flagged so the consumer can decide.
+    pub recognized: bool,
+    /// RFC 3339, when the provider says when the event happened.
+    pub occurred_at: Option<String>,
+    /// What the enrichment step should fetch, when the payload names it.
+    pub resource: Option<Resource>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Resource {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// A body that is not the provider's JSON shape; `field` is the path of the offending field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid payload at {field}: {message}")]
+pub struct PayloadError {
+    pub field: String,
+    pub message: String,
+}
+
+pub trait Provider: Send + Sync + Sized + 'static {
+    /// Lowercase name: the prefix of every event id and the SQS `provider` attribute.
+    const NAME: &'static str;
+
+    /// How long a dedup record lasts when `DEDUP_RETENTION_SECONDS` is not set.
+    const DEFAULT_RETENTION_SECONDS: u64 = 7 * 24 * 3600;
+
+    fn from_config(config: &Config) -> Result<Self, ConfigError>;
+
+    fn verifier(&self) -> &dyn Verifier;
+
+    /// Reads an authenticated delivery. Only called after `verifier()` accepted it.
+    fn parse(&self, request: &WebhookRequest) -> Result<Delivery, PayloadError>;
+}
+
+/// Deserializes a body, naming the path of the first field that does not fit.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, PayloadError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        // serde_json appends " at line L column C"; the path already says where.
+        let message = inner.to_string();
+        let message = match message.rfind(" at line ") {
+            Some(at) => &message[..at],
+            None => &message,
+        };
+        PayloadError {
+            field: if path == "." { "body".into() } else { path },
+            message: without_values(message),
+        }
+    })?;
+    deserializer.end().map_err(|_| PayloadError {
+        field: "body".into(),
+        message: "trailing characters after the JSON value".into(),
+    })?;
+    Ok(value)
+}
+
+/// serde says `invalid type: string "ann@example.com", expected u64`: the value may be personal
+/// data, and this message reaches logs, so only the expectation is kept.
+fn without_values(message: &str) -> String {
+    for kind in ["invalid type", "invalid value"] {
+        if message.starts_with(kind) {
+            return match message.find(", expected ") {
+                Some(at) => format!("{kind}{}", &message[at..]),
+                None => kind.to_string(),
+            };
+        }
+    }
+    message.to_string()
+}
+
+/// Lowercase hex SHA-256, the key for providers whose payload carries no id.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Outer {
+        inner: Inner,
+    }
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Inner {
+        urn: String,
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let err = parse_json::<Outer>(br#"{"inner":{}}"#).unwrap_err();
+        assert_eq!(err.field, "inner");
+        assert_eq!(err.message, "missing field `urn`");
+        let err = parse_json::<Outer>(br#"{"inner":{"urn":5}}"#).unwrap_err();
+        assert_eq!(err.field, "inner.urn");
+        assert_eq!(err.message, "invalid type, expected a string");
+        let err = parse_json::<Outer>(br#"{"inner":"ann@example.com"}"#).unwrap_err();
+        assert!(!err.message.contains("ann@"), "{}", err.message);
+        let err = parse_json::<Outer>(b"not json").unwrap_err();
+        assert_eq!(err.field, "body");
+        let err = parse_json::<Outer>(br#"{"inner":{"urn":"x"}} extra"#).unwrap_err();
+        assert_eq!(err.field, "body");
+    }
+}

@@ -1,0 +1,104 @@
+//! Argyle: `identities.*`; hex HMAC-SHA512 of the raw body in `X-Argyle-Signature`.
+//!
+//! The payload has no event id and no timestamp, so the dedup key is the SHA-256 of the exact
+//! body, remembered for a short window only (a repeated identical notification after the window
+//! is a new event: the consumer re-fetches the identity anyway).
+
+use crate::config::{Config, ConfigError};
+use crate::provider::{parse_json, sha256_hex, Delivery, PayloadError, Provider, Resource};
+use crate::request::WebhookRequest;
+use crate::verify::{HexHmacSha512, Verifier};
+use serde::Deserialize;
+
+const EVENT_TYPES: [&str; 2] = ["identities.added", "identities.updated"];
+
+#[derive(Deserialize)]
+struct Notification {
+    event: String,
+    #[serde(default)]
+    data: Data,
+}
+
+/// All UUIDs. An `events: ["*"]` subscription also delivers other event types, whose `data`
+/// may lack an identity, so every field is optional.
+#[derive(Deserialize, Default)]
+struct Data {
+    identity: Option<String>,
+}
+
+pub struct Argyle {
+    verifier: HexHmacSha512,
+}
+
+impl Provider for Argyle {
+    const NAME: &'static str = "argyle";
+    const DEFAULT_RETENTION_SECONDS: u64 = 10 * 60;
+
+    fn from_config(config: &Config) -> Result<Self, ConfigError> {
+        Ok(Self {
+            verifier: HexHmacSha512::new(config.secrets.clone()),
+        })
+    }
+
+    fn verifier(&self) -> &dyn Verifier {
+        &self.verifier
+    }
+
+    fn parse(&self, request: &WebhookRequest) -> Result<Delivery, PayloadError> {
+        let n: Notification = parse_json(&request.body)?;
+        Ok(Delivery {
+            dedup_key: sha256_hex(&request.body),
+            recognized: EVENT_TYPES.contains(&n.event.as_str()),
+            event_type: n.event,
+            occurred_at: None,
+            resource: n.data.identity.map(|id| Resource {
+                url: Some(format!("/v2/identities/{id}")),
+                id,
+            }),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::test_config;
+
+    const ADDED: &str = r#"{"event":"identities.added","name":"my-subscription","data":{"account":"0187c66e-e7e5-811c-b006-2232f00f426a","user":"0185a8b8-fa89-7a1c-8d2b-5b8a6f2d4bc6","identity":"0187c66e-f13b-31e4-6b2c-6a0dd4f67e43"}}"#;
+
+    fn parse(body: &str) -> Result<Delivery, PayloadError> {
+        Argyle::from_config(&test_config("s"))
+            .unwrap()
+            .parse(&WebhookRequest::post(Default::default(), body))
+    }
+
+    #[test]
+    fn key_is_the_body_hash_and_resource_the_identity() {
+        let d = parse(ADDED).unwrap();
+        assert_eq!(d.dedup_key, sha256_hex(ADDED.as_bytes()));
+        assert_eq!(d.event_type, "identities.added");
+        assert!(d.recognized);
+        assert_eq!(
+            d.resource,
+            Some(Resource {
+                id: "0187c66e-f13b-31e4-6b2c-6a0dd4f67e43".into(),
+                url: Some("/v2/identities/0187c66e-f13b-31e4-6b2c-6a0dd4f67e43".into())
+            })
+        );
+    }
+
+    #[test]
+    fn other_events_are_flagged() {
+        let d = parse(r#"{"event":"accounts.connected","data":{"account":"a"}}"#).unwrap();
+        assert!(!d.recognized);
+        assert_eq!(d.resource, None);
+    }
+
+    #[test]
+    fn wrong_types_name_the_field() {
+        let err = parse(r#"{"event":"identities.added","data":{"identity":42}}"#).unwrap_err();
+        assert_eq!(err.field, "data.identity");
+        let err = parse(r#"{"data":{}}"#).unwrap_err();
+        assert_eq!(err.message, "missing field `event`");
+    }
+}

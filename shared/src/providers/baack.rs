@@ -1,0 +1,172 @@
+//! Baack (baack.co): identity subjects; bearer (or Basic) auth; key = subscription + trigger urn.
+
+use crate::config::{Config, ConfigError};
+use crate::provider::{parse_json, Delivery, PayloadError, Provider, Resource};
+use crate::request::WebhookRequest;
+use crate::verify::{TokenScheme, TokenVerifier, Verifier};
+use serde::Deserialize;
+
+/// The identity subjects of Baack's shared subject enum; others are accepted but flagged.
+const IDENTITY_SUBJECTS: [&str; 9] = [
+    "IDENTITY",
+    "IDENTITY_ADDRESS",
+    "IDENTITY_CLIENT_IDENTIFIER",
+    "IDENTITY_EMAIL_ADDRESS",
+    "IDENTITY_PAYMENT_CARD",
+    "IDENTITY_PERSON",
+    "IDENTITY_PERSON_NAME",
+    "IDENTITY_ROLE",
+    "IDENTITY_TELEPHONE",
+];
+const EVENTS: [&str; 3] = ["CREATE", "UPDATE", "DELETE"];
+
+/// The notification envelope, the same for every subject. Only what we use is modelled; the
+/// whole payload travels on to the queue untouched.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Notification {
+    trigger: Trigger,
+    subscription: Subscription,
+    v1: Option<V1>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Trigger {
+    urn: String,
+    subject: String,
+    event: String,
+    timestamp: Option<String>,
+    target_urn: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Subscription {
+    urn: String,
+}
+
+#[derive(Deserialize)]
+struct V1 {
+    urn: Option<String>,
+    url: Option<String>,
+}
+
+pub struct Baack {
+    verifier: TokenVerifier,
+}
+
+impl Provider for Baack {
+    const NAME: &'static str = "baack";
+
+    fn from_config(config: &Config) -> Result<Self, ConfigError> {
+        let scheme = match config.auth_mode.as_deref().map(str::to_ascii_lowercase) {
+            None => TokenScheme::Bearer,
+            Some(mode) if mode == "bearer" => TokenScheme::Bearer,
+            Some(mode) if mode == "basic" => TokenScheme::Basic,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "WEBHOOK_AUTH_MODE",
+                    reason: format!("{other:?}: use bearer or basic"),
+                })
+            }
+        };
+        Ok(Self {
+            verifier: TokenVerifier::new(http::header::AUTHORIZATION, scheme, &config.secrets),
+        })
+    }
+
+    fn verifier(&self) -> &dyn Verifier {
+        &self.verifier
+    }
+
+    fn parse(&self, request: &WebhookRequest) -> Result<Delivery, PayloadError> {
+        let n: Notification = parse_json(&request.body)?;
+        let recognized = IDENTITY_SUBJECTS.contains(&n.trigger.subject.as_str())
+            && EVENTS.contains(&n.trigger.event.as_str());
+        let v1 = n.v1.unwrap_or(V1 {
+            urn: None,
+            url: None,
+        });
+        let resource = v1
+            .urn
+            .or(n.trigger.target_urn)
+            .map(|id| Resource { id, url: v1.url });
+        Ok(Delivery {
+            dedup_key: format!("{}#{}", n.subscription.urn, n.trigger.urn),
+            event_type: format!("{}.{}", n.trigger.subject, n.trigger.event),
+            recognized,
+            occurred_at: n
+                .trigger
+                .timestamp
+                .as_deref()
+                .map(super::normalise_timestamp),
+            resource,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::test_config;
+    use crate::secrets::Secrets;
+
+    pub const SAMPLE: &str = r#"{"trigger":{"urn":"urn:baack:trigger:7d1f","owner":{"urn":"urn:baack:company:1","url":"/n/v1/company/urn:baack:company:1"},"timestamp":"2026-05-29T13:45:32","subject":"IDENTITY_CLIENT_IDENTIFIER","event":"CREATE","targetUrn":"urn:baack:clientidentifier:42"},"subscription":{"urn":"urn:baack:webhooksubscription:9","subject":"IDENTITY_CLIENT_IDENTIFIER","event":"ALL","auth":"BEARER"},"v1":{"urn":"urn:baack:clientidentifier:42","url":"/n/v1/clientidentifier/urn:baack:clientidentifier:42"}}"#;
+
+    fn baack() -> Baack {
+        Baack::from_config(&test_config("token")).unwrap()
+    }
+
+    #[test]
+    fn parses_the_documented_envelope() {
+        let d = baack()
+            .parse(&WebhookRequest::post(Default::default(), SAMPLE))
+            .unwrap();
+        assert_eq!(
+            d,
+            Delivery {
+                dedup_key: "urn:baack:webhooksubscription:9#urn:baack:trigger:7d1f".into(),
+                event_type: "IDENTITY_CLIENT_IDENTIFIER.CREATE".into(),
+                recognized: true,
+                occurred_at: Some("2026-05-29T13:45:32Z".into()),
+                resource: Some(Resource {
+                    id: "urn:baack:clientidentifier:42".into(),
+                    url: Some("/n/v1/clientidentifier/urn:baack:clientidentifier:42".into()),
+                }),
+            }
+        );
+    }
+
+    #[test]
+    fn unknown_subjects_are_flagged_not_rejected() {
+        let body = SAMPLE.replace(
+            "\"IDENTITY_CLIENT_IDENTIFIER\",\"event\":\"CREATE\"",
+            "\"COMPANY\",\"event\":\"UPDATE\"",
+        );
+        let d = baack()
+            .parse(&WebhookRequest::post(Default::default(), body))
+            .unwrap();
+        assert_eq!(d.event_type, "COMPANY.UPDATE");
+        assert!(!d.recognized);
+    }
+
+    #[test]
+    fn missing_trigger_urn_names_the_field() {
+        let body = SAMPLE.replace("\"urn\":\"urn:baack:trigger:7d1f\",", "");
+        let err = baack()
+            .parse(&WebhookRequest::post(Default::default(), body))
+            .unwrap_err();
+        assert_eq!(err.field, "trigger");
+        assert_eq!(err.message, "missing field `urn`");
+    }
+
+    #[test]
+    fn basic_mode_and_bad_mode() {
+        let mut config = test_config("id:secret");
+        config.auth_mode = Some("BASIC".into());
+        assert!(Baack::from_config(&config).is_ok());
+        config.auth_mode = Some("digest".into());
+        assert!(Baack::from_config(&config).is_err());
+        assert_eq!(config.secrets, Secrets::parse("id:secret"));
+    }
+}

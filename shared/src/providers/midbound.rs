@@ -1,0 +1,125 @@
+//! Midbound: `identity.*` events signed with Standard Webhooks; key = `webhook-id`.
+//!
+//! The payload carries the data in full (there is no re-fetch API), so no resource is named.
+
+use crate::config::{Config, ConfigError};
+use crate::provider::{parse_json, Delivery, PayloadError, Provider};
+use crate::request::WebhookRequest;
+use crate::verify::{standard_webhooks::ID_HEADER, KeyEncoding, StandardWebhooks, Verifier};
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+const EVENT_TYPES: [&str; 5] = [
+    "identity.resolved",
+    "identity.qualified",
+    "identity.enriched",
+    "identity.validated",
+    "identity.session.finalized",
+];
+
+#[derive(Deserialize)]
+struct Notification {
+    #[serde(rename = "type")]
+    event_type: String,
+    /// Milliseconds since the epoch.
+    created: Option<i64>,
+}
+
+pub struct Midbound {
+    verifier: StandardWebhooks,
+}
+
+impl Provider for Midbound {
+    const NAME: &'static str = "midbound";
+
+    fn from_config(config: &Config) -> Result<Self, ConfigError> {
+        let encoding = match &config.secret_encoding {
+            None => KeyEncoding::Auto,
+            Some(raw) => raw.parse().map_err(|reason| ConfigError::Invalid {
+                name: "WEBHOOK_SECRET_ENCODING",
+                reason,
+            })?,
+        };
+        let verifier = StandardWebhooks::new(&config.secrets, encoding, config.tolerance_seconds)
+            .map_err(|e| ConfigError::Invalid {
+            name: "WEBHOOK_SECRETS",
+            reason: e.to_string(),
+        })?;
+        Ok(Self { verifier })
+    }
+
+    fn verifier(&self) -> &dyn Verifier {
+        &self.verifier
+    }
+
+    fn parse(&self, request: &WebhookRequest) -> Result<Delivery, PayloadError> {
+        let n: Notification = parse_json(&request.body)?;
+        // The verifier already required exactly one webhook-id; it is the idempotency key the
+        // spec keeps stable across retries.
+        let id = request
+            .single_header(ID_HEADER)
+            .ok_or_else(|| PayloadError {
+                field: ID_HEADER.into(),
+                message: "missing header".into(),
+            })?;
+        let occurred_at = n
+            .created
+            .and_then(|ms| {
+                OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
+            })
+            .map(super::rfc3339);
+        Ok(Delivery {
+            dedup_key: id.to_string(),
+            recognized: EVENT_TYPES.contains(&n.event_type.as_str()),
+            event_type: n.event_type,
+            occurred_at,
+            resource: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::test_config;
+    use http::{HeaderMap, HeaderValue};
+
+    fn parse(body: &str) -> Result<Delivery, PayloadError> {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            ID_HEADER,
+            HeaderValue::from_static("evt_01KHEWZ09CQB36JZ5F7D3ZB9NE"),
+        );
+        Midbound::from_config(&test_config("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))
+            .unwrap()
+            .parse(&WebhookRequest::post(headers, body))
+    }
+
+    #[test]
+    fn key_is_the_webhook_id() {
+        let d = parse(r#"{"id":"evt_01KHEWZ09CQB36JZ5F7D3ZB9NE","type":"identity.validated","created":1763884800123,"data":{}}"#).unwrap();
+        assert_eq!(d.dedup_key, "evt_01KHEWZ09CQB36JZ5F7D3ZB9NE");
+        assert_eq!(d.event_type, "identity.validated");
+        assert!(d.recognized);
+        assert_eq!(d.occurred_at.as_deref(), Some("2025-11-23T08:00:00.123Z"));
+    }
+
+    #[test]
+    fn unknown_type_is_flagged_and_missing_type_named() {
+        assert!(!parse(r#"{"type":"identity.merged"}"#).unwrap().recognized);
+        assert_eq!(
+            parse(r#"{"id":"x"}"#).unwrap_err().message,
+            "missing field `type`"
+        );
+    }
+
+    #[test]
+    fn encoding_is_validated() {
+        let mut config = test_config("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+        config.secret_encoding = Some("hex".into());
+        assert!(Midbound::from_config(&config).is_err());
+        config.secret_encoding = Some("spec".into());
+        config.secrets = crate::secrets::Secrets::parse("whsec_not base64");
+        assert!(Midbound::from_config(&config).is_err());
+    }
+}

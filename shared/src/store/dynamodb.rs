@@ -1,0 +1,146 @@
+//! The DynamoDB adapter: one item per event, partition key `pk` = event id, no sort key.
+
+use super::{decide, Claim, ClaimOutcome, DedupRecord, EventStore, RecordStatus, StoreError};
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::Client;
+use std::collections::HashMap;
+
+/// [`decide`] as a condition: the put succeeds when the key is absent, expired (TTL deletion is
+/// lazy, so expiry is checked here), or RECEIVED with a lapsed lease for the same payload.
+const CLAIM_CONDITION: &str = "attribute_not_exists(pk) OR expires_at <= :now \
+     OR (#status = :received AND lease_expires_at <= :now AND payload_sha256 = :sha)";
+
+pub struct DynamoDbEventStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoDbEventStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+}
+
+fn s(value: &str) -> AttributeValue {
+    AttributeValue::S(value.to_string())
+}
+
+fn n(value: i64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn error(action: &str, err: impl std::error::Error) -> StoreError {
+    StoreError(format!("{action} failed: {}", DisplayErrorContext(err)))
+}
+
+/// Reads the attributes [`decide`] needs from an item; `None` if the item is not ours.
+pub fn record_from_item(item: &HashMap<String, AttributeValue>) -> Option<DedupRecord> {
+    let number = |name: &str| item.get(name)?.as_n().ok()?.parse::<i64>().ok();
+    Some(DedupRecord {
+        status: RecordStatus::parse(item.get("status")?.as_s().ok()?)?,
+        payload_sha256: item.get("payload_sha256")?.as_s().ok()?.clone(),
+        lease_expires_at: number("lease_expires_at").unwrap_or(0),
+        expires_at: number("expires_at")?,
+    })
+}
+
+impl EventStore for DynamoDbEventStore {
+    async fn claim(&self, claim: &Claim) -> Result<ClaimOutcome, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(&claim.event_id))
+            .item("status", s(RecordStatus::Received.as_str()))
+            .item("provider", s(&claim.provider))
+            .item("event_type", s(&claim.event_type))
+            .item("payload_sha256", s(&claim.payload_sha256))
+            .item("claim_id", s(&claim.claim_id))
+            .item("received_at", n(claim.now))
+            .item("updated_at", n(claim.now))
+            .item("lease_expires_at", n(claim.lease_expires_at))
+            .item("expires_at", n(claim.expires_at))
+            .condition_expression(CLAIM_CONDITION)
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":now", n(claim.now))
+            .expression_attribute_values(":received", s(RecordStatus::Received.as_str()))
+            .expression_attribute_values(":sha", s(&claim.payload_sha256))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let err = match result {
+            Ok(_) => return Ok(ClaimOutcome::Claimed),
+            Err(err) => err,
+        };
+        let Some(PutItemError::ConditionalCheckFailedException(failed)) = err.as_service_error()
+        else {
+            return Err(error("PutItem", err));
+        };
+        // The condition failed, so a live record exists: DynamoDB hands it back (ALL_OLD).
+        let existing = failed.item().and_then(record_from_item).ok_or_else(|| {
+            StoreError(format!(
+                "item {} exists but is not a dedup record",
+                claim.event_id
+            ))
+        })?;
+        Ok(match decide(Some(&existing), claim) {
+            // Only reachable if the item changed between the condition and our reading of
+            // it; the caller's retry will see the settled state.
+            ClaimOutcome::Claimed => ClaimOutcome::InProgress {
+                retry_after_seconds: 1,
+            },
+            other => other,
+        })
+    }
+
+    async fn mark_enqueued(&self, event_id: &str, now: i64) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(event_id))
+            .update_expression(
+                "SET #status = :enqueued, enqueued_at = :now, updated_at = :now \
+                 REMOVE lease_expires_at, claim_id",
+            )
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":enqueued", s(RecordStatus::Enqueued.as_str()))
+            .expression_attribute_values(":now", n(now))
+            .send()
+            .await
+            .map_err(|e| error("UpdateItem (enqueued)", e))?;
+        Ok(())
+    }
+
+    async fn release(&self, event_id: &str, claim_id: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(event_id))
+            .update_expression("SET lease_expires_at = :zero")
+            .condition_expression("claim_id = :claim AND #status = :received")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":claim", s(claim_id))
+            .expression_attribute_values(":received", s(RecordStatus::Received.as_str()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Another attempt owns the record now: its lease is not ours to end.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(error("UpdateItem (release)", e)),
+        }
+    }
+}

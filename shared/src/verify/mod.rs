@@ -1,0 +1,43 @@
+//! Delivery authentication: one trait, one implementation per scheme.
+//!
+//! Every comparison of a credential against a secret runs in constant time, and every configured
+//! secret is tried (rotation). A failure carries the reason for the log line, never a secret.
+
+pub mod hmac_hex;
+pub mod standard_webhooks;
+pub mod token;
+
+pub use hmac_hex::HexHmacSha512;
+pub use standard_webhooks::{KeyEncoding, StandardWebhooks};
+pub use token::{TokenScheme, TokenVerifier};
+
+use crate::request::WebhookRequest;
+
+/// Checks that a delivery really comes from the provider.
+pub trait Verifier: Send + Sync {
+    /// `now` is the current Unix time in seconds, for schemes with a replay window.
+    fn verify(&self, request: &WebhookRequest, now: i64) -> Result<(), AuthFailure>;
+}
+
+/// Why a delivery was refused. Shown in logs only; the caller gets a terse 401.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthFailure {
+    #[error("missing or repeated header {0}")]
+    MissingHeader(String),
+    #[error("header {0} is malformed")]
+    MalformedHeader(String),
+    #[error("credential matches none of the configured secrets")]
+    NoMatch,
+    #[error("timestamp {age_seconds} s old is outside the {tolerance_seconds} s tolerance")]
+    TimestampTooOld {
+        age_seconds: i64,
+        tolerance_seconds: i64,
+    },
+    #[error(
+        "timestamp {ahead_seconds} s in the future is outside the {tolerance_seconds} s tolerance"
+    )]
+    TimestampInFuture {
+        ahead_seconds: i64,
+        tolerance_seconds: i64,
+    },
+}

@@ -1,0 +1,194 @@
+//! Shared-token authentication: Baack's bearer tokens and Basic credentials, ClearID's header.
+
+use super::{AuthFailure, Verifier};
+use crate::request::WebhookRequest;
+use crate::secrets::Secrets;
+use base64::Engine;
+use http::HeaderName;
+use sha2::{Digest, Sha256};
+use subtle::{Choice, ConstantTimeEq};
+
+/// How the token is carried in its header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenScheme {
+    /// `Authorization: Bearer <token>`.
+    Bearer,
+    /// `Authorization: Basic base64(<client id>:<secret>)`; configured secrets are `id:secret`.
+    Basic,
+    /// The header's whole value is the token.
+    Raw,
+}
+
+/// Compares a token from one header with every configured secret.
+///
+/// Both sides are hashed first: SHA-256 digests have a fixed length, so neither the comparison
+/// time nor an early length check tells an attacker how long a secret is.
+pub struct TokenVerifier {
+    header: HeaderName,
+    scheme: TokenScheme,
+    digests: Vec<[u8; 32]>,
+}
+
+impl TokenVerifier {
+    pub fn new(header: HeaderName, scheme: TokenScheme, secrets: &Secrets) -> Self {
+        let digests = secrets
+            .iter()
+            .map(|s| digest(s.expose().as_bytes()))
+            .collect();
+        Self {
+            header,
+            scheme,
+            digests,
+        }
+    }
+
+    fn credential(&self, value: &str) -> Result<Vec<u8>, AuthFailure> {
+        let malformed = AuthFailure::MalformedHeader(self.header.to_string());
+        match self.scheme {
+            TokenScheme::Raw => Ok(value.trim().as_bytes().to_vec()),
+            TokenScheme::Bearer => strip_scheme(value, "Bearer")
+                .map(|token| token.as_bytes().to_vec())
+                .ok_or(malformed),
+            TokenScheme::Basic => strip_scheme(value, "Basic")
+                .and_then(|encoded| {
+                    base64::engine::general_purpose::STANDARD
+                        .decode(encoded)
+                        .ok()
+                })
+                .ok_or(malformed),
+        }
+    }
+}
+
+impl Verifier for TokenVerifier {
+    fn verify(&self, request: &WebhookRequest, _now: i64) -> Result<(), AuthFailure> {
+        let value = request
+            .single_header(&self.header)
+            .ok_or_else(|| AuthFailure::MissingHeader(self.header.to_string()))?;
+        let presented = digest(&self.credential(value)?);
+        // No early exit: every secret is compared whichever matches.
+        let matched = self.digests.iter().fold(Choice::from(0), |acc, secret| {
+            acc | secret.ct_eq(&presented)
+        });
+        if bool::from(matched) {
+            Ok(())
+        } else {
+            Err(AuthFailure::NoMatch)
+        }
+    }
+}
+
+/// `"<Scheme> <rest>"` with a case-insensitive scheme, as RFC 9110 says.
+fn strip_scheme<'a>(value: &'a str, scheme: &str) -> Option<&'a str> {
+    let (given, rest) = value.trim().split_once(' ')?;
+    let rest = rest.trim();
+    (given.eq_ignore_ascii_case(scheme) && !rest.is_empty()).then_some(rest)
+}
+
+fn digest(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::{HeaderMap, HeaderValue};
+
+    fn request(header: &str, value: &str) -> WebhookRequest {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::HeaderName::from_bytes(header.as_bytes()).unwrap(),
+            HeaderValue::from_str(value).unwrap(),
+        );
+        WebhookRequest::post(headers, "{}")
+    }
+
+    fn bearer() -> TokenVerifier {
+        TokenVerifier::new(
+            http::header::AUTHORIZATION,
+            TokenScheme::Bearer,
+            &Secrets::parse("old-token,new-token"),
+        )
+    }
+
+    #[test]
+    fn bearer_accepts_every_configured_token_and_any_scheme_case() {
+        let v = bearer();
+        assert_eq!(
+            v.verify(&request("authorization", "Bearer old-token"), 0),
+            Ok(())
+        );
+        assert_eq!(
+            v.verify(&request("Authorization", "bearer new-token"), 0),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn bearer_rejects_wrong_missing_and_malformed_tokens() {
+        let v = bearer();
+        assert_eq!(
+            v.verify(&request("authorization", "Bearer new-token2"), 0),
+            Err(AuthFailure::NoMatch)
+        );
+        assert_eq!(
+            v.verify(&request("authorization", "new-token"), 0),
+            Err(AuthFailure::MalformedHeader("authorization".into()))
+        );
+        assert_eq!(
+            v.verify(&request("x-other", "Bearer new-token"), 0),
+            Err(AuthFailure::MissingHeader("authorization".into()))
+        );
+    }
+
+    #[test]
+    fn repeated_header_is_refused() {
+        let v = bearer();
+        let mut req = request("authorization", "Bearer wrong");
+        req.headers.append(
+            "authorization",
+            HeaderValue::from_static("Bearer new-token"),
+        );
+        assert_eq!(
+            v.verify(&req, 0),
+            Err(AuthFailure::MissingHeader("authorization".into()))
+        );
+    }
+
+    #[test]
+    fn basic_compares_client_id_and_secret() {
+        let v = TokenVerifier::new(
+            http::header::AUTHORIZATION,
+            TokenScheme::Basic,
+            &Secrets::parse("client-1:s3cret"),
+        );
+        // base64("client-1:s3cret")
+        assert_eq!(
+            v.verify(&request("authorization", "Basic Y2xpZW50LTE6czNjcmV0"), 0),
+            Ok(())
+        );
+        // base64("client-1:wrong")
+        assert_eq!(
+            v.verify(&request("authorization", "Basic Y2xpZW50LTE6d3Jvbmc="), 0),
+            Err(AuthFailure::NoMatch)
+        );
+        assert_eq!(
+            v.verify(&request("authorization", "Basic !!!"), 0),
+            Err(AuthFailure::MalformedHeader("authorization".into()))
+        );
+    }
+
+    #[test]
+    fn raw_header_token() {
+        let v = TokenVerifier::new(
+            HeaderName::from_static("x-webhook-token"),
+            TokenScheme::Raw,
+            &Secrets::parse("abc"),
+        );
+        assert_eq!(v.verify(&request("X-Webhook-Token", "abc"), 0), Ok(()));
+        assert_eq!(
+            v.verify(&request("X-Webhook-Token", "abd"), 0),
+            Err(AuthFailure::NoMatch)
+        );
+    }
+}
