@@ -130,3 +130,108 @@ pub fn encode(shape: EventShape, response: HttpResponse) -> Value {
     };
     encoded.expect("a proxy response serializes")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn v2(body: &str, base64: bool) -> Value {
+        json!({
+            "version": "2.0", "routeKey": "POST /webhooks/argyle", "rawPath": "/webhooks/argyle",
+            "rawQueryString": "event=identity.deleted",
+            "headers": {"content-type": "application/json", "x-argyle-signature": "ab"},
+            "queryStringParameters": {"event": "identity.deleted"},
+            "requestContext": {"http": {"method": "POST", "path": "/webhooks/argyle"}, "requestId": "r"},
+            "body": body, "isBase64Encoded": base64
+        })
+    }
+
+    #[test]
+    fn v2_plain_and_base64_bodies() {
+        let (shape, request) = decode(v2("{\"a\":1}", false), 100);
+        let request = request.unwrap();
+        assert_eq!(shape, EventShape::HttpV2);
+        assert_eq!(request.method, http::Method::POST);
+        assert_eq!(request.body, b"{\"a\":1}");
+        assert_eq!(request.single_header("X-Argyle-Signature"), Some("ab"));
+        assert_eq!(
+            request.query.get("event").map(String::as_str),
+            Some("identity.deleted")
+        );
+        let (_, request) = decode(v2("eyJhIjoxfQ==", true), 100);
+        assert_eq!(request.unwrap().body, b"{\"a\":1}");
+    }
+
+    #[test]
+    fn malformed_base64_is_a_rejection_not_a_panic() {
+        let (_, request) = decode(v2("not*base64", true), 100);
+        assert_eq!(request.unwrap_err(), Rejection::MalformedBase64);
+    }
+
+    #[test]
+    fn size_limit_applies_before_and_after_decoding() {
+        let (_, r) = decode(v2(&"a".repeat(101), false), 100);
+        assert_eq!(r.unwrap_err(), Rejection::PayloadTooLarge { limit: 100 });
+        let encoded = STANDARD.encode(vec![b'x'; 101]);
+        let (_, r) = decode(v2(&encoded, true), 100);
+        assert_eq!(r.unwrap_err(), Rejection::PayloadTooLarge { limit: 100 });
+        let encoded = STANDARD.encode(vec![b'x'; 100]);
+        assert_eq!(decode(v2(&encoded, true), 100).1.unwrap().body.len(), 100);
+    }
+
+    #[test]
+    fn function_url_event_with_stray_http_method_is_read_as_v2() {
+        // cargo lambda watch adds "httpMethod": "GET" to function-URL events.
+        let mut event = v2("{}", false);
+        event["httpMethod"] = json!("GET");
+        let (shape, request) = decode(event, 100);
+        assert_eq!(shape, EventShape::HttpV2);
+        assert_eq!(request.unwrap().method, http::Method::POST);
+    }
+
+    #[test]
+    fn v1_rest_event_with_repeated_headers() {
+        let event = json!({
+            "resource": "/webhooks/baack", "path": "/prod/webhooks/baack", "httpMethod": "POST",
+            "headers": {"Authorization": "Bearer b"},
+            "multiValueHeaders": {"Authorization": ["Bearer a", "Bearer b"]},
+            "queryStringParameters": null, "multiValueQueryStringParameters": null,
+            "pathParameters": null, "stageVariables": null,
+            "requestContext": {"httpMethod": "POST", "path": "/prod/webhooks/baack", "stage": "prod", "requestId": "r",
+                               "resourcePath": "/webhooks/baack", "accountId": "1", "apiId": "a", "identity": {}},
+            "body": "{}", "isBase64Encoded": false
+        });
+        let (shape, request) = decode(event, 100);
+        let request = request.unwrap();
+        assert_eq!(shape, EventShape::RestV1);
+        assert_eq!(request.headers.get_all("authorization").iter().count(), 2);
+        assert_eq!(request.single_header("authorization"), None);
+    }
+
+    #[test]
+    fn unknown_events_are_refused() {
+        let (shape, r) = decode(json!({"Records": []}), 100);
+        assert_eq!(shape, EventShape::HttpV2);
+        assert!(matches!(r, Err(Rejection::UnsupportedEvent(_))));
+        let (_, r) = decode(json!({"version": "2.0"}), 100);
+        assert!(matches!(r, Err(Rejection::UnsupportedEvent(_))));
+    }
+
+    #[test]
+    fn responses_match_the_event_shape() {
+        let response = HttpResponse {
+            status: 401,
+            headers: vec![("content-type", "application/json".into())],
+            body: "{\"status\":\"rejected\"}".into(),
+        };
+        let v1 = encode(EventShape::RestV1, response.clone());
+        assert_eq!(v1["statusCode"], 401);
+        assert_eq!(v1["headers"]["content-type"], "application/json");
+        assert_eq!(v1["body"], "{\"status\":\"rejected\"}");
+        assert_eq!(v1["isBase64Encoded"], false);
+        let v2 = encode(EventShape::HttpV2, response);
+        assert_eq!(v2["statusCode"], 401);
+        assert_eq!(v2["body"], "{\"status\":\"rejected\"}");
+    }
+}

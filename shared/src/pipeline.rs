@@ -151,3 +151,161 @@ impl<P: Provider, S: EventStore, Q: EventQueue> Pipeline<P, S, Q> {
         Ok(handled(Outcome::Accepted))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::test_config;
+    use crate::providers::argyle::Argyle;
+    use crate::queue::MemoryEventQueue;
+    use crate::store::{MemoryEventStore, RecordStatus};
+    use crate::verify::hmac_hex::{HexHmacSha512, ARGYLE_SIGNATURE_HEADER};
+    use http::{HeaderMap, HeaderValue};
+
+    const BODY: &str = r#"{"event":"identities.added","name":"s","data":{"account":"a","user":"u","identity":"i-1"}}"#;
+    const NOW: i64 = 1_800_000_000;
+
+    type Memory = Pipeline<Argyle, MemoryEventStore, MemoryEventQueue>;
+
+    fn pipeline() -> Memory {
+        let settings = Settings {
+            max_body_bytes: 1024,
+            retention_seconds: 600,
+            lease_seconds: 30,
+        };
+        let argyle = Argyle::from_config(&test_config("secret")).unwrap();
+        Pipeline::new(
+            argyle,
+            MemoryEventStore::default(),
+            MemoryEventQueue::default(),
+            settings,
+        )
+    }
+
+    fn signed(body: &str) -> WebhookRequest {
+        let mut headers = HeaderMap::new();
+        let signature = HexHmacSha512::sign("secret", body.as_bytes());
+        headers.insert(
+            ARGYLE_SIGNATURE_HEADER,
+            HeaderValue::from_str(&signature).unwrap(),
+        );
+        WebhookRequest::post(headers, body)
+    }
+
+    async fn outcome(p: &Memory, request: &WebhookRequest, attempt: &str, now: i64) -> Outcome {
+        p.handle(request, attempt, now).await.unwrap().outcome
+    }
+
+    #[tokio::test]
+    async fn new_event_is_claimed_sent_and_marked() {
+        let p = pipeline();
+        let handled = p.handle(&signed(BODY), "r1", NOW).await.unwrap();
+        let event_id = format!("argyle#{}", sha256_hex(BODY.as_bytes()));
+        assert_eq!(handled.event_id, event_id);
+        assert_eq!(handled.outcome, Outcome::Accepted);
+        let record = p.store().record(&event_id).unwrap();
+        assert_eq!(record.status, RecordStatus::Enqueued);
+        assert_eq!(record.expires_at, NOW + 600);
+        let messages = p.queue().messages();
+        assert_eq!(messages.len(), 1);
+        assert_eq!(messages[0].group, "i-1");
+    }
+
+    #[tokio::test]
+    async fn duplicate_sends_nothing() {
+        let p = pipeline();
+        assert_eq!(
+            outcome(&p, &signed(BODY), "r1", NOW).await,
+            Outcome::Accepted
+        );
+        assert_eq!(
+            outcome(&p, &signed(BODY), "r2", NOW + 5).await,
+            Outcome::Duplicate
+        );
+        assert_eq!(p.queue().messages().len(), 1);
+        // After the retention window the same bytes are a new event.
+        assert_eq!(
+            outcome(&p, &signed(BODY), "r3", NOW + 600).await,
+            Outcome::Accepted
+        );
+        assert_eq!(p.queue().messages().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn failed_send_releases_the_claim_so_the_retry_delivers_once() {
+        let p = pipeline();
+        p.queue().fail_next(1);
+        assert!(matches!(
+            outcome(&p, &signed(BODY), "r1", NOW).await,
+            Outcome::Unavailable { .. }
+        ));
+        assert!(p.queue().messages().is_empty());
+        let event_id = format!("argyle#{}", sha256_hex(BODY.as_bytes()));
+        assert_eq!(
+            p.store().record(&event_id).unwrap().status,
+            RecordStatus::Received
+        );
+        assert_eq!(
+            outcome(&p, &signed(BODY), "r2", NOW + 1).await,
+            Outcome::Accepted
+        );
+        assert_eq!(p.queue().messages().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn live_claim_answers_in_progress_until_its_lease_lapses() {
+        let p = pipeline();
+        let claim = Claim {
+            event_id: format!("argyle#{}", sha256_hex(BODY.as_bytes())),
+            provider: "argyle".into(),
+            event_type: "identities.added".into(),
+            payload_sha256: sha256_hex(BODY.as_bytes()),
+            claim_id: "crashed".into(),
+            now: NOW,
+            lease_expires_at: NOW + 30,
+            expires_at: NOW + 600,
+        };
+        // An attempt that claimed and then died before sending.
+        assert_eq!(p.store().claim(&claim).await, Ok(ClaimOutcome::Claimed));
+        assert_eq!(
+            outcome(&p, &signed(BODY), "r2", NOW + 10).await,
+            Outcome::InProgress {
+                retry_after_seconds: 20
+            }
+        );
+        assert!(p.queue().messages().is_empty());
+        assert_eq!(
+            outcome(&p, &signed(BODY), "r3", NOW + 30).await,
+            Outcome::Accepted
+        );
+        assert_eq!(p.queue().messages().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn refusals_touch_neither_store_nor_queue() {
+        let p = pipeline();
+        let mut get = signed(BODY);
+        get.method = Method::GET;
+        assert!(matches!(
+            p.handle(&get, "r", NOW).await,
+            Err(Rejection::MethodNotAllowed(_))
+        ));
+        let mut tampered = signed(BODY);
+        tampered.body = BODY.replace("i-1", "i-2").into_bytes();
+        assert!(matches!(
+            p.handle(&tampered, "r", NOW).await,
+            Err(Rejection::Unauthorized(_))
+        ));
+        let big = format!(r#"{{"event":"{}"}}"#, "x".repeat(2000));
+        assert_eq!(
+            p.handle(&signed(&big), "r", NOW).await,
+            Err(Rejection::PayloadTooLarge { limit: 1024 })
+        );
+        assert!(matches!(
+            p.handle(&signed(r#"{"event":1}"#), "r", NOW).await,
+            Err(Rejection::InvalidPayload(_))
+        ));
+        assert!(p.store().is_empty());
+        assert!(p.queue().messages().is_empty());
+    }
+}
