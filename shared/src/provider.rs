@@ -56,6 +56,12 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, PayloadError> {
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
+        // A syntax error is the body's fault as a whole, wherever the parser was.
+        let path = if inner.is_syntax() || inner.is_eof() {
+            ".".to_string()
+        } else {
+            path
+        };
         // serde_json appends " at line L column C"; the path already says where.
         let message = inner.to_string();
         let message = match message.rfind(" at line ") {
@@ -120,6 +126,8 @@ mod tests {
         let err = parse_json::<Outer>(br#"{"inner":"ann@example.com"}"#).unwrap_err();
         assert!(!err.message.contains("ann@"), "{}", err.message);
         let err = parse_json::<Outer>(b"not json").unwrap_err();
+        assert_eq!(err.field, "body");
+        let err = parse_json::<Outer>(br#"{"inner": {"urn": nope"#).unwrap_err();
         assert_eq!(err.field, "body");
         let err = parse_json::<Outer>(br#"{"inner":{"urn":"x"}} extra"#).unwrap_err();
         assert_eq!(err.field, "body");

@@ -1,0 +1,225 @@
+//! One table and one queue per test, on the endpoint in `AWS_ENDPOINT_URL`, so tests run in
+//! parallel without seeing each other's data.
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType,
+};
+use aws_sdk_sqs::types::QueueAttributeName;
+use hookline::queue::SqsEventQueue;
+use hookline::store::DynamoDbEventStore;
+use hookline::{Config, Pipeline, Provider, Settings};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub type LivePipeline<P> = Pipeline<P, DynamoDbEventStore, SqsEventQueue>;
+
+pub struct Resources {
+    pub table: String,
+    pub queue_url: String,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub sqs: aws_sdk_sqs::Client,
+}
+
+/// A received SQS message: its body as JSON and its string attributes.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub body: serde_json::Value,
+    pub attributes: HashMap<String, String>,
+    pub group_id: Option<String>,
+    pub deduplication_id: Option<String>,
+}
+
+fn unique_name(prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{prefix}-{}-{}-{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+async fn sdk_config() -> aws_config::SdkConfig {
+    assert!(
+        std::env::var("AWS_ENDPOINT_URL").is_ok(),
+        "AWS_ENDPOINT_URL is not set: run the tests with scripts/test, which starts the emulator"
+    );
+    aws_config::load_from_env().await
+}
+
+impl Resources {
+    /// A new table and a new standard (or FIFO) queue.
+    pub async fn create(fifo: bool) -> Self {
+        let config = sdk_config().await;
+        let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+        let sqs = aws_sdk_sqs::Client::new(&config);
+        let table = unique_name("hookline-events");
+        dynamodb
+            .create_table()
+            .table_name(&table)
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name("pk")
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .unwrap(),
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name("pk")
+                    .key_type(KeyType::Hash)
+                    .build()
+                    .unwrap(),
+            )
+            .billing_mode(BillingMode::PayPerRequest)
+            .send()
+            .await
+            .expect("create table");
+        let mut queue = sqs.create_queue();
+        if fifo {
+            queue = queue
+                .queue_name(format!("{}.fifo", unique_name("hookline-events")))
+                .attributes(QueueAttributeName::FifoQueue, "true");
+        } else {
+            queue = queue.queue_name(unique_name("hookline-events"));
+        }
+        let queue_url = queue
+            .send()
+            .await
+            .expect("create queue")
+            .queue_url
+            .expect("queue url");
+        Self {
+            table,
+            queue_url,
+            dynamodb,
+            sqs,
+        }
+    }
+
+    /// The function's configuration: this test's table and queue plus `vars`.
+    pub fn config(&self, vars: &[(&str, String)]) -> Config {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .chain([
+                ("EVENTS_TABLE".to_string(), self.table.clone()),
+                ("EVENTS_QUEUE_URL".to_string(), self.queue_url.clone()),
+            ])
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned()).expect("valid test configuration")
+    }
+
+    /// The pipeline exactly as `hookline::run` assembles it, on this test's resources.
+    pub fn pipeline<P: Provider>(&self, config: &Config) -> LivePipeline<P> {
+        self.pipeline_with_queue(config, &config.queue_url)
+    }
+
+    /// As [`Self::pipeline`], sending to another queue URL (a missing queue makes SQS fail).
+    pub fn pipeline_with_queue<P: Provider>(
+        &self,
+        config: &Config,
+        queue_url: &str,
+    ) -> LivePipeline<P> {
+        let settings = Settings {
+            max_body_bytes: config.max_body_bytes,
+            retention_seconds: config
+                .retention_seconds
+                .unwrap_or(P::DEFAULT_RETENTION_SECONDS),
+            lease_seconds: config.lease_seconds,
+        };
+        Pipeline::new(
+            P::from_config(config).expect("provider configuration"),
+            DynamoDbEventStore::new(self.dynamodb.clone(), &self.table),
+            SqsEventQueue::new(self.sqs.clone(), queue_url),
+            settings,
+        )
+    }
+
+    /// Every message now in the queue (received once, so each is returned once).
+    pub async fn messages(&self) -> Vec<Message> {
+        let mut all = Vec::new();
+        loop {
+            let received = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .visibility_timeout(300)
+                .wait_time_seconds(0)
+                .message_attribute_names("All")
+                .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+                .send()
+                .await
+                .expect("receive messages");
+            let batch = received.messages.unwrap_or_default();
+            if batch.is_empty() {
+                return all;
+            }
+            for m in batch {
+                let system = m.attributes.clone().unwrap_or_default();
+                all.push(Message {
+                    body: serde_json::from_str(m.body().unwrap_or_default()).expect("JSON body"),
+                    attributes: m
+                        .message_attributes
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter_map(|(k, v)| Some((k, v.string_value?)))
+                        .collect(),
+                    group_id: system
+                        .get(&aws_sdk_sqs::types::MessageSystemAttributeName::MessageGroupId)
+                        .cloned(),
+                    deduplication_id: system
+                        .get(
+                            &aws_sdk_sqs::types::MessageSystemAttributeName::MessageDeduplicationId,
+                        )
+                        .cloned(),
+                });
+            }
+        }
+    }
+
+    /// The stored item for an event id.
+    pub async fn item(&self, event_id: &str) -> Option<HashMap<String, AttributeValue>> {
+        self.dynamodb
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(event_id.to_string()))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("get item")
+            .item
+    }
+
+    pub async fn item_count(&self) -> usize {
+        self.dynamodb
+            .scan()
+            .table_name(&self.table)
+            .send()
+            .await
+            .expect("scan")
+            .items
+            .unwrap_or_default()
+            .len()
+    }
+}
+
+/// A string attribute of an item.
+pub fn s<'a>(item: &'a HashMap<String, AttributeValue>, name: &str) -> &'a str {
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .unwrap_or_else(|| panic!("item has no string {name}"))
+}
+
+/// A number attribute of an item.
+pub fn n(item: &HashMap<String, AttributeValue>, name: &str) -> i64 {
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("item has no number {name}"))
+}

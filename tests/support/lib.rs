@@ -1,0 +1,10 @@
+//! Test support: real DynamoDB and SQS resources on the emulator, signed deliveries for every
+//! provider, and API Gateway / function URL events around them.
+
+pub mod aws;
+pub mod events;
+pub mod samples;
+
+pub use aws::{Message, Resources};
+pub use events::{invoke, invoke_at, Event, Response, Shape};
+pub use samples::Sample;
