@@ -10,6 +10,7 @@ pub fn init() {
     let _ = tracing_subscriber::fmt()
         .json()
         .with_max_level(level)
+        .flatten_event(true)
         .with_current_span(true)
         .with_span_list(false)
         .with_target(false)
