@@ -1,6 +1,6 @@
 //! What every function binary runs: configuration, clients, then the Lambda runtime loop.
 
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::pipeline::{Pipeline, Settings};
 use crate::provider::Provider;
 use crate::queue::SqsEventQueue;
@@ -14,23 +14,10 @@ use std::convert::Infallible;
 /// any request is served) when the configuration is incomplete or has no secret.
 pub async fn run<P: Provider>() -> Result<(), Error> {
     crate::logging::init();
-    let config =
-        Config::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
-    let provider = P::from_config(&config)
-        .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
-    let settings = Settings {
-        max_body_bytes: config.max_body_bytes,
-        retention_seconds: config
-            .retention_seconds
-            .unwrap_or(P::DEFAULT_RETENTION_SECONDS),
-        lease_seconds: config.lease_seconds,
-    };
-    // Endpoints, region and credentials come from the SDK's standard environment variables.
-    let aws = aws_config::load_from_env().await;
-    let store = DynamoDbEventStore::new(aws_sdk_dynamodb::Client::new(&aws), &config.table);
-    let queue = SqsEventQueue::new(aws_sdk_sqs::Client::new(&aws), &config.queue_url);
-    let pipeline = Pipeline::new(provider, store, queue, settings);
-    tracing::info!(provider = P::NAME, secrets = config.secrets.len(), "ready");
+    let pipeline = from_env::<P>()
+        .await
+        .inspect_err(|e| tracing::error!(error = %e, "invalid configuration, not starting"))?;
+    tracing::info!(provider = P::NAME, "ready");
 
     let pipeline = &pipeline;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
@@ -41,4 +28,35 @@ pub async fn run<P: Provider>() -> Result<(), Error> {
         )
     }))
     .await
+}
+
+/// Reads the configuration and builds the pipeline on AWS clients configured by the SDK's
+/// standard environment variables (region, credentials, `AWS_ENDPOINT_URL`).
+pub async fn from_env<P: Provider>() -> Result<LivePipeline<P>, ConfigError> {
+    let config = Config::from_env()?;
+    let aws = aws_config::load_from_env().await;
+    live_pipeline::<P>(&config, &aws)
+}
+
+/// The pipeline as deployed: DynamoDB store and SQS queue.
+pub type LivePipeline<P> = Pipeline<P, DynamoDbEventStore, SqsEventQueue>;
+
+/// Assembles the pipeline a function serves from its configuration and AWS clients.
+pub fn live_pipeline<P: Provider>(
+    config: &Config,
+    aws: &aws_config::SdkConfig,
+) -> Result<LivePipeline<P>, ConfigError> {
+    let settings = Settings {
+        max_body_bytes: config.max_body_bytes,
+        retention_seconds: config
+            .retention_seconds
+            .unwrap_or(P::DEFAULT_RETENTION_SECONDS),
+        lease_seconds: config.lease_seconds,
+    };
+    Ok(Pipeline::new(
+        P::from_config(config)?,
+        DynamoDbEventStore::new(aws_sdk_dynamodb::Client::new(aws), &config.table),
+        SqsEventQueue::new(aws_sdk_sqs::Client::new(aws), &config.queue_url),
+        settings,
+    ))
 }

@@ -6,19 +6,17 @@ use aws_sdk_dynamodb::types::{
     ScalarAttributeType,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
-use hookline::queue::SqsEventQueue;
-use hookline::store::DynamoDbEventStore;
-use hookline::{Config, Pipeline, Provider, Settings};
+use hookline::runtime::{live_pipeline, LivePipeline};
+use hookline::{Config, Provider};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
-
-pub type LivePipeline<P> = Pipeline<P, DynamoDbEventStore, SqsEventQueue>;
 
 pub struct Resources {
     pub table: String,
     pub queue_url: String,
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub sqs: aws_sdk_sqs::Client,
+    sdk: aws_config::SdkConfig,
 }
 
 /// A received SQS message: its body as JSON and its string attributes.
@@ -98,6 +96,7 @@ impl Resources {
             queue_url,
             dynamodb,
             sqs,
+            sdk: config,
         }
     }
 
@@ -114,30 +113,9 @@ impl Resources {
         Config::from_lookup(|name| vars.get(name).cloned()).expect("valid test configuration")
     }
 
-    /// The pipeline exactly as `hookline::run` assembles it, on this test's resources.
+    /// The pipeline exactly as `hookline::run` assembles it, for this configuration.
     pub fn pipeline<P: Provider>(&self, config: &Config) -> LivePipeline<P> {
-        self.pipeline_with_queue(config, &config.queue_url)
-    }
-
-    /// As [`Self::pipeline`], sending to another queue URL (a missing queue makes SQS fail).
-    pub fn pipeline_with_queue<P: Provider>(
-        &self,
-        config: &Config,
-        queue_url: &str,
-    ) -> LivePipeline<P> {
-        let settings = Settings {
-            max_body_bytes: config.max_body_bytes,
-            retention_seconds: config
-                .retention_seconds
-                .unwrap_or(P::DEFAULT_RETENTION_SECONDS),
-            lease_seconds: config.lease_seconds,
-        };
-        Pipeline::new(
-            P::from_config(config).expect("provider configuration"),
-            DynamoDbEventStore::new(self.dynamodb.clone(), &self.table),
-            SqsEventQueue::new(self.sqs.clone(), queue_url),
-            settings,
-        )
+        live_pipeline::<P>(config, &self.sdk).expect("provider configuration")
     }
 
     /// Every message now in the queue (received once, so each is returned once).

@@ -168,6 +168,17 @@ impl Response {
         self.body["status"].as_str().unwrap_or_default()
     }
 
+    /// Asserts the status code and the body's `status` field together.
+    #[track_caller]
+    pub fn expect(&self, status: u16, outcome: &str) {
+        assert_eq!(
+            (self.status, self.status_field()),
+            (status, outcome),
+            "response body: {}",
+            self.body
+        );
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(Value::as_str)
     }

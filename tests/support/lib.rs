@@ -3,8 +3,10 @@
 
 pub mod aws;
 pub mod events;
+pub mod harness;
 pub mod samples;
 
 pub use aws::{Message, Resources};
 pub use events::{invoke, invoke_at, Event, Response, Shape};
+pub use harness::Harness;
 pub use samples::Sample;

@@ -39,7 +39,7 @@ fn error(action: &str, err: impl std::error::Error) -> StoreError {
 }
 
 /// Reads the attributes [`decide`] needs from an item; `None` if the item is not ours.
-pub fn record_from_item(item: &HashMap<String, AttributeValue>) -> Option<DedupRecord> {
+fn record_from_item(item: &HashMap<String, AttributeValue>) -> Option<DedupRecord> {
     let number = |name: &str| item.get(name)?.as_n().ok()?.parse::<i64>().ok();
     Some(DedupRecord {
         status: RecordStatus::parse(item.get("status")?.as_s().ok()?)?,
