@@ -44,7 +44,7 @@ async fn sqs_failure_after_the_put_then_retry_delivers_exactly_once() {
     // A queue that does not exist: SQS itself answers with an error after the put succeeded.
     let mut config = h.resources.config(&BaackSample::vars());
     config.queue_url = format!("{}-missing", h.resources.queue_url);
-    let broken = h.resources.pipeline::<Baack>(&config);
+    let broken = h.resources.pipeline::<Baack>(&config).await;
     let body = BaackSample::payload();
     let event_id = BaackSample::event_id(&body);
 
@@ -74,7 +74,7 @@ async fn dynamodb_failure_is_a_503_and_nothing_is_sent() {
     let h = Harness::<ArgyleSample>::new().await;
     let mut config = h.resources.config(&ArgyleSample::vars());
     config.table = format!("{}-missing", h.resources.table);
-    let broken = h.resources.pipeline::<Argyle>(&config);
+    let broken = h.resources.pipeline::<Argyle>(&config).await;
     let r = invoke(&broken, h.signed(&ArgyleSample::payload()).build()).await;
     r.expect(503, "unavailable");
     assert!(
@@ -199,13 +199,14 @@ async fn midbound_stale_and_future_timestamps_are_refused() {
     let id = MidboundSample::webhook_id(&body);
     for offset in [-301, 301] {
         let headers =
-            MidboundSample::sign_at(MidboundSample::SECRETS[0], &id, now() + offset, &body);
+            MidboundSample::sign_at(MidboundSample::SECRETS[0], &body, now() + offset, Some(&id));
         let r = h.send(Event::new(&headers, &body)).await;
         r.expect(401, "rejected");
         assert_eq!(r.body["error"], "unauthorized");
     }
     h.assert_untouched().await;
-    let headers = MidboundSample::sign_at(MidboundSample::SECRETS[0], &id, now() - 290, &body);
+    let headers =
+        MidboundSample::sign_at(MidboundSample::SECRETS[0], &body, now() - 290, Some(&id));
     h.send(Event::new(&headers, &body))
         .await
         .expect(200, "accepted");
@@ -217,7 +218,7 @@ async fn midbound_tolerance_is_configurable() {
     let h = Harness::<MidboundSample>::with(false, &[tolerance]).await;
     let body = MidboundSample::payload();
     let id = MidboundSample::webhook_id(&body);
-    let headers = MidboundSample::sign_at(MidboundSample::SECRETS[1], &id, now() - 60, &body);
+    let headers = MidboundSample::sign_at(MidboundSample::SECRETS[1], &body, now() - 60, Some(&id));
     h.send(Event::new(&headers, &body))
         .await
         .expect(401, "rejected");
@@ -234,7 +235,8 @@ async fn midbound_raw_key_signature_among_several_with_auto_encoding() {
     let raw_key = MidboundSample::SECRETS[1]
         .trim_start_matches("whsec_")
         .as_bytes();
-    let raw_signature = hookline::verify::StandardWebhooks::sign(raw_key, &id, ts, body.as_bytes());
+    let raw_signature =
+        hookline::verify::StandardWebhooks::signature(raw_key, &id, ts, body.as_bytes());
     let headers = vec![
         ("webhook-id".to_string(), id),
         ("webhook-timestamp".to_string(), ts.to_string()),
@@ -256,7 +258,7 @@ async fn baack_basic_mode_checks_client_id_and_secret() {
         ("WEBHOOK_AUTH_MODE", "basic".to_string()),
         ("WEBHOOK_SECRETS", "client-1:s3cret".to_string()),
     ]);
-    let pipeline = resources.pipeline::<Baack>(&config);
+    let pipeline = resources.pipeline::<Baack>(&config).await;
     let body = BaackSample::payload();
     let basic = |credentials: &str| {
         use base64::Engine;
@@ -276,4 +278,42 @@ async fn baack_basic_mode_checks_client_id_and_secret() {
     .await
     .expect(200, "accepted");
     assert_eq!(resources.messages().await.len(), 1);
+}
+
+#[tokio::test]
+async fn secrets_can_come_from_secrets_manager() {
+    let resources = Resources::create(false).await;
+    let arn = resources
+        .create_secret(r#"["argyle-secret-old", "argyle-secret-new"]"#)
+        .await;
+    let config = resources.config(&[("WEBHOOK_SECRETS_ARN", arn)]);
+    let pipeline = resources.pipeline::<Argyle>(&config).await;
+    let body = ArgyleSample::payload();
+    for secret in ArgyleSample::SECRETS {
+        let headers = ArgyleSample::sign(secret, &body);
+        let r = invoke(&pipeline, Event::new(&headers, &body).build()).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let wrong = ArgyleSample::sign("not-in-the-secret", &body);
+    invoke(&pipeline, Event::new(&wrong, &body).build())
+        .await
+        .expect(401, "rejected");
+    assert_eq!(resources.messages().await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_missing_secrets_manager_secret_stops_the_function() {
+    let resources = Resources::create(false).await;
+    let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:absent-AbCdEf".to_string();
+    let config = resources.config(&[("WEBHOOK_SECRETS_ARN", arn.clone())]);
+    let sdk = aws_config::load_from_env().await;
+    let error = hookline::secrets_manager::resolve(&config.secrets, &sdk)
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().starts_with(&format!(
+            "cannot read the webhook secrets from Secrets Manager ({arn})"
+        )),
+        "{error}"
+    );
 }

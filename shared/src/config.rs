@@ -13,16 +13,10 @@ pub struct Config {
     pub table: String,
     /// `EVENTS_QUEUE_URL`: the SQS queue events are handed to (FIFO when it ends in `.fifo`).
     pub queue_url: String,
-    /// `WEBHOOK_SECRETS`: comma-separated; several at once during a rotation.
-    pub secrets: Secrets,
-    /// `WEBHOOK_SECRET_HEADER`: the header carrying ClearID's shared secret.
-    pub secret_header: Option<String>,
-    /// `WEBHOOK_SECRET_ENCODING`: Midbound key encoding, `spec`, `raw` or `auto`.
-    pub secret_encoding: Option<String>,
-    /// `WEBHOOK_AUTH_MODE`: Baack's `bearer` (default) or `basic`.
-    pub auth_mode: Option<String>,
-    /// `WEBHOOK_TOLERANCE_SECONDS`: allowed clock skew for signed timestamps, both ways.
-    pub tolerance_seconds: i64,
+    /// `WEBHOOK_SECRETS` or `WEBHOOK_SECRETS_ARN`.
+    pub secrets: SecretSource,
+    /// How deliveries are authenticated, less the secrets (known once the source is read).
+    pub auth: AuthOptions,
     /// `DEDUP_RETENTION_SECONDS`: how long a delivery is remembered; provider default if unset.
     pub retention_seconds: Option<u64>,
     /// `DEDUP_LEASE_SECONDS`: how long an unfinished first attempt blocks a retry.
@@ -31,14 +25,63 @@ pub struct Config {
     pub max_body_bytes: usize,
 }
 
+/// Where the webhook secrets come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    /// `WEBHOOK_SECRETS`: comma-separated; several at once during a rotation.
+    Inline(Secrets),
+    /// `WEBHOOK_SECRETS_ARN`: an AWS Secrets Manager secret holding the same list (or a JSON
+    /// array of strings), read once per cold start. Takes precedence over `WEBHOOK_SECRETS`.
+    SecretsManager { arn: String },
+}
+
+/// Provider authentication options, each read by the providers that use it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AuthOptions {
+    /// `WEBHOOK_SECRET_HEADER`: the header carrying ClearID's shared secret.
+    pub secret_header: Option<String>,
+    /// `WEBHOOK_SECRET_ENCODING`: Midbound key encoding, `spec`, `raw` or `auto`.
+    pub secret_encoding: Option<String>,
+    /// `WEBHOOK_AUTH_MODE`: Baack's `bearer` (default) or `basic`.
+    pub auth_mode: Option<String>,
+    /// `WEBHOOK_TOLERANCE_SECONDS`: allowed clock skew for signed timestamps, both ways.
+    pub tolerance_seconds: Option<i64>,
+}
+
+/// Everything a provider needs to authenticate deliveries (and to sign them, in tools).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthConfig {
+    pub secrets: Secrets,
+    pub options: AuthOptions,
+}
+
+impl AuthConfig {
+    /// Fails closed: no secret, no authentication, no start.
+    pub fn new(secrets: Secrets, options: AuthOptions) -> Result<Self, ConfigError> {
+        if secrets.is_empty() {
+            return Err(ConfigError::NoSecrets);
+        }
+        Ok(Self { secrets, options })
+    }
+
+    pub fn tolerance_seconds(&self) -> i64 {
+        self.options
+            .tolerance_seconds
+            .unwrap_or(DEFAULT_TOLERANCE_SECONDS)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     #[error("missing required environment variables: {}", .0.join(", "))]
     Missing(Vec<&'static str>),
-    #[error("WEBHOOK_SECRETS has no secret: refusing to start unauthenticated (fail closed)")]
+    #[error("no webhook secret configured: refusing to start unauthenticated (fail closed)")]
     NoSecrets,
     #[error("{name} is invalid: {reason}")]
     Invalid { name: &'static str, reason: String },
+    /// Only the ARN and the service's error are shown: never the secret's value.
+    #[error("cannot read the webhook secrets from Secrets Manager ({arn}): {reason}")]
+    SecretUnavailable { arn: String, reason: String },
 }
 
 impl Config {
@@ -58,23 +101,30 @@ impl Config {
         };
         let table = required("EVENTS_TABLE");
         let queue_url = required("EVENTS_QUEUE_URL");
-        let secrets = required("WEBHOOK_SECRETS");
+        let secrets = match (get("WEBHOOK_SECRETS_ARN"), get("WEBHOOK_SECRETS")) {
+            (Some(arn), _) => SecretSource::SecretsManager { arn },
+            (None, Some(list)) => SecretSource::Inline(Secrets::parse(&list)),
+            (None, None) => {
+                missing.push("WEBHOOK_SECRETS (or WEBHOOK_SECRETS_ARN)");
+                SecretSource::Inline(Secrets::parse(""))
+            }
+        };
         if !missing.is_empty() {
             return Err(ConfigError::Missing(missing));
         }
-        let secrets = Secrets::parse(&secrets);
-        if secrets.is_empty() {
+        if secrets == SecretSource::Inline(Secrets::parse("")) {
             return Err(ConfigError::NoSecrets);
         }
         Ok(Self {
             table,
             queue_url,
             secrets,
-            secret_header: get("WEBHOOK_SECRET_HEADER"),
-            secret_encoding: get("WEBHOOK_SECRET_ENCODING"),
-            auth_mode: get("WEBHOOK_AUTH_MODE"),
-            tolerance_seconds: number(&get, "WEBHOOK_TOLERANCE_SECONDS")?
-                .unwrap_or(DEFAULT_TOLERANCE_SECONDS),
+            auth: AuthOptions {
+                secret_header: get("WEBHOOK_SECRET_HEADER"),
+                secret_encoding: get("WEBHOOK_SECRET_ENCODING"),
+                auth_mode: get("WEBHOOK_AUTH_MODE"),
+                tolerance_seconds: number(&get, "WEBHOOK_TOLERANCE_SECONDS")?,
+            },
             retention_seconds: positive(&get, "DEDUP_RETENTION_SECONDS")?,
             lease_seconds: positive(&get, "DEDUP_LEASE_SECONDS")?.unwrap_or(DEFAULT_LEASE_SECONDS),
             max_body_bytes: positive(&get, "MAX_BODY_BYTES")?.unwrap_or(DEFAULT_MAX_BODY_BYTES),
@@ -82,16 +132,10 @@ impl Config {
     }
 }
 
-/// A valid configuration with the given secrets, for unit tests of the providers.
+/// Default options with the given secrets, for unit tests of the providers.
 #[cfg(test)]
-pub(crate) fn test_config(secrets: &str) -> Config {
-    Config::from_lookup(|name| match name {
-        "EVENTS_TABLE" => Some("events".into()),
-        "EVENTS_QUEUE_URL" => Some("http://queue".into()),
-        "WEBHOOK_SECRETS" => Some(secrets.into()),
-        _ => None,
-    })
-    .expect("complete test configuration")
+pub(crate) fn test_config(secrets: &str) -> AuthConfig {
+    AuthConfig::new(Secrets::parse(secrets), AuthOptions::default()).expect("a secret")
 }
 
 fn number<T: std::str::FromStr>(
@@ -143,9 +187,9 @@ mod tests {
     #[test]
     fn defaults_apply() {
         let c = config(&BASE).unwrap();
-        assert_eq!(c.secrets.len(), 2);
+        assert_eq!(c.secrets, SecretSource::Inline(Secrets::parse("a,b")));
         assert_eq!(c.max_body_bytes, 256 * 1024);
-        assert_eq!(c.tolerance_seconds, 300);
+        assert_eq!(c.auth, AuthOptions::default());
         assert_eq!(c.lease_seconds, 30);
         assert_eq!(c.retention_seconds, None);
     }
@@ -157,6 +201,26 @@ mod tests {
             err.to_string(),
             "missing required environment variables: EVENTS_TABLE, EVENTS_QUEUE_URL"
         );
+        let err = config(&BASE[..2]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "missing required environment variables: WEBHOOK_SECRETS (or WEBHOOK_SECRETS_ARN)"
+        );
+    }
+
+    #[test]
+    fn secrets_manager_arn_takes_precedence() {
+        let mut vars = BASE.to_vec();
+        vars.push((
+            "WEBHOOK_SECRETS_ARN",
+            "arn:aws:secretsmanager:us-east-1:1:secret:x",
+        ));
+        assert_eq!(
+            config(&vars).unwrap().secrets,
+            SecretSource::SecretsManager {
+                arn: "arn:aws:secretsmanager:us-east-1:1:secret:x".into()
+            }
+        );
     }
 
     #[test]
@@ -164,10 +228,9 @@ mod tests {
         let mut vars = BASE.to_vec();
         vars[2] = ("WEBHOOK_SECRETS", " , ,");
         assert_eq!(config(&vars).unwrap_err(), ConfigError::NoSecrets);
-        vars[2] = ("WEBHOOK_SECRETS", "");
         assert_eq!(
-            config(&vars).unwrap_err(),
-            ConfigError::Missing(vec!["WEBHOOK_SECRETS"])
+            AuthConfig::new(Secrets::parse(""), AuthOptions::default()).unwrap_err(),
+            ConfigError::NoSecrets
         );
     }
 

@@ -18,10 +18,11 @@ pub mod request;
 pub mod response;
 pub mod runtime;
 pub mod secrets;
+pub mod secrets_manager;
 pub mod store;
 pub mod verify;
 
-pub use config::{Config, ConfigError};
+pub use config::{AuthConfig, Config, ConfigError};
 pub use pipeline::{Handled, Outcome, Pipeline, Settings};
 pub use provider::{Delivery, Provider};
 pub use runtime::run;

@@ -184,7 +184,7 @@ mod tests {
 
     fn signed(body: &str) -> WebhookRequest {
         let mut headers = HeaderMap::new();
-        let signature = HexHmacSha512::sign("secret", body.as_bytes());
+        let signature = HexHmacSha512::signature("secret", body.as_bytes());
         headers.insert(
             ARGYLE_SIGNATURE_HEADER,
             HeaderValue::from_str(&signature).unwrap(),

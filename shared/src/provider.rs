@@ -1,8 +1,8 @@
 //! What every provider supplies: how to authenticate a delivery and how to read it.
 
-use crate::config::{Config, ConfigError};
+use crate::config::{AuthConfig, ConfigError};
 use crate::request::WebhookRequest;
-use crate::verify::Verifier;
+use crate::verify::{SignError, Verifier};
 use serde::de::DeserializeOwned;
 
 /// The facts the pipeline needs from one delivery, whatever the provider.
@@ -42,12 +42,53 @@ pub trait Provider: Send + Sync + Sized + 'static {
     /// How long a dedup record lasts when `DEDUP_RETENTION_SECONDS` is not set.
     const DEFAULT_RETENTION_SECONDS: u64 = 7 * 24 * 3600;
 
-    fn from_config(config: &Config) -> Result<Self, ConfigError>;
+    fn from_config(config: &AuthConfig) -> Result<Self, ConfigError>;
 
     fn verifier(&self) -> &dyn Verifier;
 
     /// Reads an authenticated delivery. Only called after `verifier()` accepted it.
     fn parse(&self, request: &WebhookRequest) -> Result<Delivery, PayloadError>;
+
+    /// Adds the headers the provider sends with `request.body` when its secret is `secret`
+    /// (signing tool, fixtures, tests): the verifier's own scheme, run the other way.
+    fn sign(&self, secret: &str, request: &mut WebhookRequest, now: i64) -> Result<(), SignError> {
+        self.verifier().sign(secret, request, now)
+    }
+
+    /// Makes `request` carry `event_type` where this provider says it (signing tool).
+    fn set_event_type(request: &mut WebhookRequest, event_type: &str) -> Result<(), PayloadError>;
+}
+
+/// Rewrites a JSON body in place (the signing tool's `--event-type`; signing happens after).
+pub fn edit_json(
+    request: &mut WebhookRequest,
+    edit: impl FnOnce(&mut serde_json::Value) -> Result<(), PayloadError>,
+) -> Result<(), PayloadError> {
+    let mut value: serde_json::Value = parse_json(&request.body)?;
+    edit(&mut value)?;
+    request.body = serde_json::to_vec(&value).expect("a JSON value serializes");
+    Ok(())
+}
+
+/// Sets the string at `path` (object keys), creating objects on the way.
+pub fn set_string(
+    value: &mut serde_json::Value,
+    path: &[&str],
+    text: &str,
+) -> Result<(), PayloadError> {
+    let mut at = value;
+    for key in path {
+        at = at
+            .as_object_mut()
+            .ok_or_else(|| PayloadError {
+                field: path.join("."),
+                message: "not inside an object".into(),
+            })?
+            .entry(*key)
+            .or_insert_with(|| serde_json::Value::Object(Default::default()));
+    }
+    *at = serde_json::Value::String(text.to_string());
+    Ok(())
 }
 
 /// Deserializes a body, naming the path of the first field that does not fit.

@@ -1,9 +1,10 @@
 //! What every function binary runs: configuration, clients, then the Lambda runtime loop.
 
-use crate::config::{Config, ConfigError};
+use crate::config::{AuthConfig, Config, ConfigError};
 use crate::pipeline::{Pipeline, Settings};
 use crate::provider::Provider;
 use crate::queue::SqsEventQueue;
+use crate::secrets::Secrets;
 use crate::store::DynamoDbEventStore;
 use lambda_http::lambda_runtime::{self, service_fn, LambdaEvent};
 pub use lambda_http::Error;
@@ -35,17 +36,21 @@ pub async fn run<P: Provider>() -> Result<(), Error> {
 pub async fn from_env<P: Provider>() -> Result<LivePipeline<P>, ConfigError> {
     let config = Config::from_env()?;
     let aws = aws_config::load_from_env().await;
-    live_pipeline::<P>(&config, &aws)
+    let secrets = crate::secrets_manager::resolve(&config.secrets, &aws).await?;
+    live_pipeline::<P>(&config, secrets, &aws)
 }
 
 /// The pipeline as deployed: DynamoDB store and SQS queue.
 pub type LivePipeline<P> = Pipeline<P, DynamoDbEventStore, SqsEventQueue>;
 
-/// Assembles the pipeline a function serves from its configuration and AWS clients.
+/// Assembles the pipeline a function serves from its configuration, its resolved secrets and
+/// AWS clients.
 pub fn live_pipeline<P: Provider>(
     config: &Config,
+    secrets: Secrets,
     aws: &aws_config::SdkConfig,
 ) -> Result<LivePipeline<P>, ConfigError> {
+    let auth = AuthConfig::new(secrets, config.auth.clone())?;
     let settings = Settings {
         max_body_bytes: config.max_body_bytes,
         retention_seconds: config
@@ -54,7 +59,7 @@ pub fn live_pipeline<P: Provider>(
         lease_seconds: config.lease_seconds,
     };
     Ok(Pipeline::new(
-        P::from_config(config)?,
+        P::from_config(&auth)?,
         DynamoDbEventStore::new(aws_sdk_dynamodb::Client::new(aws), &config.table),
         SqsEventQueue::new(aws_sdk_sqs::Client::new(aws), &config.queue_url),
         settings,

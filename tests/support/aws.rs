@@ -113,9 +113,26 @@ impl Resources {
         Config::from_lookup(|name| vars.get(name).cloned()).expect("valid test configuration")
     }
 
-    /// The pipeline exactly as `hookline::run` assembles it, for this configuration.
-    pub fn pipeline<P: Provider>(&self, config: &Config) -> LivePipeline<P> {
-        live_pipeline::<P>(config, &self.sdk).expect("provider configuration")
+    /// The pipeline exactly as `hookline::run` assembles it, for this configuration (secrets
+    /// inline or in the emulator's Secrets Manager).
+    pub async fn pipeline<P: Provider>(&self, config: &Config) -> LivePipeline<P> {
+        let secrets = hookline::secrets_manager::resolve(&config.secrets, &self.sdk)
+            .await
+            .expect("secrets");
+        live_pipeline::<P>(config, secrets, &self.sdk).expect("provider configuration")
+    }
+
+    /// Stores `value` as a Secrets Manager secret and returns its ARN.
+    pub async fn create_secret(&self, value: &str) -> String {
+        aws_sdk_secretsmanager::Client::new(&self.sdk)
+            .create_secret()
+            .name(unique_name("hookline-webhook-secrets"))
+            .secret_string(value)
+            .send()
+            .await
+            .expect("create secret")
+            .arn
+            .expect("secret arn")
     }
 
     /// Every message now in the queue (received once, so each is returned once).

@@ -21,7 +21,7 @@ impl<S: Sample> Harness<S> {
         let resources = Resources::create(fifo).await;
         let mut vars = S::vars();
         vars.extend_from_slice(extra);
-        let pipeline = resources.pipeline(&resources.config(&vars));
+        let pipeline = resources.pipeline(&resources.config(&vars)).await;
         Self {
             resources,
             pipeline,

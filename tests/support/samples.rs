@@ -3,9 +3,10 @@
 
 use hookline::provider::sha256_hex;
 use hookline::providers::{Argyle, Baack, ClearId, Midbound};
-use hookline::verify::hmac_hex::{HexHmacSha512, ARGYLE_SIGNATURE_HEADER};
-use hookline::verify::standard_webhooks::{self, StandardWebhooks};
-use hookline::Provider;
+use hookline::request::WebhookRequest;
+use hookline::secrets::Secrets;
+use hookline::verify::standard_webhooks::ID_HEADER;
+use hookline::{AuthConfig, Config, Provider};
 use serde_json::{json, Value};
 
 pub fn now() -> i64 {
@@ -13,10 +14,6 @@ pub fn now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64
-}
-
-fn header(name: &str, value: impl Into<String>) -> (String, String) {
-    (name.to_string(), value.into())
 }
 
 pub trait Sample {
@@ -38,8 +35,50 @@ pub trait Sample {
     }
     /// Valid JSON that lacks a required field, and the field the 400 must name.
     fn missing_field_payload() -> (String, &'static str);
-    /// Headers the provider sends with `body` when configured with `secret`.
-    fn sign(secret: &str, body: &str) -> Vec<(String, String)>;
+
+    /// Headers the provider sends with `body` when configured with `secret`, signed now.
+    fn sign(secret: &str, body: &str) -> Vec<(String, String)> {
+        Self::sign_at(secret, body, now(), None)
+    }
+
+    /// As [`Sample::sign`] at Unix time `timestamp`, with an explicit `webhook-id` if given.
+    /// Signs with the product's own signing code, configured with the sample's options.
+    fn sign_at(
+        secret: &str,
+        body: &str,
+        timestamp: i64,
+        id: Option<&str>,
+    ) -> Vec<(String, String)> {
+        let mut vars: Vec<(String, String)> = Self::OPTIONS
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        vars.extend([
+            ("EVENTS_TABLE".to_string(), "unused".to_string()),
+            ("EVENTS_QUEUE_URL".to_string(), "unused".to_string()),
+            ("WEBHOOK_SECRETS".to_string(), secret.to_string()),
+        ]);
+        let config = Config::from_lookup(|name| {
+            vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        })
+        .expect("sample configuration");
+        let auth = AuthConfig::new(Secrets::parse(secret), config.auth).expect("a secret");
+        let provider = Self::Provider::from_config(&auth).expect("sample provider");
+        let mut request = WebhookRequest::post(Default::default(), body);
+        if let Some(id) = id {
+            request
+                .headers
+                .insert(ID_HEADER, id.parse().expect("header value"));
+        }
+        provider
+            .sign(secret, &mut request, timestamp)
+            .expect("signable");
+        request
+            .headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_string()))
+            .collect()
+    }
     /// The event id the pipeline must derive for `body`.
     fn event_id(body: &str) -> String;
     fn event_type() -> &'static str;
@@ -85,9 +124,6 @@ impl Sample for BaackSample {
             "body",
         )
     }
-    fn sign(secret: &str, _body: &str) -> Vec<(String, String)> {
-        vec![header("Authorization", format!("Bearer {secret}"))]
-    }
     fn event_id(_body: &str) -> String {
         "baack#urn:baack:webhooksubscription:41f2#urn:baack:trigger:5b0e4c1e-8f1a-4a8e-9a57-1f3f3c1d2e01".into()
     }
@@ -122,9 +158,6 @@ impl Sample for ClearIdSample {
     fn missing_field_payload() -> (String, &'static str) {
         (r#"{"IdentityId":"x","Ordinal":1}"#.into(), "body")
     }
-    fn sign(secret: &str, _body: &str) -> Vec<(String, String)> {
-        vec![header("X-Webhook-Token", secret)]
-    }
     fn event_id(_body: &str) -> String {
         "clearid#identity.deleted#3f1c2a6e-0d3b-4a51-9d0e-2b7c1f9e8a10#a7d4e2c9-5b61-4f0a-8e3d-6c2b9f1e7d20#1042".into()
     }
@@ -153,12 +186,6 @@ impl Sample for ArgyleSample {
     fn missing_field_payload() -> (String, &'static str) {
         (r#"{"name":"s","data":{"identity":"i"}}"#.into(), "body")
     }
-    fn sign(secret: &str, body: &str) -> Vec<(String, String)> {
-        vec![header(
-            ARGYLE_SIGNATURE_HEADER,
-            HexHmacSha512::sign(secret, body.as_bytes()),
-        )]
-    }
     fn event_id(body: &str) -> String {
         format!("argyle#{}", sha256_hex(body.as_bytes()))
     }
@@ -175,21 +202,10 @@ impl Sample for ArgyleSample {
 }
 
 impl MidboundSample {
-    /// Standard Webhooks ids are per message; derive one from the body so each sample differs.
+    /// Midbound signs with its payload's `id` as `webhook-id`.
     pub fn webhook_id(body: &str) -> String {
-        format!("msg_{}", &sha256_hex(body.as_bytes())[..24])
-    }
-
-    pub fn sign_at(secret: &str, id: &str, timestamp: i64, body: &str) -> Vec<(String, String)> {
-        let key = StandardWebhooks::spec_key(secret).expect("spec secret");
-        vec![
-            header(standard_webhooks::ID_HEADER, id),
-            header(standard_webhooks::TIMESTAMP_HEADER, timestamp.to_string()),
-            header(
-                standard_webhooks::SIGNATURE_HEADER,
-                StandardWebhooks::sign(&key, id, timestamp, body.as_bytes()),
-            ),
-        ]
+        let payload: Value = serde_json::from_str(body).expect("JSON payload");
+        payload["id"].as_str().expect("payload id").to_string()
     }
 }
 
@@ -209,9 +225,6 @@ impl Sample for MidboundSample {
     }
     fn missing_field_payload() -> (String, &'static str) {
         (r#"{"id":"evt_1","data":{}}"#.into(), "body")
-    }
-    fn sign(secret: &str, body: &str) -> Vec<(String, String)> {
-        Self::sign_at(secret, &Self::webhook_id(body), now(), body)
     }
     fn event_id(body: &str) -> String {
         format!("midbound#{}", Self::webhook_id(body))

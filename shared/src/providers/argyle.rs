@@ -4,8 +4,10 @@
 //! body, remembered for a short window only (a repeated identical notification after the window
 //! is a new event: the consumer re-fetches the identity anyway).
 
-use crate::config::{Config, ConfigError};
-use crate::provider::{parse_json, sha256_hex, Delivery, PayloadError, Provider, Resource};
+use crate::config::{AuthConfig, ConfigError};
+use crate::provider::{
+    edit_json, parse_json, set_string, sha256_hex, Delivery, PayloadError, Provider, Resource,
+};
 use crate::request::WebhookRequest;
 use crate::verify::{HexHmacSha512, Verifier};
 use serde::Deserialize;
@@ -34,7 +36,7 @@ impl Provider for Argyle {
     const NAME: &'static str = "argyle";
     const DEFAULT_RETENTION_SECONDS: u64 = 10 * 60;
 
-    fn from_config(config: &Config) -> Result<Self, ConfigError> {
+    fn from_config(config: &AuthConfig) -> Result<Self, ConfigError> {
         Ok(Self {
             verifier: HexHmacSha512::new(config.secrets.clone()),
         })
@@ -56,6 +58,10 @@ impl Provider for Argyle {
                 id,
             }),
         })
+    }
+
+    fn set_event_type(request: &mut WebhookRequest, event_type: &str) -> Result<(), PayloadError> {
+        edit_json(request, |v| set_string(v, &["event"], event_type))
     }
 }
 

@@ -1,7 +1,9 @@
 //! Baack (baack.co): identity subjects; bearer (or Basic) auth; key = subscription + trigger urn.
 
-use crate::config::{Config, ConfigError};
-use crate::provider::{parse_json, Delivery, PayloadError, Provider, Resource};
+use crate::config::{AuthConfig, ConfigError};
+use crate::provider::{
+    edit_json, parse_json, set_string, Delivery, PayloadError, Provider, Resource,
+};
 use crate::request::WebhookRequest;
 use crate::verify::{TokenScheme, TokenVerifier, Verifier};
 use serde::Deserialize;
@@ -58,8 +60,13 @@ pub struct Baack {
 impl Provider for Baack {
     const NAME: &'static str = "baack";
 
-    fn from_config(config: &Config) -> Result<Self, ConfigError> {
-        let scheme = match config.auth_mode.as_deref().map(str::to_ascii_lowercase) {
+    fn from_config(config: &AuthConfig) -> Result<Self, ConfigError> {
+        let scheme = match config
+            .options
+            .auth_mode
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+        {
             None => TokenScheme::Bearer,
             Some(mode) if mode == "bearer" => TokenScheme::Bearer,
             Some(mode) if mode == "basic" => TokenScheme::Basic,
@@ -101,6 +108,18 @@ impl Provider for Baack {
                 .as_deref()
                 .map(super::normalise_timestamp),
             resource,
+        })
+    }
+
+    /// `SUBJECT.EVENT`, e.g. `IDENTITY_CLIENT_IDENTIFIER.UPDATE`, goes to `trigger`.
+    fn set_event_type(request: &mut WebhookRequest, event_type: &str) -> Result<(), PayloadError> {
+        let (subject, event) = event_type.rsplit_once('.').ok_or_else(|| PayloadError {
+            field: "trigger".into(),
+            message: "Baack event types are SUBJECT.EVENT".into(),
+        })?;
+        edit_json(request, |v| {
+            set_string(v, &["trigger", "subject"], subject)?;
+            set_string(v, &["trigger", "event"], event)
         })
     }
 }
@@ -161,11 +180,20 @@ mod tests {
     }
 
     #[test]
+    fn event_type_is_set_in_the_trigger() {
+        let mut request = WebhookRequest::post(Default::default(), SAMPLE);
+        Baack::set_event_type(&mut request, "IDENTITY_EMAIL_ADDRESS.DELETE").unwrap();
+        let d = baack().parse(&request).unwrap();
+        assert_eq!(d.event_type, "IDENTITY_EMAIL_ADDRESS.DELETE");
+        assert!(Baack::set_event_type(&mut request, "DELETE").is_err());
+    }
+
+    #[test]
     fn basic_mode_and_bad_mode() {
         let mut config = test_config("id:secret");
-        config.auth_mode = Some("BASIC".into());
+        config.options.auth_mode = Some("BASIC".into());
         assert!(Baack::from_config(&config).is_ok());
-        config.auth_mode = Some("digest".into());
+        config.options.auth_mode = Some("digest".into());
         assert!(Baack::from_config(&config).is_err());
         assert_eq!(config.secrets, Secrets::parse("id:secret"));
     }

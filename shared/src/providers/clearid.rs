@@ -5,7 +5,7 @@
 //! registered for that webhook (`.../webhooks/clearid?event=identity.deleted`), else from an
 //! `EventType` field when the payload has one.
 
-use crate::config::{Config, ConfigError};
+use crate::config::{AuthConfig, ConfigError};
 use crate::provider::{parse_json, sha256_hex, Delivery, PayloadError, Provider, Resource};
 use crate::request::WebhookRequest;
 use crate::verify::{TokenScheme, TokenVerifier, Verifier};
@@ -63,8 +63,9 @@ pub struct ClearId {
 impl Provider for ClearId {
     const NAME: &'static str = "clearid";
 
-    fn from_config(config: &Config) -> Result<Self, ConfigError> {
+    fn from_config(config: &AuthConfig) -> Result<Self, ConfigError> {
         let name = config
+            .options
             .secret_header
             .as_deref()
             .unwrap_or(DEFAULT_SECRET_HEADER);
@@ -120,6 +121,12 @@ impl Provider for ClearId {
                 .map(super::normalise_timestamp),
             resource,
         })
+    }
+
+    /// ClearID's type travels in the registered URL's query string.
+    fn set_event_type(request: &mut WebhookRequest, event_type: &str) -> Result<(), PayloadError> {
+        request.query.insert("event".into(), event_type.into());
+        Ok(())
     }
 }
 
@@ -187,7 +194,7 @@ mod tests {
     #[test]
     fn invalid_header_name_is_a_config_error() {
         let mut config = test_config("token");
-        config.secret_header = Some("bad header".into());
+        config.options.secret_header = Some("bad header".into());
         assert!(ClearId::from_config(&config).is_err());
     }
 }

@@ -2,10 +2,12 @@
 //!
 //! The payload carries the data in full (there is no re-fetch API), so no resource is named.
 
-use crate::config::{Config, ConfigError};
-use crate::provider::{parse_json, Delivery, PayloadError, Provider};
+use crate::config::{AuthConfig, ConfigError};
+use crate::provider::{edit_json, parse_json, set_string, Delivery, PayloadError, Provider};
 use crate::request::WebhookRequest;
-use crate::verify::{standard_webhooks::ID_HEADER, KeyEncoding, StandardWebhooks, Verifier};
+use crate::verify::{
+    standard_webhooks::ID_HEADER, KeyEncoding, SignError, StandardWebhooks, Verifier,
+};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
@@ -32,19 +34,19 @@ pub struct Midbound {
 impl Provider for Midbound {
     const NAME: &'static str = "midbound";
 
-    fn from_config(config: &Config) -> Result<Self, ConfigError> {
-        let encoding = match &config.secret_encoding {
+    fn from_config(config: &AuthConfig) -> Result<Self, ConfigError> {
+        let encoding = match &config.options.secret_encoding {
             None => KeyEncoding::Auto,
             Some(raw) => raw.parse().map_err(|reason| ConfigError::Invalid {
                 name: "WEBHOOK_SECRET_ENCODING",
                 reason,
             })?,
         };
-        let verifier = StandardWebhooks::new(&config.secrets, encoding, config.tolerance_seconds)
+        let verifier = StandardWebhooks::new(&config.secrets, encoding, config.tolerance_seconds())
             .map_err(|e| ConfigError::Invalid {
-            name: "WEBHOOK_SECRETS",
-            reason: e.to_string(),
-        })?;
+                name: "WEBHOOK_SECRETS",
+                reason: e.to_string(),
+            })?;
         Ok(Self { verifier })
     }
 
@@ -75,6 +77,23 @@ impl Provider for Midbound {
             occurred_at,
             resource: None,
         })
+    }
+
+    /// Midbound's payload `id` is the `webhook-id` it signs with.
+    fn sign(&self, secret: &str, request: &mut WebhookRequest, now: i64) -> Result<(), SignError> {
+        if request.single_header(ID_HEADER).is_none() {
+            let id = serde_json::from_slice::<serde_json::Value>(&request.body)
+                .ok()
+                .and_then(|v| v.get("id")?.as_str().map(str::to_string));
+            if let Some(id) = id {
+                crate::verify::set_header(request, http::HeaderName::from_static(ID_HEADER), &id)?;
+            }
+        }
+        self.verifier.sign(secret, request, now)
+    }
+
+    fn set_event_type(request: &mut WebhookRequest, event_type: &str) -> Result<(), PayloadError> {
+        edit_json(request, |v| set_string(v, &["type"], event_type))
     }
 }
 
@@ -114,11 +133,29 @@ mod tests {
     }
 
     #[test]
+    fn signing_uses_the_payload_id_as_webhook_id() {
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let midbound = Midbound::from_config(&test_config(secret)).unwrap();
+        let mut request = WebhookRequest::post(
+            Default::default(),
+            r#"{"id":"evt_9","type":"identity.resolved"}"#,
+        );
+        Midbound::set_event_type(&mut request, "identity.enriched").unwrap();
+        midbound.sign(secret, &mut request, 1_700_000_000).unwrap();
+        assert_eq!(request.single_header(ID_HEADER), Some("evt_9"));
+        assert_eq!(midbound.verifier().verify(&request, 1_700_000_000), Ok(()));
+        assert_eq!(
+            midbound.parse(&request).unwrap().event_type,
+            "identity.enriched"
+        );
+    }
+
+    #[test]
     fn encoding_is_validated() {
         let mut config = test_config("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
-        config.secret_encoding = Some("hex".into());
+        config.options.secret_encoding = Some("hex".into());
         assert!(Midbound::from_config(&config).is_err());
-        config.secret_encoding = Some("spec".into());
+        config.options.secret_encoding = Some("spec".into());
         config.secrets = crate::secrets::Secrets::parse("whsec_not base64");
         assert!(Midbound::from_config(&config).is_err());
     }

@@ -1,6 +1,6 @@
 //! Argyle: `X-Argyle-Signature` is the hex HMAC-SHA512 of the raw body.
 
-use super::{AuthFailure, Verifier};
+use super::{set_header, AuthFailure, SignError, Verifier};
 use crate::request::WebhookRequest;
 use crate::secrets::Secrets;
 use hmac::{Hmac, Mac};
@@ -20,7 +20,7 @@ impl HexHmacSha512 {
     }
 
     /// The signature a sender computes for `body` with `secret` (lowercase hex).
-    pub fn sign(secret: &str, body: &[u8]) -> String {
+    pub fn signature(secret: &str, body: &[u8]) -> String {
         hex::encode(mac(secret, body).finalize().into_bytes())
     }
 }
@@ -52,6 +52,15 @@ impl Verifier for HexHmacSha512 {
             Err(AuthFailure::NoMatch)
         }
     }
+
+    fn sign(&self, secret: &str, request: &mut WebhookRequest, _now: i64) -> Result<(), SignError> {
+        let signature = Self::signature(secret, &request.body);
+        set_header(
+            request,
+            http::HeaderName::from_static(ARGYLE_SIGNATURE_HEADER),
+            &signature,
+        )
+    }
 }
 
 #[cfg(test)]
@@ -76,7 +85,11 @@ mod tests {
 
     #[test]
     fn sign_matches_an_independent_implementation() {
-        assert_eq!(HexHmacSha512::sign("argyle-secret", BODY), EXPECTED);
+        assert_eq!(HexHmacSha512::signature("argyle-secret", BODY), EXPECTED);
+        let v = HexHmacSha512::new(Secrets::parse("argyle-secret"));
+        let mut req = WebhookRequest::post(HeaderMap::new(), BODY);
+        v.sign("argyle-secret", &mut req, 0).unwrap();
+        assert_eq!(req.single_header(ARGYLE_SIGNATURE_HEADER), Some(EXPECTED));
     }
 
     #[test]

@@ -17,6 +17,27 @@ use crate::request::WebhookRequest;
 pub trait Verifier: Send + Sync {
     /// `now` is the current Unix time in seconds, for schemes with a replay window.
     fn verify(&self, request: &WebhookRequest, now: i64) -> Result<(), AuthFailure>;
+
+    /// Adds the headers a sender attaches to `request.body` when its secret is `secret`. The one
+    /// implementation of each scheme that the signing tool, the fixtures and the tests share.
+    fn sign(&self, secret: &str, request: &mut WebhookRequest, now: i64) -> Result<(), SignError>;
+}
+
+/// A credential that cannot travel in an HTTP header (control characters, say).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the {0} header cannot hold this value")]
+pub struct SignError(pub String);
+
+/// Sets one header, refusing values HTTP cannot carry.
+pub fn set_header(
+    request: &mut WebhookRequest,
+    name: http::HeaderName,
+    value: &str,
+) -> Result<(), SignError> {
+    let value =
+        http::HeaderValue::from_str(value).map_err(|_| SignError(name.as_str().to_string()))?;
+    request.headers.insert(name, value);
+    Ok(())
 }
 
 /// Why a delivery was refused. Shown in logs only; the caller gets a terse 401.

@@ -3,12 +3,13 @@
 //! `webhook-signature` holds space-separated `v1,<base64 HMAC-SHA256>` entries over
 //! `{webhook-id}.{webhook-timestamp}.{raw body}`; any entry that matches any key is enough.
 
-use super::{AuthFailure, Verifier};
+use super::{set_header, AuthFailure, SignError, Verifier};
 use crate::request::WebhookRequest;
 use crate::secrets::Secrets;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
+use http::HeaderName;
 use sha2::Sha256;
 use subtle::{Choice, ConstantTimeEq};
 
@@ -56,6 +57,7 @@ pub struct InvalidSecret {
 
 pub struct StandardWebhooks {
     keys: Vec<Vec<u8>>,
+    encoding: KeyEncoding,
     tolerance_seconds: i64,
 }
 
@@ -86,12 +88,13 @@ impl StandardWebhooks {
         }
         Ok(Self {
             keys,
+            encoding,
             tolerance_seconds,
         })
     }
 
     /// The `v1,<base64>` signature a sender puts in `webhook-signature`.
-    pub fn sign(key: &[u8], id: &str, timestamp: i64, body: &[u8]) -> String {
+    pub fn signature(key: &[u8], id: &str, timestamp: i64, body: &[u8]) -> String {
         format!("v1,{}", STANDARD.encode(tag(key, id, timestamp, body)))
     }
 
@@ -170,6 +173,34 @@ impl Verifier for StandardWebhooks {
             Err(AuthFailure::NoMatch)
         }
     }
+
+    /// Signs with the spec key (or the raw one in `Raw` mode, or when the secret is not base64).
+    /// Keeps a `webhook-id` already on the request; otherwise derives one from the body.
+    fn sign(&self, secret: &str, request: &mut WebhookRequest, now: i64) -> Result<(), SignError> {
+        let text = secret.strip_prefix(SECRET_PREFIX).unwrap_or(secret);
+        let key = match self.encoding {
+            KeyEncoding::Raw => text.as_bytes().to_vec(),
+            KeyEncoding::Spec | KeyEncoding::Auto => STANDARD
+                .decode(text)
+                .unwrap_or_else(|_| text.as_bytes().to_vec()),
+        };
+        let id = match request.single_header(ID_HEADER) {
+            Some(id) => id.to_string(),
+            None => format!("msg_{}", &crate::provider::sha256_hex(&request.body)[..24]),
+        };
+        let signature = Self::signature(&key, &id, now, &request.body);
+        set_header(request, HeaderName::from_static(ID_HEADER), &id)?;
+        set_header(
+            request,
+            HeaderName::from_static(TIMESTAMP_HEADER),
+            &now.to_string(),
+        )?;
+        set_header(
+            request,
+            HeaderName::from_static(SIGNATURE_HEADER),
+            &signature,
+        )
+    }
 }
 
 #[cfg(test)]
@@ -228,7 +259,7 @@ mod tests {
         for v in &OFFICIAL {
             let key = StandardWebhooks::spec_key(v.secret).unwrap();
             assert_eq!(
-                StandardWebhooks::sign(&key, v.id, v.timestamp, v.body.as_bytes()),
+                StandardWebhooks::signature(&key, v.id, v.timestamp, v.body.as_bytes()),
                 v.signature
             );
             for encoding in [KeyEncoding::Spec, KeyEncoding::Auto] {
@@ -240,6 +271,26 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn signed_requests_verify_with_each_encoding() {
+        let secret = OFFICIAL[0].secret;
+        for encoding in [KeyEncoding::Spec, KeyEncoding::Raw, KeyEncoding::Auto] {
+            let v = verifier(secret, encoding);
+            let mut req = WebhookRequest::post(HeaderMap::new(), OFFICIAL[0].body);
+            v.sign(secret, &mut req, 1_700_000_000).unwrap();
+            assert!(req.single_header(ID_HEADER).unwrap().starts_with("msg_"));
+            assert_eq!(v.verify(&req, 1_700_000_000), Ok(()), "{encoding:?}");
+        }
+        // An id already on the request is kept: the official vector comes out exactly.
+        let v = verifier(secret, KeyEncoding::Spec);
+        let mut req = of(&OFFICIAL[0], "placeholder");
+        v.sign(secret, &mut req, OFFICIAL[0].timestamp).unwrap();
+        assert_eq!(
+            req.single_header(SIGNATURE_HEADER),
+            Some(OFFICIAL[0].signature)
+        );
     }
 
     #[test]

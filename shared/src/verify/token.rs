@@ -1,6 +1,6 @@
 //! Shared-token authentication: Baack's bearer tokens and Basic credentials, ClearID's header.
 
-use super::{AuthFailure, Verifier};
+use super::{set_header, AuthFailure, SignError, Verifier};
 use crate::request::WebhookRequest;
 use crate::secrets::Secrets;
 use base64::Engine;
@@ -75,6 +75,18 @@ impl Verifier for TokenVerifier {
         } else {
             Err(AuthFailure::NoMatch)
         }
+    }
+
+    fn sign(&self, secret: &str, request: &mut WebhookRequest, _now: i64) -> Result<(), SignError> {
+        let value = match self.scheme {
+            TokenScheme::Raw => secret.to_string(),
+            TokenScheme::Bearer => format!("Bearer {secret}"),
+            TokenScheme::Basic => format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(secret)
+            ),
+        };
+        set_header(request, self.header.clone(), &value)
     }
 }
 
@@ -176,6 +188,19 @@ mod tests {
             v.verify(&request("authorization", "Basic !!!"), 0),
             Err(AuthFailure::MalformedHeader("authorization".into()))
         );
+    }
+
+    #[test]
+    fn signed_requests_verify_in_every_scheme() {
+        let secrets = Secrets::parse("client-1:s3cret");
+        for scheme in [TokenScheme::Bearer, TokenScheme::Basic, TokenScheme::Raw] {
+            let v = TokenVerifier::new(http::header::AUTHORIZATION, scheme, &secrets);
+            let mut req = WebhookRequest::post(HeaderMap::new(), "{}");
+            v.sign("client-1:s3cret", &mut req, 0).unwrap();
+            assert_eq!(v.verify(&req, 0), Ok(()), "{scheme:?}");
+        }
+        let mut req = WebhookRequest::post(HeaderMap::new(), "{}");
+        assert!(bearer().sign("line\nbreak", &mut req, 0).is_err());
     }
 
     #[test]
