@@ -167,7 +167,7 @@ async fn every_event_shape_is_served<S: Sample>() {
     let h = Harness::<S>::new().await;
     let body = S::payload();
     let mut statuses = Vec::new();
-    for shape in [Shape::RestV1, Shape::HttpApiV2, Shape::FunctionUrl] {
+    for shape in [Shape::RestApi, Shape::HttpApi, Shape::FunctionUrl] {
         let r = h.send(h.signed(&body).shape(shape)).await;
         assert_eq!(r.status, 200, "{shape:?}: {:?}", r.body);
         assert_eq!(r.header("content-type"), Some("application/json"));

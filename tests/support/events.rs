@@ -1,51 +1,40 @@
 //! Invocation events in the three shapes API Gateway and function URLs send, and their answers.
 
-use base64::Engine;
+use hookline::lambda_event::encode_request;
 use hookline::queue::EventQueue;
+use hookline::request::WebhookRequest;
 use hookline::store::EventStore;
 use hookline::{Pipeline, Provider};
-use serde_json::{json, Map, Value};
+use http::{HeaderMap, HeaderName, HeaderValue};
+use serde_json::{Map, Value};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
-    /// API Gateway HTTP API, payload format 2.0.
-    HttpApiV2,
-    /// API Gateway REST API, payload format 1.0.
-    RestV1,
-    /// Lambda function URL (format 2.0, no route key, a lambda-url domain).
-    FunctionUrl,
-}
+pub use hookline::lambda_event::EventSource as Shape;
 
-fn header_map(headers: &[(String, String)]) -> Map<String, Value> {
-    headers
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-        .collect()
-}
-
-/// An invocation event under construction: a signed POST through an HTTP API unless told
-/// otherwise.
+/// An invocation event under construction: a POST through an HTTP API unless told otherwise.
 #[derive(Debug, Clone)]
 pub struct Event {
+    request: WebhookRequest,
     shape: Shape,
-    method: String,
-    headers: Vec<(String, String)>,
-    query: Vec<(String, String)>,
-    /// The event's `body` field: the payload, or its base64 once `base64()` was called.
-    body: String,
     base64: bool,
+    /// Replaces the event's `body` field as is (malformed-base64 tests).
+    raw_body_field: Option<String>,
 }
 
 impl Event {
     pub fn new(headers: &[(String, String)], body: &str) -> Self {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.append(
+                HeaderName::from_bytes(name.as_bytes()).expect("header name"),
+                HeaderValue::from_str(value).expect("header value"),
+            );
+        }
         Self {
-            shape: Shape::HttpApiV2,
-            method: "POST".into(),
-            headers: headers.to_vec(),
-            query: Vec::new(),
-            body: body.to_string(),
+            request: WebhookRequest::post(map, body),
+            shape: Shape::HttpApi,
             base64: false,
+            raw_body_field: None,
         }
     }
 
@@ -55,12 +44,12 @@ impl Event {
     }
 
     pub fn method(mut self, method: &str) -> Self {
-        self.method = method.into();
+        self.request.method = method.parse().expect("method");
         self
     }
 
     pub fn query(mut self, query: &[(&str, &str)]) -> Self {
-        self.query = query
+        self.request.query = query
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
@@ -69,89 +58,23 @@ impl Event {
 
     /// Base64-encodes the body, as API Gateway does for binary media types.
     pub fn base64(mut self) -> Self {
-        self.body = base64::engine::general_purpose::STANDARD.encode(&self.body);
         self.base64 = true;
         self
     }
 
     /// Puts `field` in the event's body field as is, marked base64 (malformed-base64 tests).
     pub fn raw_base64_body(mut self, field: &str) -> Self {
-        self.body = field.into();
+        self.raw_body_field = Some(field.into());
         self.base64 = true;
         self
     }
 
     pub fn build(&self) -> Value {
-        event_json(self)
-    }
-}
-
-fn event_json(e: &Event) -> Value {
-    let body = e.body.clone();
-    let headers = header_map(&e.headers);
-    let method = e.method.as_str();
-    let query: Map<String, Value> = e
-        .query
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-        .collect();
-    let raw_query = e
-        .query
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&");
-    let query = if query.is_empty() {
-        Value::Null
-    } else {
-        Value::Object(query)
-    };
-    match e.shape {
-        Shape::HttpApiV2 | Shape::FunctionUrl => {
-            let (route_key, domain) = if e.shape == Shape::HttpApiV2 {
-                (
-                    format!("{method} /webhooks"),
-                    "abc123.execute-api.us-east-1.amazonaws.com",
-                )
-            } else {
-                ("$default".to_string(), "abc123.lambda-url.us-east-1.on.aws")
-            };
-            let mut event = json!({
-                "version": "2.0", "routeKey": route_key, "rawPath": "/webhooks", "rawQueryString": raw_query,
-                "headers": headers,
-                "requestContext": {
-                    "accountId": "123456789012", "apiId": "abc123", "domainName": domain,
-                    "domainPrefix": "abc123", "requestId": "req", "routeKey": route_key, "stage": "$default",
-                    "time": "23/Nov/2026:10:00:00 +0000", "timeEpoch": 1795428000000u64,
-                    "http": {"method": method, "path": "/webhooks", "protocol": "HTTP/1.1",
-                             "sourceIp": "192.0.2.1", "userAgent": "test"}
-                },
-                "body": body, "isBase64Encoded": e.base64
-            });
-            if !query.is_null() {
-                event["queryStringParameters"] = query;
-            }
-            event
+        let mut event = encode_request(&self.request, self.shape, "/webhooks", self.base64);
+        if let Some(field) = &self.raw_body_field {
+            event["body"] = Value::String(field.clone());
         }
-        Shape::RestV1 => {
-            let multi: Map<String, Value> = headers
-                .iter()
-                .map(|(k, v)| (k.clone(), json!([v])))
-                .collect();
-            json!({
-                "resource": "/webhooks", "path": "/prod/webhooks", "httpMethod": method,
-                "headers": headers, "multiValueHeaders": multi,
-                "queryStringParameters": query, "multiValueQueryStringParameters": null,
-                "pathParameters": null, "stageVariables": null,
-                "requestContext": {
-                    "accountId": "123456789012", "apiId": "abc123", "httpMethod": method,
-                    "path": "/prod/webhooks", "stage": "prod", "requestId": "req",
-                    "resourcePath": "/webhooks", "protocol": "HTTP/1.1",
-                    "identity": {"sourceIp": "192.0.2.1"}
-                },
-                "body": body, "isBase64Encoded": e.base64
-            })
-        }
+        event
     }
 }
 
