@@ -48,3 +48,68 @@ stop_moto() {
     MOTO_PID=
   fi
 }
+
+FUNCTIONS=(baack clearid argyle midbound)
+WATCH_PIDS=()
+
+# Serves every function with `cargo lambda watch`, one instance each so that each gets its own
+# environment file ($1/<function>.env) and secrets, on its own port. Sets PORT_<FUNCTION> and
+# waits until every instance listens. Logs go to $1/watch-<function>.log.
+serve_functions() {
+  local dir=$1 function upper port i=0
+  set -m   # own process groups, so stop_functions also stops what watch started
+  for function in "${FUNCTIONS[@]}"; do
+    upper=$(echo "$function" | tr '[:lower:]' '[:upper:]')
+    port=$(free_port)
+    export "PORT_$upper=$port"
+    "$VENV/bin/cargo-lambda" lambda watch -A 127.0.0.1 -P "$port" --ignore-changes \
+      --env-file "$dir/$function.env" >"$dir/watch-$function.log" 2>&1 &
+    WATCH_PIDS+=($!)
+  done
+  set +m
+  for function in "${FUNCTIONS[@]}"; do
+    upper=$(echo "$function" | tr '[:lower:]' '[:upper:]')
+    port_var="PORT_$upper"
+    for _ in $(seq 1 300); do
+      "$VENV/bin/python" -c "import socket; socket.create_connection(('127.0.0.1', ${!port_var}), 1)" 2>/dev/null && break
+      if ! kill -0 "${WATCH_PIDS[$i]}" 2>/dev/null; then
+        tail -n 20 "$dir/watch-$function.log" >&2
+        echo "cargo lambda watch for $function exited" >&2
+        return 1
+      fi
+      sleep 0.2
+    done
+    i=$((i + 1))
+  done
+}
+
+stop_functions() {
+  local pid
+  for pid in "${WATCH_PIDS[@]}"; do
+    kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
+  done
+  WATCH_PIDS=()
+}
+
+# Writes a function's environment file: the emulator, the table and queue, and its settings.
+# Values are quoted: base64 secrets hold characters dotenv parsers choke on otherwise.
+write_env() { # file table queue_url secrets [NAME=value...]
+  local file=$1 table=$2 queue_url=$3 secrets=$4 pair
+  shift 4
+  {
+    echo "EVENTS_TABLE='$table'"
+    echo "EVENTS_QUEUE_URL='$queue_url'"
+    echo "WEBHOOK_SECRETS='$secrets'"
+    echo "AWS_ENDPOINT_URL='$AWS_ENDPOINT_URL'"
+    echo "AWS_REGION='$AWS_REGION'"
+    echo "AWS_ACCESS_KEY_ID='test'"
+    echo "AWS_SECRET_ACCESS_KEY='test'"
+    for pair in "$@"; do echo "${pair%%=*}='${pair#*=}'"; done
+  } >"$file"
+}
+
+# Builds the signing CLI and prints its path.
+hookline_cli() {
+  cargo build --quiet -p hookline-cli
+  echo "${CARGO_TARGET_DIR:-$ROOT/target}/debug/hookline"
+}

@@ -100,10 +100,11 @@ pub struct ClearIdSample;
 pub struct ArgyleSample;
 pub struct MidboundSample;
 
-const BAACK: &str = include_str!("../../events/payloads/baack.json");
-const CLEARID: &str = include_str!("../../events/payloads/clearid.json");
-const ARGYLE: &str = include_str!("../../events/payloads/argyle.json");
-const MIDBOUND: &str = include_str!("../../events/payloads/midbound.json");
+const BAACK: &str =
+    include_str!("../../events/payloads/baack/IDENTITY_CLIENT_IDENTIFIER.CREATE.json");
+const CLEARID: &str = include_str!("../../events/payloads/clearid/identity.deleted.json");
+const ARGYLE: &str = include_str!("../../events/payloads/argyle/identities.added.json");
+const MIDBOUND: &str = include_str!("../../events/payloads/midbound/identity.validated.json");
 
 impl Sample for BaackSample {
     type Provider = Baack;
