@@ -113,3 +113,13 @@ hookline_cli() {
   cargo build --quiet -p hookline-cli
   echo "${CARGO_TARGET_DIR:-$ROOT/target}/debug/hookline"
 }
+
+# Fills the associative array named $1 with events/test-secrets.env, keyed by function.
+load_test_secrets() {
+  local -n into=$1
+  local key value
+  while IFS='=' read -r key value; do
+    case "$key" in '#'* | '') continue ;; esac
+    into[$(echo "$key" | tr '[:upper:]' '[:lower:]')]=$value
+  done <"$ROOT/events/test-secrets.env"
+}
