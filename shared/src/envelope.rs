@@ -22,6 +22,41 @@ pub struct Envelope<'a> {
     pub payload: &'a RawValue,
 }
 
+/// A queue message as a consumer reads it (the same contract, owned).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct ReceivedEnvelope {
+    pub version: u8,
+    pub event_id: String,
+    pub provider: String,
+    pub event_type: String,
+    #[serde(default = "recognized_by_default")]
+    pub recognized: bool,
+    pub received_at: String,
+    #[serde(default)]
+    pub occurred_at: Option<String>,
+    #[serde(default)]
+    pub resource: Option<Resource>,
+    pub payload: serde_json::Value,
+}
+
+fn recognized_by_default() -> bool {
+    true
+}
+
+impl ReceivedEnvelope {
+    /// Reads a message body; only version 1 is understood.
+    pub fn parse(body: &str) -> Result<Self, crate::provider::PayloadError> {
+        let envelope: Self = crate::provider::parse_json(body.as_bytes())?;
+        if envelope.version != ENVELOPE_VERSION {
+            return Err(crate::provider::PayloadError {
+                field: "version".into(),
+                message: format!("unsupported envelope version {}", envelope.version),
+            });
+        }
+        Ok(envelope)
+    }
+}
+
 /// What the queue adapter sends: the serialized envelope plus what SQS wants beside it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueMessage {
@@ -126,6 +161,30 @@ mod tests {
         assert_eq!(m.group_id(), "id-1");
         let value: serde_json::Value = serde_json::from_str(&m.body).unwrap();
         assert_eq!(value["resource"]["url"], "/v2/identities/id-1");
+    }
+
+    #[test]
+    fn a_consumer_reads_back_what_was_sent() {
+        let resource = Resource {
+            id: "id-1".into(),
+            url: None,
+        };
+        let m = QueueMessage::new(
+            "argyle",
+            "argyle#k",
+            &delivery(Some(resource.clone())),
+            br#"{"a":1}"#,
+            0,
+        )
+        .unwrap();
+        let read = ReceivedEnvelope::parse(&m.body).unwrap();
+        assert_eq!(read.event_id, "argyle#k");
+        assert_eq!(read.resource, Some(resource));
+        assert_eq!(read.payload, serde_json::json!({"a": 1}));
+        assert!(
+            ReceivedEnvelope::parse(&m.body.replace("\"version\":1", "\"version\":2")).is_err()
+        );
+        assert_eq!(ReceivedEnvelope::parse("{}").unwrap_err().field, "body");
     }
 
     #[test]

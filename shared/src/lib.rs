@@ -5,6 +5,7 @@
 //! events), `store::DynamoDbEventStore`, `queue::SqsEventQueue`, [`runtime`] (the binaries' main).
 
 pub mod config;
+pub mod enrich;
 pub mod envelope;
 pub mod handler;
 pub mod lambda_event;

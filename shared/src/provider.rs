@@ -20,7 +20,7 @@ pub struct Delivery {
     pub resource: Option<Resource>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Resource {
     pub id: String,
     #[serde(skip_serializing_if = "Option::is_none")]

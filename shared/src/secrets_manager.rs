@@ -9,12 +9,18 @@ pub async fn resolve(
     source: &SecretSource,
     aws: &aws_config::SdkConfig,
 ) -> Result<Secrets, ConfigError> {
-    let arn = match source {
-        SecretSource::Inline(secrets) => return Ok(secrets.clone()),
-        SecretSource::SecretsManager { arn } => arn,
-    };
+    match source {
+        SecretSource::Inline(secrets) => Ok(secrets.clone()),
+        SecretSource::SecretsManager { arn } => {
+            Ok(parse_secret_string(&secret_string(arn, aws).await?))
+        }
+    }
+}
+
+/// The `SecretString` of a secret; errors name the ARN, never a value.
+pub async fn secret_string(arn: &str, aws: &aws_config::SdkConfig) -> Result<String, ConfigError> {
     let unavailable = |reason: String| ConfigError::SecretUnavailable {
-        arn: arn.clone(),
+        arn: arn.to_string(),
         reason,
     };
     let output = aws_sdk_secretsmanager::Client::new(aws)
@@ -23,10 +29,10 @@ pub async fn resolve(
         .send()
         .await
         .map_err(|e| unavailable(DisplayErrorContext(e).to_string()))?;
-    let text = output
+    output
         .secret_string()
-        .ok_or_else(|| unavailable("the secret has no SecretString".into()))?;
-    Ok(parse_secret_string(text))
+        .map(str::to_string)
+        .ok_or_else(|| unavailable("the secret has no SecretString".into()))
 }
 
 /// A JSON array of strings (`["old", "new"]`), or the same comma-separated list as

@@ -1,0 +1,169 @@
+//! The enricher's configuration: where to write, where each provider's API is, and its
+//! credentials (from Secrets Manager, or from the environment for local runs).
+
+use crate::config::ConfigError;
+use crate::secrets::Secret;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// The credential names, as environment variables and as keys of the Secrets Manager JSON.
+pub const CREDENTIALS: [&str; 5] = [
+    "BAACK_API_TOKEN",
+    "ARGYLE_API_KEY_ID",
+    "ARGYLE_API_KEY_SECRET",
+    "CLEARID_CLIENT_ID",
+    "CLEARID_CLIENT_SECRET",
+];
+
+#[derive(Debug, Clone)]
+pub struct EnricherConfig {
+    /// `EVENTS_TABLE`: enriched records go to the events table under `enriched#<event id>`.
+    pub table: String,
+    pub credentials: CredentialSource,
+    /// `BAACK_API_BASE`, default `https://api.baack.co`.
+    pub baack_api_base: String,
+    /// `ARGYLE_API_BASE`, default `https://api.argyle.com` (sandbox: `api-sandbox.argyle.com`).
+    pub argyle_api_base: String,
+    /// `CLEARID_TOKEN_URL`, default `https://sts.clearid.io/connect/token`.
+    pub clearid_token_url: String,
+    /// `CLEARID_API_BASE`, default `https://identityservice.clearid.io`.
+    pub clearid_api_base: String,
+    /// `CLEARID_IDENTITY_PATH`, default `/api/v2/accounts/{account_id}/identities/{identity_id}`.
+    pub clearid_identity_path: String,
+    /// `HTTP_TIMEOUT_SECONDS` per request, default 5.
+    pub http_timeout: Duration,
+    /// `HTTP_MAX_ATTEMPTS` per call, default 4.
+    pub http_max_attempts: u32,
+}
+
+#[derive(Debug, Clone)]
+pub enum CredentialSource {
+    /// The variables named in [`CREDENTIALS`].
+    Inline(Credentials),
+    /// `ENRICHER_SECRETS_ARN`: a JSON object with those names as keys.
+    SecretsManager { arn: String },
+}
+
+/// API credentials by name; `Debug` shows names only.
+#[derive(Clone, Default)]
+pub struct Credentials(HashMap<String, Secret>);
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&String> = self.0.keys().collect();
+        names.sort();
+        f.debug_tuple("Credentials").field(&names).finish()
+    }
+}
+
+impl Credentials {
+    pub fn get(&self, name: &str) -> Option<&Secret> {
+        self.0.get(name)
+    }
+
+    /// Reads the JSON object stored in Secrets Manager; unknown keys are ignored.
+    pub fn from_json(text: &str) -> Option<Self> {
+        let map: HashMap<String, String> = serde_json::from_str(text).ok()?;
+        Some(Self::from_pairs(map))
+    }
+
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
+        Self(
+            pairs
+                .into_iter()
+                .filter(|(k, v)| CREDENTIALS.contains(&k.as_str()) && !v.trim().is_empty())
+                .map(|(k, v)| (k, Secret::new(v.trim())))
+                .collect(),
+        )
+    }
+}
+
+impl EnricherConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let or = |name: &str, default: &str| get(name).unwrap_or_else(|| default.to_string());
+        let table = get("EVENTS_TABLE").ok_or(ConfigError::Missing(vec!["EVENTS_TABLE"]))?;
+        let credentials = match get("ENRICHER_SECRETS_ARN") {
+            Some(arn) => CredentialSource::SecretsManager { arn },
+            None => CredentialSource::Inline(Credentials::from_pairs(
+                CREDENTIALS
+                    .iter()
+                    .filter_map(|name| Some((name.to_string(), get(name)?))),
+            )),
+        };
+        let number = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+            match get(name) {
+                None => Ok(default),
+                Some(raw) => {
+                    raw.trim()
+                        .parse()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or(ConfigError::Invalid {
+                            name,
+                            reason: format!("{raw:?} is not a positive whole number"),
+                        })
+                }
+            }
+        };
+        Ok(Self {
+            table,
+            credentials,
+            baack_api_base: or("BAACK_API_BASE", "https://api.baack.co"),
+            argyle_api_base: or("ARGYLE_API_BASE", "https://api.argyle.com"),
+            clearid_token_url: or("CLEARID_TOKEN_URL", "https://sts.clearid.io/connect/token"),
+            clearid_api_base: or("CLEARID_API_BASE", "https://identityservice.clearid.io"),
+            clearid_identity_path: or(
+                "CLEARID_IDENTITY_PATH",
+                "/api/v2/accounts/{account_id}/identities/{identity_id}",
+            ),
+            http_timeout: Duration::from_secs(number("HTTP_TIMEOUT_SECONDS", 5)?),
+            http_max_attempts: number("HTTP_MAX_ATTEMPTS", 4)? as u32,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_from_env_or_json_never_print() {
+        let config = EnricherConfig::from_lookup(|name| match name {
+            "EVENTS_TABLE" => Some("events".into()),
+            "ARGYLE_API_KEY_ID" => Some("key-id".into()),
+            "ARGYLE_API_KEY_SECRET" => Some("very-secret".into()),
+            _ => None,
+        })
+        .unwrap();
+        let CredentialSource::Inline(credentials) = &config.credentials else {
+            panic!("inline expected")
+        };
+        assert_eq!(
+            credentials.get("ARGYLE_API_KEY_ID").unwrap().expose(),
+            "key-id"
+        );
+        assert!(credentials.get("BAACK_API_TOKEN").is_none());
+        assert!(!format!("{config:?}").contains("very-secret"));
+        assert_eq!(config.argyle_api_base, "https://api.argyle.com");
+
+        let json = Credentials::from_json(r#"{"BAACK_API_TOKEN":"t","other":"x"}"#).unwrap();
+        assert_eq!(json.get("BAACK_API_TOKEN").unwrap().expose(), "t");
+        assert!(json.get("other").is_none());
+    }
+
+    #[test]
+    fn table_is_required_and_numbers_checked() {
+        assert!(EnricherConfig::from_lookup(|_| None).is_err());
+        let bad = EnricherConfig::from_lookup(|name| match name {
+            "EVENTS_TABLE" => Some("events".into()),
+            "HTTP_MAX_ATTEMPTS" => Some("0".into()),
+            _ => None,
+        });
+        assert!(bad.is_err());
+    }
+}

@@ -1,0 +1,167 @@
+//! Enrichment: the asynchronous half. Webhooks carry a notification; this reads each queued
+//! event, fetches the full data from the provider's API (Midbound pushes it in full), and
+//! records it, or a tombstone when the identity is gone.
+
+mod argyle;
+mod baack;
+pub mod batch;
+mod clearid;
+pub mod config;
+pub mod http;
+mod midbound;
+pub mod record;
+mod runtime;
+
+pub use argyle::ArgyleApi;
+pub use baack::BaackApi;
+pub use clearid::ClearIdApi;
+pub use config::EnricherConfig;
+pub use record::{DynamoDbEnrichedStore, EnrichedRecord, EnrichedStore, RecordKind};
+pub use runtime::{enricher_from_config, run};
+
+use crate::envelope::ReceivedEnvelope;
+use std::time::Instant;
+
+/// What the provider says about the event's resource.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fetched {
+    Found {
+        data: serde_json::Value,
+        /// The provider's own update time (RFC 3339), when it gives one: newest data wins.
+        updated_at: Option<String>,
+    },
+    /// Deleted: recorded as a tombstone, which matters for data-retention duties.
+    Gone,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    /// Worth another delivery of the message (throttling, outage, timeout).
+    #[error("retryable: {0}")]
+    Retryable(String),
+    /// Will not get better by retrying (bad credentials, malformed data); still reported as a
+    /// failure so the redrive policy moves the message to the dead-letter queue.
+    #[error("permanent: {0}")]
+    Permanent(String),
+}
+
+/// What became of one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnrichOutcome {
+    Enriched,
+    Tombstone,
+    /// Newer provider data was already recorded; nothing written.
+    Stale,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EnrichError {
+    #[error("malformed envelope: {0}")]
+    Malformed(String),
+    #[error("{provider}: {error}")]
+    Fetch { provider: String, error: FetchError },
+    #[error("no API credentials configured for {0}")]
+    NotConfigured(String),
+    #[error("store: {0}")]
+    Store(String),
+}
+
+/// The providers' APIs, each present when its credentials are configured.
+#[derive(Default)]
+pub struct Sources {
+    pub baack: Option<BaackApi>,
+    pub argyle: Option<ArgyleApi>,
+    pub clearid: Option<ClearIdApi>,
+}
+
+pub struct Enricher<S> {
+    sources: Sources,
+    store: S,
+}
+
+impl<S: EnrichedStore> Enricher<S> {
+    pub fn new(sources: Sources, store: S) -> Self {
+        Self { sources, store }
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Enriches one message body. `deadline` bounds every call and retry.
+    pub async fn enrich(
+        &self,
+        body: &str,
+        deadline: Instant,
+    ) -> Result<EnrichOutcome, EnrichError> {
+        let envelope =
+            ReceivedEnvelope::parse(body).map_err(|e| EnrichError::Malformed(e.to_string()))?;
+        let fetched = self
+            .fetch(&envelope, deadline)
+            .await
+            .map_err(|error| match error {
+                FetchFailure::NotConfigured => {
+                    EnrichError::NotConfigured(envelope.provider.clone())
+                }
+                FetchFailure::Failed(error) => EnrichError::Fetch {
+                    provider: envelope.provider.clone(),
+                    error,
+                },
+            })?;
+        let record = EnrichedRecord::new(&envelope, fetched, unix_now());
+        let kind = record.kind;
+        let written = self
+            .store
+            .put(&record)
+            .await
+            .map_err(|e| EnrichError::Store(e.to_string()))?;
+        Ok(match (written, kind) {
+            (false, _) => EnrichOutcome::Stale,
+            (true, RecordKind::Enriched) => EnrichOutcome::Enriched,
+            (true, RecordKind::Tombstone) => EnrichOutcome::Tombstone,
+        })
+    }
+
+    async fn fetch(
+        &self,
+        envelope: &ReceivedEnvelope,
+        deadline: Instant,
+    ) -> Result<Fetched, FetchFailure> {
+        let result = match envelope.provider.as_str() {
+            "baack" => match &self.sources.baack {
+                Some(api) => api.fetch(envelope, deadline).await,
+                None => return Err(FetchFailure::NotConfigured),
+            },
+            "argyle" => match &self.sources.argyle {
+                Some(api) => api.fetch(envelope, deadline).await,
+                None => return Err(FetchFailure::NotConfigured),
+            },
+            "clearid" => match &self.sources.clearid {
+                Some(api) => api.fetch(envelope, deadline).await,
+                None => return Err(FetchFailure::NotConfigured),
+            },
+            "midbound" => midbound::normalise(envelope),
+            other => Err(FetchError::Permanent(format!("unknown provider {other:?}"))),
+        };
+        result.map_err(FetchFailure::Failed)
+    }
+}
+
+enum FetchFailure {
+    NotConfigured,
+    Failed(FetchError),
+}
+
+/// The resource to fetch, or a permanent failure naming what is missing.
+fn resource(envelope: &ReceivedEnvelope) -> Result<&crate::provider::Resource, FetchError> {
+    envelope
+        .resource
+        .as_ref()
+        .ok_or_else(|| FetchError::Permanent("the event names no resource to fetch".into()))
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}

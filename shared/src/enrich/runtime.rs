@@ -1,0 +1,123 @@
+//! What the enricher binary runs: configuration, clients, then the SQS batch loop.
+
+use super::config::{CredentialSource, Credentials, EnricherConfig};
+use super::http::ApiClient;
+use super::{
+    ArgyleApi, BaackApi, ClearIdApi, DynamoDbEnrichedStore, EnrichOutcome, EnrichedStore, Enricher,
+    Sources,
+};
+use crate::config::ConfigError;
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use lambda_runtime::{service_fn, LambdaEvent};
+use std::convert::Infallible;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Kept back from the Lambda deadline so a batch always answers before it is killed.
+const DEADLINE_MARGIN: Duration = Duration::from_secs(1);
+
+pub async fn run() -> Result<(), lambda_runtime::Error> {
+    crate::logging::init();
+    let enricher = async {
+        let config = EnricherConfig::from_env()?;
+        let aws = aws_config::load_from_env().await;
+        enricher_from_config(&config, &aws).await
+    }
+    .await
+    .inspect_err(|e| tracing::error!(error = %e, "invalid configuration, not starting"))?;
+    let enricher = &enricher;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        let deadline = instant_of(event.context.deadline);
+        Ok::<_, Infallible>(enricher.handle_batch(&event.payload, deadline).await)
+    }))
+    .await
+}
+
+/// Builds the enricher: each provider's API client when its credentials are present.
+pub async fn enricher_from_config(
+    config: &EnricherConfig,
+    aws: &aws_config::SdkConfig,
+) -> Result<Enricher<DynamoDbEnrichedStore>, ConfigError> {
+    let credentials = match &config.credentials {
+        CredentialSource::Inline(credentials) => credentials.clone(),
+        CredentialSource::SecretsManager { arn } => {
+            let text = crate::secrets_manager::secret_string(arn, aws).await?;
+            Credentials::from_json(&text).ok_or_else(|| ConfigError::SecretUnavailable {
+                arn: arn.clone(),
+                reason: "the secret is not a JSON object of strings".into(),
+            })?
+        }
+    };
+    let client = ApiClient::new(config.http_timeout, config.http_max_attempts);
+    let secret = |name: &str| credentials.get(name).cloned();
+    let sources = Sources {
+        baack: secret("BAACK_API_TOKEN").map(|token| BaackApi {
+            client: client.clone(),
+            base_url: config.baack_api_base.clone(),
+            token,
+        }),
+        argyle: secret("ARGYLE_API_KEY_ID")
+            .zip(secret("ARGYLE_API_KEY_SECRET"))
+            .map(|(id, key_secret)| ArgyleApi {
+                client: client.clone(),
+                base_url: config.argyle_api_base.clone(),
+                key_id: id.expose().to_string(),
+                key_secret,
+            }),
+        clearid: secret("CLEARID_CLIENT_ID")
+            .zip(secret("CLEARID_CLIENT_SECRET"))
+            .map(|(id, client_secret)| {
+                ClearIdApi::new(
+                    client.clone(),
+                    config.clearid_token_url.clone(),
+                    config.clearid_api_base.clone(),
+                    config.clearid_identity_path.clone(),
+                    id.expose().to_string(),
+                    client_secret,
+                )
+            }),
+    };
+    tracing::info!(
+        baack = sources.baack.is_some(),
+        argyle = sources.argyle.is_some(),
+        clearid = sources.clearid.is_some(),
+        "enricher ready (providers with API credentials)"
+    );
+    let store = DynamoDbEnrichedStore::new(aws_sdk_dynamodb::Client::new(aws), &config.table);
+    Ok(Enricher::new(sources, store))
+}
+
+impl<S: EnrichedStore> Enricher<S> {
+    /// One SQS batch: every message enriched or reported as failed, one log line each (ids and
+    /// outcomes only: the data is personal).
+    pub async fn handle_batch(&self, event: &SqsEvent, deadline: Instant) -> SqsBatchResponse {
+        super::batch::process_batch(&event.records, |record| async move {
+            let message_id = record.message_id.as_deref().unwrap_or_default();
+            let body = record.body.as_deref().unwrap_or_default();
+            match self.enrich(body, deadline).await {
+                Ok(outcome) => {
+                    let outcome = match outcome {
+                        EnrichOutcome::Enriched => "enriched",
+                        EnrichOutcome::Tombstone => "tombstone",
+                        EnrichOutcome::Stale => "stale",
+                    };
+                    tracing::info!(message_id, outcome, "message enriched");
+                    Ok(())
+                }
+                Err(error) => {
+                    tracing::warn!(message_id, outcome = "failed", error = %error, "message not enriched");
+                    Err(error)
+                }
+            }
+        })
+        .await
+    }
+}
+
+/// A Lambda deadline (Unix milliseconds) as an `Instant`, less a safety margin.
+fn instant_of(deadline_ms: u64) -> Instant {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let remaining = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
+    Instant::now() + remaining.saturating_sub(DEADLINE_MARGIN)
+}
