@@ -16,7 +16,7 @@ pub struct Resources {
     pub queue_url: String,
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub sqs: aws_sdk_sqs::Client,
-    sdk: aws_config::SdkConfig,
+    pub sdk: aws_config::SdkConfig,
 }
 
 /// A received SQS message: its body as JSON and its string attributes.
@@ -135,14 +135,123 @@ impl Resources {
             .expect("secret arn")
     }
 
+    /// Gives the queue a dead-letter queue that takes messages received `max_receives` times.
+    pub async fn add_dead_letter_queue(&self, max_receives: u32) -> String {
+        let dlq_url = self
+            .sqs
+            .create_queue()
+            .queue_name(unique_name("hookline-dlq"))
+            .send()
+            .await
+            .expect("create dlq")
+            .queue_url
+            .expect("dlq url");
+        let policy = serde_json::json!({
+            "deadLetterTargetArn": self.queue_arn_of(&dlq_url).await,
+            "maxReceiveCount": max_receives,
+        });
+        self.sqs
+            .set_queue_attributes()
+            .queue_url(&self.queue_url)
+            .attributes(QueueAttributeName::RedrivePolicy, policy.to_string())
+            .send()
+            .await
+            .expect("set redrive policy");
+        dlq_url
+    }
+
+    pub async fn queue_arn_of(&self, queue_url: &str) -> String {
+        self.sqs
+            .get_queue_attributes()
+            .queue_url(queue_url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .expect("queue attributes")
+            .attributes
+            .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+            .expect("queue arn")
+    }
+
+    /// One receive of up to 10 messages, as Lambda's event source mapping polls: the SQS event a
+    /// consumer function would get. Messages stay in flight for `visibility` seconds.
+    pub async fn receive_event(&self, visibility: i32) -> aws_lambda_events::event::sqs::SqsEvent {
+        let arn = self.queue_arn_of(&self.queue_url).await;
+        let received = self
+            .sqs
+            .receive_message()
+            .queue_url(&self.queue_url)
+            .max_number_of_messages(10)
+            .visibility_timeout(visibility)
+            .wait_time_seconds(0)
+            .send()
+            .await
+            .expect("receive messages");
+        let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
+        event.records = received
+            .messages
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| {
+                let mut record = aws_lambda_events::event::sqs::SqsMessage::default();
+                record.message_id = m.message_id;
+                record.receipt_handle = m.receipt_handle;
+                record.body = m.body;
+                record.event_source_arn = Some(arn.clone());
+                record
+            })
+            .collect();
+        event
+    }
+
+    /// What the event source mapping does after a batch: deletes the messages not reported as
+    /// failed, and (to keep tests fast) makes the failed ones visible again at once.
+    pub async fn settle(
+        &self,
+        event: &aws_lambda_events::event::sqs::SqsEvent,
+        response: &aws_lambda_events::event::sqs::SqsBatchResponse,
+    ) {
+        for record in &event.records {
+            let id = record.message_id.as_deref().unwrap_or_default();
+            let handle = record.receipt_handle.clone().unwrap_or_default();
+            let failed = response
+                .batch_item_failures
+                .iter()
+                .any(|f| f.item_identifier == id);
+            if failed {
+                self.sqs
+                    .change_message_visibility()
+                    .queue_url(&self.queue_url)
+                    .receipt_handle(handle)
+                    .visibility_timeout(0)
+                    .send()
+                    .await
+                    .expect("release message");
+            } else {
+                self.sqs
+                    .delete_message()
+                    .queue_url(&self.queue_url)
+                    .receipt_handle(handle)
+                    .send()
+                    .await
+                    .expect("delete message");
+            }
+        }
+    }
+
     /// Every message now in the queue (received once, so each is returned once).
     pub async fn messages(&self) -> Vec<Message> {
+        self.messages_of(&self.queue_url).await
+    }
+
+    /// Every message now in another queue (a dead-letter queue, say).
+    pub async fn messages_of(&self, queue_url: &str) -> Vec<Message> {
         let mut all = Vec::new();
         loop {
             let received = self
                 .sqs
                 .receive_message()
-                .queue_url(&self.queue_url)
+                .queue_url(queue_url)
                 .max_number_of_messages(10)
                 .visibility_timeout(300)
                 .wait_time_seconds(0)
