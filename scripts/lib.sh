@@ -49,16 +49,20 @@ stop_moto() {
   fi
 }
 
+# The webhook receivers; the enricher is served on its own where needed.
 FUNCTIONS=(baack clearid argyle midbound)
 WATCH_PIDS=()
 
-# Serves every function with `cargo lambda watch`, one instance each so that each gets its own
-# environment file ($1/<function>.env) and secrets, on its own port. Sets PORT_<FUNCTION> and
-# waits until every instance listens. Logs go to $1/watch-<function>.log.
+# Serves functions ($2..., default all receivers) with `cargo lambda watch`, one instance each so
+# that each gets its own environment file ($1/<function>.env) and secrets, on its own port. Sets
+# PORT_<FUNCTION> and waits until every instance listens. Logs go to $1/watch-<function>.log.
 serve_functions() {
-  local dir=$1 function upper port i=0
+  local dir=$1 function upper port i=${#WATCH_PIDS[@]}
+  shift
+  local names=("$@")
+  [ ${#names[@]} -gt 0 ] || names=("${FUNCTIONS[@]}")
   set -m   # own process groups, so stop_functions also stops what watch started
-  for function in "${FUNCTIONS[@]}"; do
+  for function in "${names[@]}"; do
     upper=$(echo "$function" | tr '[:lower:]' '[:upper:]')
     port=$(free_port)
     export "PORT_$upper=$port"
@@ -67,7 +71,7 @@ serve_functions() {
     WATCH_PIDS+=($!)
   done
   set +m
-  for function in "${FUNCTIONS[@]}"; do
+  for function in "${names[@]}"; do
     upper=$(echo "$function" | tr '[:lower:]' '[:upper:]')
     port_var="PORT_$upper"
     for _ in $(seq 1 300); do
@@ -91,15 +95,12 @@ stop_functions() {
   WATCH_PIDS=()
 }
 
-# Writes a function's environment file: the emulator, the table and queue, and its settings.
-# Values are quoted: base64 secrets hold characters dotenv parsers choke on otherwise.
-write_env() { # file table queue_url secrets [NAME=value...]
-  local file=$1 table=$2 queue_url=$3 secrets=$4 pair
-  shift 4
+# Writes a function's environment file: the emulator's endpoint and dummy credentials, then each
+# NAME=value given. Values are quoted: base64 secrets hold characters dotenv parsers choke on.
+write_env() { # file NAME=value...
+  local file=$1 pair
+  shift
   {
-    echo "EVENTS_TABLE='$table'"
-    echo "EVENTS_QUEUE_URL='$queue_url'"
-    echo "WEBHOOK_SECRETS='$secrets'"
     echo "AWS_ENDPOINT_URL='$AWS_ENDPOINT_URL'"
     echo "AWS_REGION='$AWS_REGION'"
     echo "AWS_ACCESS_KEY_ID='test'"

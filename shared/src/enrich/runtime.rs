@@ -90,6 +90,13 @@ impl<S: EnrichedStore> Enricher<S> {
     /// One SQS batch: every message enriched or reported as failed, one log line each (ids and
     /// outcomes only: the data is personal).
     pub async fn handle_batch(&self, event: &SqsEvent, deadline: Instant) -> SqsBatchResponse {
+        tracing::info!(
+            messages = event.records.len(),
+            remaining_ms = deadline
+                .saturating_duration_since(Instant::now())
+                .as_millis() as u64,
+            "batch received"
+        );
         super::batch::process_batch(&event.records, |record| async move {
             let message_id = record.message_id.as_deref().unwrap_or_default();
             let body = record.body.as_deref().unwrap_or_default();
@@ -114,10 +121,43 @@ impl<S: EnrichedStore> Enricher<S> {
 }
 
 /// A Lambda deadline (Unix milliseconds) as an `Instant`, less a safety margin.
+///
+/// `cargo lambda watch` sends the timeout itself (e.g. 600000) rather than a point in time; a
+/// value that cannot be a Unix time in milliseconds (before September 2001) is read as that.
 fn instant_of(deadline_ms: u64) -> Instant {
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
-    let remaining = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
-    Instant::now() + remaining.saturating_sub(DEADLINE_MARGIN)
+    const EARLIEST_EPOCH_MS: u64 = 1_000_000_000_000;
+    let remaining_ms = if deadline_ms < EARLIEST_EPOCH_MS {
+        deadline_ms
+    } else {
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        deadline_ms.saturating_sub(now_ms)
+    };
+    Instant::now() + Duration::from_millis(remaining_ms).saturating_sub(DEADLINE_MARGIN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn remaining(deadline_ms: u64) -> Duration {
+        instant_of(deadline_ms).saturating_duration_since(Instant::now())
+    }
+
+    #[test]
+    fn deadlines_as_epoch_or_as_duration() {
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let epoch = remaining(now_ms + 30_000);
+        assert!(
+            epoch > Duration::from_secs(28) && epoch <= Duration::from_secs(29),
+            "{epoch:?}"
+        );
+        assert_eq!(remaining(now_ms - 5_000), Duration::ZERO);
+        let relative = remaining(600_000);
+        assert!(relative > Duration::from_secs(598) && relative <= Duration::from_secs(599));
+    }
 }
