@@ -596,3 +596,66 @@ async fn full_flow_for_every_provider() {
     assert_eq!(data(&item)["validations"][0]["validity"], "valid");
     assert!(n(&item, "enriched_at") > 1_700_000_000);
 }
+
+#[tokio::test]
+async fn a_clearid_token_about_to_expire_is_replaced_before_use() {
+    let t = setup().await;
+    // Valid for 30 s: inside the refresh margin, so each call gets a new one.
+    Mock::given(method("POST"))
+        .and(path("/connect/token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"access_token": "short-lived", "expires_in": 30})),
+        )
+        .expect(2)
+        .mount(&t.api)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/accounts/acc-1/identities/id-7"))
+        .and(header("authorization", "Bearer short-lived"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"Id": "id-7"})))
+        .expect(2)
+        .mount(&t.api)
+        .await;
+    for id in ["clearid#e1", "clearid#e2"] {
+        let body = clearid_envelope(id, "identity.updated");
+        assert_eq!(
+            t.enricher.enrich(&body, deadline()).await,
+            Ok(EnrichOutcome::Enriched)
+        );
+    }
+}
+
+#[tokio::test]
+async fn credentials_can_come_from_secrets_manager() {
+    let resources = Resources::create(false).await;
+    let api = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v2/identities/{ARGYLE_ID}")))
+        .and(header("authorization", ARGYLE_BASIC))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(argyle_identity("2026-11-20T10:00:00Z")),
+        )
+        .expect(1)
+        .mount(&api)
+        .await;
+    let arn = resources
+        .create_secret(r#"{"ARGYLE_API_KEY_ID": "argyle-key-id", "ARGYLE_API_KEY_SECRET": "argyle-key-secret"}"#)
+        .await;
+    let vars = [
+        ("EVENTS_TABLE", resources.table.clone()),
+        ("ENRICHER_SECRETS_ARN", arn),
+        ("ARGYLE_API_BASE", api.uri()),
+    ];
+    let config = EnricherConfig::from_lookup(|name| {
+        vars.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+    })
+    .unwrap();
+    let enricher = enricher_from_config(&config, &resources.sdk).await.unwrap();
+    let outcome = enricher
+        .enrich(&argyle_envelope("argyle#sm"), deadline())
+        .await;
+    assert_eq!(outcome, Ok(EnrichOutcome::Enriched));
+}
