@@ -306,7 +306,7 @@ async fn a_missing_secrets_manager_secret_stops_the_function() {
     let resources = Resources::create(false).await;
     let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:absent-AbCdEf".to_string();
     let config = resources.config(&[("WEBHOOK_SECRETS_ARN", arn.clone())]);
-    let sdk = aws_config::load_from_env().await;
+    let sdk = hookline::runtime::sdk_config().await;
     let error = hookline::secrets_manager::resolve(&config.secrets, &sdk)
         .await
         .unwrap_err();

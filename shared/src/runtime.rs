@@ -9,7 +9,10 @@ use crate::store::DynamoDbEventStore;
 use lambda_http::lambda_runtime::{self, service_fn, LambdaEvent};
 pub use lambda_http::Error;
 use serde_json::Value;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use std::convert::Infallible;
+use std::time::Duration;
 
 /// Starts the function for provider `P`. Refuses to start (an error naming the problem, before
 /// any request is served) when the configuration is incomplete or has no secret.
@@ -35,9 +38,33 @@ pub async fn run<P: Provider>() -> Result<(), Error> {
 /// standard environment variables (region, credentials, `AWS_ENDPOINT_URL`).
 pub async fn from_env<P: Provider>() -> Result<LivePipeline<P>, ConfigError> {
     let config = Config::from_env()?;
-    let aws = aws_config::load_from_env().await;
+    let aws = sdk_config().await;
     let secrets = crate::secrets_manager::resolve(&config.secrets, &aws).await?;
     live_pipeline::<P>(&config, secrets, &aws)
+}
+
+/// Per attempt and per operation (all retries): one delivery makes at most three calls in
+/// sequence (put, send, update), so the worst case stays inside the 10 s function timeout.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1000);
+const OPERATION_TIMEOUT: Duration = Duration::from_millis(3000);
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
+const MAX_ATTEMPTS: u32 = 3;
+
+/// AWS SDK configuration from the standard environment variables (region, credentials,
+/// `AWS_ENDPOINT_URL`), with explicit timeouts and retries sized to a webhook's time budget
+/// rather than the SDK's open-ended defaults.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::from_env()
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                .operation_timeout(OPERATION_TIMEOUT)
+                .build(),
+        )
+        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+        .load()
+        .await
 }
 
 /// The pipeline as deployed: DynamoDB store and SQS queue.

@@ -46,7 +46,7 @@ async fn sdk_config() -> aws_config::SdkConfig {
         std::env::var("AWS_ENDPOINT_URL").is_ok(),
         "AWS_ENDPOINT_URL is not set: run the tests with scripts/test, which starts the emulator"
     );
-    aws_config::load_from_env().await
+    hookline::runtime::sdk_config().await
 }
 
 impl Resources {

@@ -19,7 +19,7 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
     crate::logging::init();
     let enricher = async {
         let config = EnricherConfig::from_env()?;
-        let aws = aws_config::load_from_env().await;
+        let aws = crate::runtime::sdk_config().await;
         enricher_from_config(&config, &aws).await
     }
     .await
