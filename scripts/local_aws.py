@@ -18,8 +18,16 @@ def create(table, queue):
     if table not in dynamodb.list_tables()["TableNames"]:
         dynamodb.create_table(
             TableName=table,
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                  {"AttributeName": "pending", "AttributeType": "S"},
+                                  {"AttributeName": "lease_expires_at", "AttributeType": "N"}],
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            GlobalSecondaryIndexes=[{
+                "IndexName": "pending-by-lease",
+                "KeySchema": [{"AttributeName": "pending", "KeyType": "HASH"},
+                              {"AttributeName": "lease_expires_at", "KeyType": "RANGE"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }],
             BillingMode="PAY_PER_REQUEST",
         )
         dynamodb.update_time_to_live(

@@ -1,12 +1,16 @@
 //! The store-then-enqueue protocol against the emulator: FIFO queues, failures and retries,
 //! concurrent duplicates, conflicts, leases, expiry, and Midbound's replay window.
 
+use hookline::envelope::QueueMessage;
 use hookline::provider::sha256_hex;
 use hookline::providers::{Argyle, Baack};
+use hookline::queue::SqsEventQueue;
 use hookline::store::{Claim, DynamoDbEventStore, EventStore};
+use hookline::sweeper::{sweep, SweepReport};
 use integration_tests::aws::{n, s};
 use integration_tests::samples::{now, ArgyleSample, BaackSample, MidboundSample};
 use integration_tests::{invoke, Event, Harness, Resources, Sample};
+use serde_json::{json, Value};
 use std::sync::Arc;
 
 #[tokio::test]
@@ -145,16 +149,7 @@ async fn live_lease_answers_in_progress_then_a_lapsed_one_is_taken_over() {
     let body = ArgyleSample::payload();
     let t = now();
     // An attempt that claimed the event and died before sending (a Lambda timeout).
-    let crashed = Claim {
-        event_id: ArgyleSample::event_id(&body),
-        provider: "argyle".into(),
-        event_type: "identities.added".into(),
-        payload_sha256: sha256_hex(body.as_bytes()),
-        claim_id: "crashed-attempt".into(),
-        now: t,
-        lease_expires_at: t + 30,
-        expires_at: t + 600,
-    };
+    let crashed = crashed_claim(&ArgyleSample::event_id(&body), &body, t);
     let store = DynamoDbEventStore::new(h.resources.dynamodb.clone(), &h.resources.table);
     store.claim(&crashed).await.unwrap();
 
@@ -167,6 +162,89 @@ async fn live_lease_answers_in_progress_then_a_lapsed_one_is_taken_over() {
         .await
         .expect(200, "accepted");
     assert_eq!(h.resources.messages().await.len(), 1);
+}
+
+/// The claim of an attempt that stored the event (lease until `t + 30`) and died before sending.
+fn crashed_claim(event_id: &str, body: &str, t: i64) -> Claim {
+    Claim {
+        message: QueueMessage {
+            event_id: event_id.to_string(),
+            provider: "argyle".into(),
+            event_type: "identities.added".into(),
+            group: ARGYLE_IDENTITY.into(),
+            body: json!({"version": 1, "event_id": event_id, "provider": "argyle",
+                         "event_type": "identities.added", "recognized": true,
+                         "received_at": "2026-11-23T10:00:00Z",
+                         "payload": serde_json::from_str::<Value>(body).unwrap()})
+            .to_string(),
+        },
+        payload_sha256: sha256_hex(body.as_bytes()),
+        claim_id: "crashed-attempt".into(),
+        now: t,
+        lease_expires_at: t + 30,
+        expires_at: t + 600,
+    }
+}
+
+const ARGYLE_IDENTITY: &str = "0187c66e-f13b-31e4-6b2c-6a0dd4f67e43";
+
+#[tokio::test]
+async fn the_sweeper_completes_a_handoff_whose_attempt_died() {
+    let h = Harness::<ArgyleSample>::new().await;
+    let store = DynamoDbEventStore::new(h.resources.dynamodb.clone(), &h.resources.table);
+    let queue = SqsEventQueue::new(h.resources.sqs.clone(), &h.resources.queue_url);
+    let t = now();
+    let body = ArgyleSample::payload();
+    let event_id = ArgyleSample::event_id(&body);
+    store
+        .claim(&crashed_claim(&event_id, &body, t))
+        .await
+        .unwrap();
+    // A live delivery's record, and a finished one: neither is the sweeper's business.
+    h.send_at(h.signed(&ArgyleSample::unknown_event_payload()), t)
+        .await
+        .expect(200, "accepted");
+    store
+        .claim(&crashed_claim("argyle#still-running", &body, t + 100))
+        .await
+        .unwrap();
+    assert_eq!(h.resources.messages().await.len(), 1);
+
+    // Within the lease nothing is stranded.
+    let early = sweep(&store, &queue, "sweep-early", t + 10, 30)
+        .await
+        .unwrap();
+    assert_eq!(early, SweepReport::default());
+
+    let report = sweep(&store, &queue, "sweep-1", t + 31, 30).await.unwrap();
+    assert_eq!(
+        report,
+        SweepReport {
+            found: 1,
+            sent: 1,
+            skipped: 0,
+            failed: 0
+        }
+    );
+    let messages = h.resources.messages().await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].body["event_id"], event_id.as_str());
+    assert_eq!(messages[0].body["payload"]["event"], "identities.added");
+    assert_eq!(messages[0].attributes["provider"], "argyle");
+    let item = h.resources.item(&event_id).await.unwrap();
+    assert_eq!(s(&item, "status"), "ENQUEUED");
+    assert!(
+        !item.contains_key("message_body"),
+        "the kept message goes once handed off"
+    );
+
+    // The provider's late retry is a duplicate; a second sweep finds nothing.
+    h.send_at(h.signed(&body), t + 40)
+        .await
+        .expect(200, "duplicate");
+    let again = sweep(&store, &queue, "sweep-2", t + 41, 30).await.unwrap();
+    assert_eq!(again.found, 0);
+    assert!(h.resources.messages().await.is_empty());
 }
 
 #[tokio::test]

@@ -21,6 +21,7 @@ pub mod runtime;
 pub mod secrets;
 pub mod secrets_manager;
 pub mod store;
+pub mod sweeper;
 pub mod verify;
 
 pub use config::{AuthConfig, Config, ConfigError};

@@ -102,10 +102,19 @@ impl<P: Provider, S: EventStore, Q: EventQueue> Pipeline<P, S, Q> {
             outcome,
         };
 
+        // The message is built before the claim so that the record can keep it for the
+        // sweeper. The body parsed as the provider's JSON a moment ago, so this cannot fail in
+        // practice; if it did, nothing is claimed and the provider retries.
+        let message = match QueueMessage::new(P::NAME, &event_id, &delivery, &request.body, now) {
+            Ok(message) => message,
+            Err(e) => {
+                return Ok(handled(Outcome::Unavailable {
+                    reason: format!("envelope: {e}"),
+                }))
+            }
+        };
         let claim = Claim {
-            event_id: event_id.clone(),
-            provider: P::NAME.to_string(),
-            event_type: delivery.event_type.clone(),
+            message,
             payload_sha256: sha256_hex(&request.body),
             claim_id: attempt_id.to_string(),
             now,
@@ -130,12 +139,11 @@ impl<P: Provider, S: EventStore, Q: EventQueue> Pipeline<P, S, Q> {
             Ok(ClaimOutcome::Claimed) => {}
         }
 
-        // The body parsed as the provider's JSON a moment ago, so this cannot fail in practice;
-        // if it did, the claim is released like any other send failure.
-        let sent = match QueueMessage::new(P::NAME, &event_id, &delivery, &request.body, now) {
-            Ok(message) => self.queue.send(&message).await.map_err(|e| e.to_string()),
-            Err(e) => Err(format!("envelope: {e}")),
-        };
+        let sent = self
+            .queue
+            .send(&claim.message)
+            .await
+            .map_err(|e| e.to_string());
         if let Err(reason) = sent {
             // Best effort: if this fails too, the lease simply runs out.
             if let Err(e) = self.store.release(&event_id, attempt_id).await {
@@ -255,10 +263,15 @@ mod tests {
     #[tokio::test]
     async fn live_claim_answers_in_progress_until_its_lease_lapses() {
         let p = pipeline();
+        let event_id = format!("argyle#{}", sha256_hex(BODY.as_bytes()));
         let claim = Claim {
-            event_id: format!("argyle#{}", sha256_hex(BODY.as_bytes())),
-            provider: "argyle".into(),
-            event_type: "identities.added".into(),
+            message: QueueMessage {
+                event_id: event_id.clone(),
+                provider: "argyle".into(),
+                event_type: "identities.added".into(),
+                group: "i-1".into(),
+                body: "{}".into(),
+            },
             payload_sha256: sha256_hex(BODY.as_bytes()),
             claim_id: "crashed".into(),
             now: NOW,

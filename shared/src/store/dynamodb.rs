@@ -1,6 +1,9 @@
 //! The DynamoDB adapter: one item per event, partition key `pk` = event id, no sort key.
 
-use super::{decide, Claim, ClaimOutcome, DedupRecord, EventStore, RecordStatus, StoreError};
+use super::{
+    decide, Claim, ClaimOutcome, DedupRecord, EventStore, RecordStatus, StoreError, Stranded,
+};
+use crate::envelope::QueueMessage;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
@@ -11,6 +14,11 @@ use std::collections::HashMap;
 /// lazy, so expiry is checked here), or RECEIVED with a lapsed lease for the same payload.
 const CLAIM_CONDITION: &str = "attribute_not_exists(pk) OR expires_at <= :now \
      OR (#status = :received AND lease_expires_at <= :now AND payload_sha256 = :sha)";
+
+/// The sparse index of unfinished handoffs: only RECEIVED records carry its key (`pending`), so
+/// the sweeper queries exactly those, ordered by lease, and never scans the table.
+pub const PENDING_INDEX: &str = "pending-by-lease";
+const PENDING: &str = "RECEIVED";
 
 pub struct DynamoDbEventStore {
     client: Client,
@@ -55,10 +63,13 @@ impl EventStore for DynamoDbEventStore {
             .client
             .put_item()
             .table_name(&self.table)
-            .item("pk", s(&claim.event_id))
+            .item("pk", s(claim.event_id()))
             .item("status", s(RecordStatus::Received.as_str()))
-            .item("provider", s(&claim.provider))
-            .item("event_type", s(&claim.event_type))
+            .item("provider", s(&claim.message.provider))
+            .item("event_type", s(&claim.message.event_type))
+            .item("pending", s(PENDING))
+            .item("message_body", s(&claim.message.body))
+            .item("message_group", s(&claim.message.group))
             .item("payload_sha256", s(&claim.payload_sha256))
             .item("claim_id", s(&claim.claim_id))
             .item("received_at", n(claim.now))
@@ -85,7 +96,7 @@ impl EventStore for DynamoDbEventStore {
         let existing = failed.item().and_then(record_from_item).ok_or_else(|| {
             StoreError(format!(
                 "item {} exists but is not a dedup record",
-                claim.event_id
+                claim.event_id()
             ))
         })?;
         Ok(match decide(Some(&existing), claim) {
@@ -105,7 +116,7 @@ impl EventStore for DynamoDbEventStore {
             .key("pk", s(event_id))
             .update_expression(
                 "SET #status = :enqueued, enqueued_at = :now, updated_at = :now \
-                 REMOVE lease_expires_at, claim_id",
+                 REMOVE lease_expires_at, claim_id, pending, message_body, message_group",
             )
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_names("#status", "status")
@@ -141,6 +152,74 @@ impl EventStore for DynamoDbEventStore {
                 Ok(())
             }
             Err(e) => Err(error("UpdateItem (release)", e)),
+        }
+    }
+
+    async fn stranded(&self, now: i64, limit: usize) -> Result<Vec<Stranded>, StoreError> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(PENDING_INDEX)
+            .key_condition_expression("pending = :pending AND lease_expires_at <= :now")
+            .expression_attribute_values(":pending", s(PENDING))
+            .expression_attribute_values(":now", n(now))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| error("Query (stranded)", e))?;
+        let text = |item: &HashMap<String, AttributeValue>, name: &str| {
+            item.get(name).and_then(|v| v.as_s().ok()).cloned()
+        };
+        Ok(output
+            .items()
+            .iter()
+            .filter_map(|item| {
+                Some(Stranded {
+                    message: QueueMessage {
+                        event_id: text(item, "pk")?,
+                        provider: text(item, "provider")?,
+                        event_type: text(item, "event_type")?,
+                        group: text(item, "message_group")?,
+                        body: text(item, "message_body")?,
+                    },
+                })
+            })
+            .collect())
+    }
+
+    async fn take_over(
+        &self,
+        event_id: &str,
+        claim_id: &str,
+        now: i64,
+        lease_expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(event_id))
+            .update_expression(
+                "SET lease_expires_at = :lease, claim_id = :claim, updated_at = :now",
+            )
+            .condition_expression("#status = :received AND lease_expires_at <= :now")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":lease", n(lease_expires_at))
+            .expression_attribute_values(":claim", s(claim_id))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":received", s(RecordStatus::Received.as_str()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(error("UpdateItem (take over)", e)),
         }
     }
 }

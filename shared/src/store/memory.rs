@@ -1,12 +1,18 @@
 //! An in-memory [`EventStore`] for unit tests of the pipeline and for benchmarks.
 
-use super::{decide, Claim, ClaimOutcome, DedupRecord, EventStore, RecordStatus, StoreError};
+use super::{
+    decide, Claim, ClaimOutcome, DedupRecord, EventStore, RecordStatus, StoreError, Stranded,
+};
+use crate::envelope::QueueMessage;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+/// A record, the attempt holding it, and the message kept for the sweeper.
+type Entry = (DedupRecord, String, QueueMessage);
+
 #[derive(Default)]
 pub struct MemoryEventStore {
-    records: Mutex<HashMap<String, (DedupRecord, String)>>,
+    records: Mutex<HashMap<String, Entry>>,
 }
 
 impl MemoryEventStore {
@@ -15,7 +21,7 @@ impl MemoryEventStore {
             .lock()
             .unwrap()
             .get(event_id)
-            .map(|(record, _)| record.clone())
+            .map(|(record, _, _)| record.clone())
     }
 
     pub fn len(&self) -> usize {
@@ -30,7 +36,7 @@ impl MemoryEventStore {
 impl EventStore for MemoryEventStore {
     async fn claim(&self, claim: &Claim) -> Result<ClaimOutcome, StoreError> {
         let mut records = self.records.lock().unwrap();
-        let outcome = decide(records.get(&claim.event_id).map(|(r, _)| r), claim);
+        let outcome = decide(records.get(claim.event_id()).map(|(r, _, _)| r), claim);
         if outcome == ClaimOutcome::Claimed {
             let record = DedupRecord {
                 status: RecordStatus::Received,
@@ -38,14 +44,17 @@ impl EventStore for MemoryEventStore {
                 lease_expires_at: claim.lease_expires_at,
                 expires_at: claim.expires_at,
             };
-            records.insert(claim.event_id.clone(), (record, claim.claim_id.clone()));
+            records.insert(
+                claim.event_id().to_string(),
+                (record, claim.claim_id.clone(), claim.message.clone()),
+            );
         }
         Ok(outcome)
     }
 
     async fn mark_enqueued(&self, event_id: &str, _now: i64) -> Result<(), StoreError> {
         match self.records.lock().unwrap().get_mut(event_id) {
-            Some((record, _)) => {
+            Some((record, _, _)) => {
                 record.status = RecordStatus::Enqueued;
                 Ok(())
             }
@@ -54,11 +63,49 @@ impl EventStore for MemoryEventStore {
     }
 
     async fn release(&self, event_id: &str, claim_id: &str) -> Result<(), StoreError> {
-        if let Some((record, owner)) = self.records.lock().unwrap().get_mut(event_id) {
+        if let Some((record, owner, _)) = self.records.lock().unwrap().get_mut(event_id) {
             if owner == claim_id && record.status == RecordStatus::Received {
                 record.lease_expires_at = 0;
             }
         }
         Ok(())
+    }
+
+    async fn stranded(&self, now: i64, limit: usize) -> Result<Vec<Stranded>, StoreError> {
+        let records = self.records.lock().unwrap();
+        let mut stranded: Vec<(i64, Stranded)> = records
+            .values()
+            .filter(|(r, _, _)| r.status == RecordStatus::Received && r.lease_expires_at <= now)
+            .map(|(r, _, message)| {
+                (
+                    r.lease_expires_at,
+                    Stranded {
+                        message: message.clone(),
+                    },
+                )
+            })
+            .collect();
+        stranded.sort_by_key(|(lease, _)| *lease);
+        Ok(stranded.into_iter().take(limit).map(|(_, s)| s).collect())
+    }
+
+    async fn take_over(
+        &self,
+        event_id: &str,
+        claim_id: &str,
+        now: i64,
+        lease_expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        let mut records = self.records.lock().unwrap();
+        match records.get_mut(event_id) {
+            Some((record, owner, _))
+                if record.status == RecordStatus::Received && record.lease_expires_at <= now =>
+            {
+                record.lease_expires_at = lease_expires_at;
+                *owner = claim_id.to_string();
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 }

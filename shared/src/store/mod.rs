@@ -8,14 +8,19 @@
 //!                                       (lease ends now)     ▼  │
 //!                                                          RECEIVED, lease lapsed
 //! ```
-//! A record counts as absent once `expires_at` has passed, whatever TTL has deleted yet.
+//! A record counts as absent once `expires_at` has passed, whatever TTL has deleted yet. A RECEIVED
+//! record whose lease lapsed with nobody retrying is found by the sweeper, which takes it over
+//! and completes the handoff with the message kept on the record.
 
 mod dynamodb;
 mod memory;
 
+pub use dynamodb::PENDING_INDEX;
+
 pub use dynamodb::DynamoDbEventStore;
 pub use memory::MemoryEventStore;
 
+use crate::envelope::QueueMessage;
 use std::future::Future;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,9 +62,9 @@ pub struct DedupRecord {
 /// One attempt's request to own an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claim {
-    pub event_id: String,
-    pub provider: String,
-    pub event_type: String,
+    /// The message to hand off. Kept on the record while it is RECEIVED, so that the sweeper can
+    /// complete the handoff of an attempt that died after the claim.
+    pub message: QueueMessage,
     pub payload_sha256: String,
     /// Identifies the attempt (the Lambda request id), so only it can release its lease.
     pub claim_id: String,
@@ -102,6 +107,18 @@ pub fn decide(existing: Option<&DedupRecord>, claim: &Claim) -> ClaimOutcome {
     }
 }
 
+impl Claim {
+    pub fn event_id(&self) -> &str {
+        &self.message.event_id
+    }
+}
+
+/// A RECEIVED record whose lease lapsed: its attempt died between the claim and the send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stranded {
+    pub message: QueueMessage,
+}
+
 /// The store failed or could not be reached; the delivery must be retried.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("event store: {0}")]
@@ -127,6 +144,22 @@ pub trait EventStore: Send + Sync {
         event_id: &str,
         claim_id: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Up to `limit` RECEIVED records whose lease lapsed by `now` (the sweeper's work list).
+    fn stranded(
+        &self,
+        now: i64,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Stranded>, StoreError>> + Send;
+
+    /// Takes a lapsed lease over (for the sweeper), atomically; `false` when someone else did.
+    fn take_over(
+        &self,
+        event_id: &str,
+        claim_id: &str,
+        now: i64,
+        lease_expires_at: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 #[cfg(test)]
@@ -135,9 +168,13 @@ mod tests {
 
     fn claim(sha: &str, now: i64) -> Claim {
         Claim {
-            event_id: "p#k".into(),
-            provider: "p".into(),
-            event_type: "t".into(),
+            message: QueueMessage {
+                event_id: "p#k".into(),
+                provider: "p".into(),
+                event_type: "t".into(),
+                group: "p".into(),
+                body: "{}".into(),
+            },
             payload_sha256: sha.into(),
             claim_id: "req".into(),
             now,
