@@ -1,0 +1,233 @@
+//! Hostile and odd requests, for every kind of check: each gets its documented status and a
+//! short JSON error, never a panic, a 500, or anything stored.
+
+use base64::Engine;
+use integration_tests::samples::{now, ArgyleSample, BaackSample, MidboundSample};
+use integration_tests::{Event, Harness, Response, Sample, Shape};
+use serde_json::{json, Value};
+
+/// An Argyle delivery of raw bytes (not necessarily UTF-8), signed over those exact bytes and
+/// carried base64-encoded, as API Gateway does for binary bodies.
+fn signed_bytes(bytes: &[u8]) -> Value {
+    let signature =
+        hookline::verify::hmac_hex::HexHmacSha512::signature(ArgyleSample::SECRETS[1], bytes);
+    let mut event = Event::new(&[("x-argyle-signature".to_string(), signature)], "").build();
+    event["body"] = json!(base64::engine::general_purpose::STANDARD.encode(bytes));
+    event["isBase64Encoded"] = json!(true);
+    event
+}
+
+fn assert_refused(r: &Response, status: u16, case: &str) {
+    assert_eq!(r.status, status, "{case}: {}", r.body);
+    assert_eq!(r.body["status"], "rejected", "{case}");
+    let error = r.body["error"].as_str().unwrap_or_default();
+    assert!(
+        !error.is_empty() && error.len() < 200,
+        "{case}: error {error:?}"
+    );
+}
+
+#[tokio::test]
+async fn hostile_bodies_and_methods() {
+    let h = Harness::<ArgyleSample>::with(false, &[("MAX_BODY_BYTES", "65536".into())]).await;
+    let invoke = |event: Value| integration_tests::invoke(&h.pipeline, event);
+
+    let cases: Vec<(&str, Value, u16)> = vec![
+        ("empty body", h.signed("").build(), 400),
+        ("huge body", h.signed(&"x".repeat(70_000)).build(), 413),
+        (
+            "huge base64 body",
+            h.signed(&"x".repeat(70_000)).base64().build(),
+            413,
+        ),
+        (
+            "invalid UTF-8",
+            signed_bytes(b"{\"event\":\"\xff\xfe\"}"),
+            400,
+        ),
+        (
+            "deeply nested JSON",
+            h.signed(&"[".repeat(50_000)).build(),
+            400,
+        ),
+        ("JSON array", h.signed("[1,2,3]").build(), 400),
+        ("JSON string", h.signed("\"identities.added\"").build(), 400),
+        (
+            "trailing garbage",
+            h.signed(&(ArgyleSample::payload() + "}}")).build(),
+            400,
+        ),
+        (
+            "GET",
+            h.signed(&ArgyleSample::payload()).method("GET").build(),
+            405,
+        ),
+        (
+            "PUT",
+            h.signed(&ArgyleSample::payload()).method("PUT").build(),
+            405,
+        ),
+        (
+            "DELETE",
+            h.signed(&ArgyleSample::payload()).method("DELETE").build(),
+            405,
+        ),
+        (
+            "not an API Gateway event",
+            json!({"Records": [{"body": "{}"}]}),
+            400,
+        ),
+        (
+            "API Gateway v2 without request context",
+            json!({"version": "2.0", "body": "{}"}),
+            400,
+        ),
+        (
+            "malformed base64",
+            h.signed("{}").raw_base64_body("%%%").build(),
+            400,
+        ),
+    ];
+    for (case, event, status) in cases {
+        let r = invoke(event).await;
+        assert_refused(&r, status, case);
+    }
+    h.assert_untouched().await;
+}
+
+#[tokio::test]
+async fn hostile_headers() {
+    let h = Harness::<ArgyleSample>::new().await;
+    let body = ArgyleSample::payload();
+    let good = ArgyleSample::sign(ArgyleSample::SECRETS[1], &body);
+    let (name, signature) = good[0].clone();
+    let cases: Vec<(&str, Vec<(String, String)>)> = vec![
+        ("no signature", vec![]),
+        ("empty signature", vec![(name.clone(), String::new())]),
+        (
+            "signature of another body",
+            ArgyleSample::sign(ArgyleSample::SECRETS[1], "{}"),
+        ),
+        (
+            "truncated signature",
+            vec![(name.clone(), signature[..100].to_string())],
+        ),
+        ("non-hex signature", vec![(name.clone(), "zz".repeat(64))]),
+        (
+            "signature with a prefix",
+            vec![(name.clone(), format!("sha512={signature}"))],
+        ),
+        (
+            "two signatures, one good",
+            vec![
+                (name.clone(), "00".repeat(64)),
+                (name.clone(), signature.clone()),
+            ],
+        ),
+    ];
+    for (case, headers) in cases {
+        // REST API events keep repeated headers apart, as API Gateway sends them.
+        let r = h
+            .send(Event::new(&headers, &body).shape(Shape::RestApi))
+            .await;
+        assert_refused(&r, 401, case);
+        assert_eq!(r.body["error"], "unauthorized", "{case}");
+    }
+    h.assert_untouched().await;
+
+    // Header names are case-insensitive; content type and path are not checked.
+    let shouting = vec![
+        ("X-ARGYLE-SIGNATURE".to_string(), signature.clone()),
+        ("content-type".to_string(), "text/plain".to_string()),
+    ];
+    let mut event = Event::new(&shouting, &body).build();
+    event["rawPath"] = json!("/webhooks/../../etc/passwd%00");
+    event["requestContext"]["http"]["path"] = json!("/webhooks/../../etc/passwd%00");
+    integration_tests::invoke(&h.pipeline, event)
+        .await
+        .expect(200, "accepted");
+}
+
+#[tokio::test]
+async fn hostile_standard_webhooks_headers() {
+    let h = Harness::<MidboundSample>::new().await;
+    let body = MidboundSample::payload();
+    let id = MidboundSample::webhook_id(&body);
+    let good = MidboundSample::sign_at(MidboundSample::SECRETS[1], &body, now(), Some(&id));
+    let header = |name: &str| good.iter().find(|(k, _)| k == name).unwrap().1.clone();
+    let with = |name: &str, value: &str| -> Vec<(String, String)> {
+        good.iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    if k == name {
+                        value.to_string()
+                    } else {
+                        v.clone()
+                    },
+                )
+            })
+            .collect()
+    };
+    let signature = header("webhook-signature");
+    let cases: Vec<(&str, Vec<(String, String)>)> = vec![
+        (
+            "non-numeric timestamp",
+            with("webhook-timestamp", "yesterday"),
+        ),
+        (
+            "overflowing timestamp",
+            with("webhook-timestamp", "99999999999999999999999999"),
+        ),
+        ("negative timestamp", with("webhook-timestamp", "-1")),
+        (
+            "millisecond timestamp",
+            with("webhook-timestamp", &(now() * 1000).to_string()),
+        ),
+        (
+            "only garbage signatures",
+            with("webhook-signature", "v1,!!! v1, v2,abc , ,,,"),
+        ),
+        ("another id", with("webhook-id", "msg_someone_else")),
+        ("empty signature header", with("webhook-signature", "")),
+    ];
+    for (case, headers) in cases {
+        let r = h.send(Event::new(&headers, &body)).await;
+        assert_refused(&r, 401, case);
+    }
+    h.assert_untouched().await;
+
+    let among_garbage = format!("v1,!!! v2,xyz v1a,abc {signature} v1,AAAA");
+    h.send(Event::new(
+        &with("webhook-signature", &among_garbage),
+        &body,
+    ))
+    .await
+    .expect(200, "accepted");
+}
+
+#[tokio::test]
+async fn hostile_bearer_tokens() {
+    let h = Harness::<BaackSample>::new().await;
+    let body = BaackSample::payload();
+    let token = BaackSample::SECRETS[1];
+    let cases = [
+        format!("Bearer {token}x"),
+        format!("Bearer {}", &token[..token.len() - 1]),
+        format!("Basic {token}"),
+        format!("Bearer{token}"),
+        "Bearer ".to_string(),
+        token.to_string(),
+        format!("Bearer {token}\t"),
+    ];
+    for value in cases {
+        let headers = vec![("Authorization".to_string(), value.clone())];
+        let r = h.send(Event::new(&headers, &body)).await;
+        if value.trim_end() == format!("Bearer {token}") {
+            // Surrounding white space is not part of a token (RFC 9110 trims it).
+            r.expect(200, "accepted");
+            continue;
+        }
+        assert_refused(&r, 401, &value);
+    }
+}
