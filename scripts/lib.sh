@@ -67,6 +67,7 @@ serve_functions() {
     port=$(free_port)
     export "PORT_$upper=$port"
     "$VENV/bin/cargo-lambda" lambda watch -A 127.0.0.1 -P "$port" --ignore-changes \
+      --concurrency "${WATCH_CONCURRENCY:-1}" \
       --env-file "$dir/$function.env" >"$dir/watch-$function.log" 2>&1 &
     WATCH_PIDS+=($!)
   done

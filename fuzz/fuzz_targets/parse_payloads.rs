@@ -1,0 +1,30 @@
+#![no_main]
+// Every provider's payload parser answers Ok or a field error, never a panic, for any bytes.
+
+use hookline::config::{AuthConfig, AuthOptions};
+use hookline::providers::{Argyle, Baack, ClearId, Midbound};
+use hookline::request::WebhookRequest;
+use hookline::secrets::Secrets;
+use hookline::Provider;
+use libfuzzer_sys::fuzz_target;
+
+fn parse<P: Provider>(request: &WebhookRequest) {
+    let auth = AuthConfig::new(
+        Secrets::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+        AuthOptions::default(),
+    )
+    .unwrap();
+    let _ = P::from_config(&auth).unwrap().parse(request);
+}
+
+fuzz_target!(|data: &[u8]| {
+    let mut request = WebhookRequest::post(Default::default(), data.to_vec());
+    request
+        .headers
+        .insert("webhook-id", http::HeaderValue::from_static("msg_fuzz"));
+    request.query.insert("event".into(), "identity.created".into());
+    parse::<Baack>(&request);
+    parse::<ClearId>(&request);
+    parse::<Argyle>(&request);
+    parse::<Midbound>(&request);
+});
