@@ -23,9 +23,8 @@ struct Setup {
     enricher: Enricher<DynamoDbEnrichedStore>,
 }
 
-async fn setup() -> Setup {
-    let resources = Resources::create(false).await;
-    let api = MockServer::start().await;
+/// The enricher on `table`, every provider's API at `api` with test credentials.
+async fn enricher_for(resources: &Resources, api: &MockServer) -> Enricher<DynamoDbEnrichedStore> {
     let uri = api.uri();
     let vars = [
         ("EVENTS_TABLE", resources.table.clone()),
@@ -47,7 +46,13 @@ async fn setup() -> Setup {
             .map(|(_, v)| v.clone())
     })
     .unwrap();
-    let enricher = enricher_from_config(&config, &resources.sdk).await.unwrap();
+    enricher_from_config(&config, &resources.sdk).await.unwrap()
+}
+
+async fn setup() -> Setup {
+    let resources = Resources::create(false).await;
+    let api = MockServer::start().await;
+    let enricher = enricher_for(&resources, &api).await;
     Setup {
         resources,
         api,
@@ -525,28 +530,7 @@ async fn full_flow<S: Sample>(api: &MockServer) -> (Harness<S>, String) {
     let h = Harness::<S>::new().await;
     let body = S::payload();
     h.send(h.signed(&body)).await.expect(200, "accepted");
-    let uri = api.uri();
-    let vars = [
-        ("EVENTS_TABLE", h.resources.table.clone()),
-        ("BAACK_API_BASE", uri.clone()),
-        ("BAACK_API_TOKEN", "baack-api-token".into()),
-        ("ARGYLE_API_BASE", uri.clone()),
-        ("ARGYLE_API_KEY_ID", "argyle-key-id".into()),
-        ("ARGYLE_API_KEY_SECRET", "argyle-key-secret".into()),
-        ("CLEARID_API_BASE", uri.clone()),
-        ("CLEARID_TOKEN_URL", format!("{uri}/connect/token")),
-        ("CLEARID_CLIENT_ID", "clearid-client".into()),
-        ("CLEARID_CLIENT_SECRET", "clearid-client-secret".into()),
-    ];
-    let config = EnricherConfig::from_lookup(|name| {
-        vars.iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.clone())
-    })
-    .unwrap();
-    let enricher = enricher_from_config(&config, &h.resources.sdk)
-        .await
-        .unwrap();
+    let enricher = enricher_for(&h.resources, api).await;
     let event = h.resources.receive_event(30).await;
     assert_eq!(event.records.len(), 1);
     let response = enricher.handle_batch(&event, deadline()).await;
