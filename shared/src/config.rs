@@ -35,6 +35,16 @@ pub enum SecretSource {
     SecretsManager { arn: String },
 }
 
+impl SecretSource {
+    /// The secrets when they are inline (tests and local runs); empty for Secrets Manager.
+    pub fn inline(&self) -> Secrets {
+        match self {
+            SecretSource::Inline(secrets) => secrets.clone(),
+            SecretSource::SecretsManager { .. } => Secrets::parse(""),
+        }
+    }
+}
+
 /// Provider authentication options, each read by the providers that use it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AuthOptions {

@@ -3,6 +3,7 @@
 
 pub mod aws;
 pub mod events;
+pub mod faults;
 pub mod harness;
 pub mod samples;
 
