@@ -62,6 +62,11 @@ impl FaultProxy {
         });
     }
 
+    /// Drops every rule not used up yet.
+    pub fn clear(&self) {
+        self.rules.lock().unwrap().clear();
+    }
+
     /// How many calls each rule caught, in order.
     pub fn hits(&self, matching: &str) -> usize {
         self.hits

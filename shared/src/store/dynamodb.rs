@@ -11,9 +11,11 @@ use aws_sdk_dynamodb::Client;
 use std::collections::HashMap;
 
 /// [`decide`] as a condition: the put succeeds when the key is absent, expired (TTL deletion is
-/// lazy, so expiry is checked here), or RECEIVED with a lapsed lease for the same payload.
+/// lazy, so expiry is checked here), or RECEIVED for the same payload with a lapsed lease or
+/// held by this very attempt (an SDK retry of a put that landed but whose answer was lost).
 const CLAIM_CONDITION: &str = "attribute_not_exists(pk) OR expires_at <= :now \
-     OR (#status = :received AND lease_expires_at <= :now AND payload_sha256 = :sha)";
+     OR (#status = :received AND payload_sha256 = :sha \
+         AND (lease_expires_at <= :now OR claim_id = :claim))";
 
 /// The sparse index of unfinished handoffs: only RECEIVED records carry its key (`pending`), so
 /// the sweeper queries exactly those, ordered by lease, and never scans the table.
@@ -54,6 +56,7 @@ fn record_from_item(item: &HashMap<String, AttributeValue>) -> Option<DedupRecor
         payload_sha256: item.get("payload_sha256")?.as_s().ok()?.clone(),
         lease_expires_at: number("lease_expires_at").unwrap_or(0),
         expires_at: number("expires_at")?,
+        claim_id: item.get("claim_id").and_then(|v| v.as_s().ok()).cloned(),
     })
 }
 
@@ -81,6 +84,7 @@ impl EventStore for DynamoDbEventStore {
             .expression_attribute_values(":now", n(claim.now))
             .expression_attribute_values(":received", s(RecordStatus::Received.as_str()))
             .expression_attribute_values(":sha", s(&claim.payload_sha256))
+            .expression_attribute_values(":claim", s(&claim.claim_id))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;

@@ -43,6 +43,7 @@ impl EventStore for MemoryEventStore {
                 payload_sha256: claim.payload_sha256.clone(),
                 lease_expires_at: claim.lease_expires_at,
                 expires_at: claim.expires_at,
+                claim_id: Some(claim.claim_id.clone()),
             };
             records.insert(
                 claim.event_id().to_string(),
@@ -102,6 +103,7 @@ impl EventStore for MemoryEventStore {
                 if record.status == RecordStatus::Received && record.lease_expires_at <= now =>
             {
                 record.lease_expires_at = lease_expires_at;
+                record.claim_id = Some(claim_id.to_string());
                 *owner = claim_id.to_string();
                 Ok(true)
             }

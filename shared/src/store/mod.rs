@@ -57,6 +57,8 @@ pub struct DedupRecord {
     pub lease_expires_at: i64,
     /// When the record stops counting (epoch seconds; also the TTL attribute).
     pub expires_at: i64,
+    /// The attempt holding a RECEIVED record.
+    pub claim_id: Option<String>,
 }
 
 /// One attempt's request to own an event.
@@ -101,6 +103,10 @@ pub fn decide(existing: Option<&DedupRecord>, claim: &Claim) -> ClaimOutcome {
     match record.status {
         RecordStatus::Enqueued => ClaimOutcome::Duplicate,
         RecordStatus::Received if record.lease_expires_at <= claim.now => ClaimOutcome::Claimed,
+        // Our own earlier write (an SDK retry of a put whose answer was lost) is ours.
+        RecordStatus::Received if record.claim_id.as_deref() == Some(claim.claim_id.as_str()) => {
+            ClaimOutcome::Claimed
+        }
         RecordStatus::Received => ClaimOutcome::InProgress {
             retry_after_seconds: (record.lease_expires_at - claim.now).max(1) as u64,
         },
@@ -189,6 +195,7 @@ mod tests {
             payload_sha256: "a".into(),
             lease_expires_at: lease,
             expires_at: expires,
+            claim_id: Some("another attempt".into()),
         }
     }
 
