@@ -320,13 +320,13 @@ async fn delete_events_record_a_tombstone_without_fetching() {
     );
 }
 
-#[tokio::test]
-async fn server_error_then_success_is_retried() {
+/// The Argyle identity answers `first` once, then the identity: the enricher must get there.
+async fn transient_failure_then_success(first: ResponseTemplate, event_id: &str) {
     let t = setup().await;
     let identity = || path(format!("/v2/identities/{ARGYLE_ID}"));
     Mock::given(method("GET"))
         .and(identity())
-        .respond_with(ResponseTemplate::new(500))
+        .respond_with(first)
         .up_to_n_times(1)
         .mount(&t.api)
         .await;
@@ -339,36 +339,21 @@ async fn server_error_then_success_is_retried() {
         .await;
     let outcome = t
         .enricher
-        .enrich(&argyle_envelope("argyle#r1"), deadline())
+        .enrich(&argyle_envelope(event_id), deadline())
         .await;
     assert_eq!(outcome, Ok(EnrichOutcome::Enriched));
     assert_eq!(t.api.received_requests().await.unwrap().len(), 2);
 }
 
 #[tokio::test]
+async fn server_error_then_success_is_retried() {
+    transient_failure_then_success(ResponseTemplate::new(500), "argyle#r1").await;
+}
+
+#[tokio::test]
 async fn too_many_requests_honours_retry_after() {
-    let t = setup().await;
-    let identity = || path(format!("/v2/identities/{ARGYLE_ID}"));
-    Mock::given(method("GET"))
-        .and(identity())
-        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "1"))
-        .up_to_n_times(1)
-        .mount(&t.api)
-        .await;
-    Mock::given(method("GET"))
-        .and(identity())
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(argyle_identity("2026-11-20T10:00:00Z")),
-        )
-        .mount(&t.api)
-        .await;
-    let outcome = t
-        .enricher
-        .enrich(&argyle_envelope("argyle#r2"), deadline())
-        .await;
-    assert_eq!(outcome, Ok(EnrichOutcome::Enriched));
-    let requests = t.api.received_requests().await.unwrap();
-    assert_eq!(requests.len(), 2);
+    let throttled = ResponseTemplate::new(429).insert_header("retry-after", "1");
+    transient_failure_then_success(throttled, "argyle#r2").await;
 }
 
 #[tokio::test]

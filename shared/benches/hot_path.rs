@@ -53,7 +53,9 @@ fn provider<P: Provider>() -> P {
 /// A signed HTTP API event carrying `body` for provider `P`.
 fn event<P: Provider>(body: &str) -> Value {
     let mut request = WebhookRequest::post(Default::default(), body);
-    request.query.insert("event".into(), "identity.deleted".into());
+    request
+        .query
+        .insert("event".into(), "identity.deleted".into());
     provider::<P>().sign(SECRET, &mut request, NOW).unwrap();
     encode_request(&request, EventSource::HttpApi, "/webhooks", false)
 }
@@ -75,9 +77,11 @@ fn bench_provider<P: Provider>(c: &mut Criterion) {
         let body = padded(P::NAME, size);
         let event = event::<P>(&body);
         group.throughput(Throughput::Bytes(body.len() as u64));
-        group.bench_with_input(BenchmarkId::new("event_to_envelope", size), &event, |b, e| {
-            b.iter(|| hot_path(&provider, black_box(e.clone())))
-        });
+        group.bench_with_input(
+            BenchmarkId::new("event_to_envelope", size),
+            &event,
+            |b, e| b.iter(|| hot_path(&provider, black_box(e.clone()))),
+        );
     }
     group.finish();
 }
@@ -113,7 +117,9 @@ fn bench_floor(c: &mut Criterion) {
 /// The whole handler (event in, JSON response out) with in-memory store and queue: events per
 /// second on one core. Every iteration is a new event (a fresh Baack trigger urn).
 fn bench_handler(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let settings = Settings {
         max_body_bytes: 1 << 20,
         retention_seconds: 600,
