@@ -8,12 +8,12 @@ use crate::rejection::Rejection;
 use crate::response::respond;
 use crate::store::EventStore;
 use serde_json::Value;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 impl<P: Provider, S: EventStore, Q: EventQueue> Pipeline<P, S, Q> {
     /// Handles a raw Lambda event; never fails, every problem is an HTTP answer.
     pub async fn handle_event(&self, event: Value, request_id: &str) -> Value {
-        self.handle_event_at(event, request_id, unix_now()).await
+        self.handle_event_at(event, request_id, crate::clock::unix_now())
+            .await
     }
 
     /// As [`Self::handle_event`] with an explicit clock, for replay-window tests.
@@ -75,10 +75,4 @@ fn log_result(provider: &str, result: &Result<Handled, Rejection>) {
             provider, outcome = "rejected", reason = %rejection, "delivery rejected"
         ),
     }
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }

@@ -45,6 +45,7 @@ pub fn decode(
                     headers: e.headers,
                     query: first_values(&e.query_string_parameters),
                     body,
+                    body_sha256: Default::default(),
                 })
             });
         return (EventShape::HttpV2, request);
@@ -65,6 +66,7 @@ pub fn decode(
                     headers,
                     query: first_values(&e.query_string_parameters),
                     body,
+                    body_sha256: Default::default(),
                 })
             });
         return (EventShape::RestV1, request);

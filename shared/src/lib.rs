@@ -4,6 +4,7 @@
 //! [`store`] and [`queue`] ports, [`pipeline`], [`response`]. Edges: [`lambda_event`] (Lambda
 //! events), `store::DynamoDbEventStore`, `queue::SqsEventQueue`, [`runtime`] (the binaries' main).
 
+pub mod clock;
 pub mod config;
 pub mod enrich;
 pub mod envelope;

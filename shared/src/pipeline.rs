@@ -5,7 +5,7 @@
 //! the record in a state from which that retry completes the handoff.
 
 use crate::envelope::QueueMessage;
-use crate::provider::{sha256_hex, Provider};
+use crate::provider::Provider;
 use crate::queue::EventQueue;
 use crate::rejection::Rejection;
 use crate::request::WebhookRequest;
@@ -115,7 +115,7 @@ impl<P: Provider, S: EventStore, Q: EventQueue> Pipeline<P, S, Q> {
         };
         let claim = Claim {
             message,
-            payload_sha256: sha256_hex(&request.body),
+            payload_sha256: request.body_sha256().to_string(),
             claim_id: attempt_id.to_string(),
             now,
             lease_expires_at: now.saturating_add_unsigned(self.settings.lease_seconds),
@@ -164,6 +164,7 @@ impl<P: Provider, S: EventStore, Q: EventQueue> Pipeline<P, S, Q> {
 mod tests {
     use super::*;
     use crate::config::test_config;
+    use crate::provider::sha256_hex;
     use crate::providers::argyle::Argyle;
     use crate::queue::MemoryEventQueue;
     use crate::store::{MemoryEventStore, RecordStatus};

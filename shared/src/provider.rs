@@ -67,6 +67,7 @@ pub fn edit_json(
     let mut value: serde_json::Value = parse_json(&request.body)?;
     edit(&mut value)?;
     request.body = serde_json::to_vec(&value).expect("a JSON value serializes");
+    request.body_sha256 = Default::default();
     Ok(())
 }
 
@@ -154,6 +155,14 @@ mod tests {
     #[allow(dead_code)]
     struct Inner {
         urn: String,
+    }
+
+    #[test]
+    fn editing_the_body_renews_its_hash() {
+        let mut request = WebhookRequest::post(Default::default(), r#"{"event":"a"}"#);
+        assert_eq!(request.body_sha256(), sha256_hex(br#"{"event":"a"}"#));
+        edit_json(&mut request, |v| set_string(v, &["event"], "b")).unwrap();
+        assert_eq!(request.body_sha256(), sha256_hex(br#"{"event":"b"}"#));
     }
 
     #[test]

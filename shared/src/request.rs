@@ -2,6 +2,7 @@
 
 use http::{HeaderMap, Method};
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 #[derive(Clone, Debug)]
 pub struct WebhookRequest {
@@ -12,6 +13,10 @@ pub struct WebhookRequest {
     /// The body exactly as the provider sent it (already base64-decoded when API Gateway encoded
     /// it). Signatures are computed over these bytes, so they are never re-serialized.
     pub body: Vec<u8>,
+    /// The body's SHA-256, computed on first use: the pipeline's payload check and the providers
+    /// keyed on the body (Argyle, ClearID without an ordinal) share one pass over the bytes.
+    /// Code that replaces `body` afterwards must reset it (see `provider::edit_json`).
+    pub(crate) body_sha256: OnceLock<String>,
 }
 
 impl WebhookRequest {
@@ -22,7 +27,14 @@ impl WebhookRequest {
             headers,
             query: HashMap::new(),
             body: body.into(),
+            body_sha256: OnceLock::new(),
         }
+    }
+
+    /// Lowercase hex SHA-256 of the body, computed once per request.
+    pub fn body_sha256(&self) -> &str {
+        self.body_sha256
+            .get_or_init(|| crate::provider::sha256_hex(&self.body))
     }
 
     /// The single value of a header. A header that is absent, repeated or not visible ASCII

@@ -116,9 +116,7 @@ pub async fn run_sweeper() -> Result<(), Error> {
     let queue = SqsEventQueue::new(aws_sdk_sqs::Client::new(&aws), queue_url);
     let (store, queue) = (&store, &queue);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
+        let now = crate::clock::unix_now();
         let sweep_id = format!("sweeper-{}", event.context.request_id);
         let report = crate::sweeper::sweep(store, queue, &sweep_id, now, lease_seconds)
             .await

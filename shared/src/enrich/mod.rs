@@ -108,7 +108,7 @@ impl<S: EnrichedStore> Enricher<S> {
                     error,
                 },
             })?;
-        let record = EnrichedRecord::new(&envelope, fetched, unix_now());
+        let record = EnrichedRecord::new(&envelope, fetched, crate::clock::unix_now());
         let kind = record.kind;
         let written = self
             .store
@@ -158,10 +158,4 @@ fn resource(envelope: &ReceivedEnvelope) -> Result<&crate::provider::Resource, F
         .resource
         .as_ref()
         .ok_or_else(|| FetchError::Permanent("the event names no resource to fetch".into()))
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }

@@ -6,7 +6,7 @@
 
 use crate::config::{AuthConfig, ConfigError};
 use crate::provider::{
-    edit_json, parse_json, set_string, sha256_hex, Delivery, PayloadError, Provider, Resource,
+    edit_json, parse_json, set_string, Delivery, PayloadError, Provider, Resource,
 };
 use crate::request::WebhookRequest;
 use crate::verify::{HexHmacSha512, Verifier};
@@ -49,7 +49,7 @@ impl Provider for Argyle {
     fn parse(&self, request: &WebhookRequest) -> Result<Delivery, PayloadError> {
         let n: Notification = parse_json(&request.body)?;
         Ok(Delivery {
-            dedup_key: sha256_hex(&request.body),
+            dedup_key: request.body_sha256().to_string(),
             recognized: EVENT_TYPES.contains(&n.event.as_str()),
             event_type: n.event,
             occurred_at: None,
@@ -69,6 +69,7 @@ impl Provider for Argyle {
 mod tests {
     use super::*;
     use crate::config::test_config;
+    use crate::provider::sha256_hex;
 
     const ADDED: &str = r#"{"event":"identities.added","name":"my-subscription","data":{"account":"0187c66e-e7e5-811c-b006-2232f00f426a","user":"0185a8b8-fa89-7a1c-8d2b-5b8a6f2d4bc6","identity":"0187c66e-f13b-31e4-6b2c-6a0dd4f67e43"}}"#;
 

@@ -6,7 +6,7 @@
 //! `EventType` field when the payload has one.
 
 use crate::config::{AuthConfig, ConfigError};
-use crate::provider::{parse_json, sha256_hex, Delivery, PayloadError, Provider, Resource};
+use crate::provider::{parse_json, Delivery, PayloadError, Provider, Resource};
 use crate::request::WebhookRequest;
 use crate::verify::{TokenScheme, TokenVerifier, Verifier};
 use http::HeaderName;
@@ -102,7 +102,7 @@ impl Provider for ClearId {
                 callback.account_id,
                 ordinal.text()
             ),
-            _ => format!("{event_type}#sha256:{}", sha256_hex(&request.body)),
+            _ => format!("{event_type}#sha256:{}", request.body_sha256()),
         };
         let resource = callback.identity_id.map(|identity| Resource {
             url: Some(format!(
@@ -134,6 +134,7 @@ impl Provider for ClearId {
 mod tests {
     use super::*;
     use crate::config::test_config;
+    use crate::provider::sha256_hex;
 
     const DELETED: &str = r#"{"AccountId":"acc-1","IdentityId":"id-7","DeletedBy":"admin","DeletionDateUtc":"2026-11-20T08:00:00","ExternalId":"E-7","Ordinal":1042,"Email":"ann@example.com"}"#;
 

@@ -1,0 +1,9 @@
+//! The one wall clock: Unix seconds, for timestamps, replay windows, leases and expiry.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
