@@ -1,7 +1,10 @@
 #![no_main]
-// Every provider's payload parser answers Ok or a field error, never a panic, for any bytes.
+// Every provider's payload parser answers Ok or a field error, never a panic, for any bytes;
+// and whatever it accepts makes a queue message that is valid JSON carrying the body unchanged
+// (the envelope embeds the body as text, trusting that one parse).
 
 use hookline::config::{AuthConfig, AuthOptions};
+use hookline::envelope::{QueueMessage, ReceivedEnvelope};
 use hookline::providers::{Argyle, Baack, ClearId, Midbound};
 use hookline::request::WebhookRequest;
 use hookline::secrets::Secrets;
@@ -14,7 +17,13 @@ fn parse<P: Provider>(request: &WebhookRequest) {
         AuthOptions::default(),
     )
     .unwrap();
-    let _ = P::from_config(&auth).unwrap().parse(request);
+    let Ok(parsed) = P::from_config(&auth).unwrap().parse(request) else {
+        return;
+    };
+    let message = QueueMessage::new(P::NAME, "fuzz#1", &parsed.delivery, parsed.body, 0);
+    let read = ReceivedEnvelope::parse(&message.body).expect("the envelope is valid JSON");
+    let sent: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+    assert_eq!(read.payload, sent);
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -1,13 +1,14 @@
 //! The SQS message body: the contract between ingestion and its consumers (see README).
 
+use crate::json_text::JsonText;
 use crate::provider::{Delivery, Resource};
 use serde::Serialize;
-use serde_json::value::RawValue;
 
 pub const ENVELOPE_VERSION: u8 = 1;
 
+/// Every field but the payload, which `QueueMessage::new` appends as the last one.
 #[derive(Serialize)]
-pub struct Envelope<'a> {
+struct Envelope<'a> {
     pub version: u8,
     pub event_id: &'a str,
     pub provider: &'a str,
@@ -18,8 +19,6 @@ pub struct Envelope<'a> {
     pub occurred_at: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource: Option<&'a Resource>,
-    /// The provider's JSON exactly as received: embedded, never re-serialized.
-    pub payload: &'a RawValue,
 }
 
 /// A queue message as a consumer reads it (the same contract, owned).
@@ -69,16 +68,15 @@ pub struct QueueMessage {
 }
 
 impl QueueMessage {
-    /// Builds the message for a parsed delivery. `body` must be the JSON the provider sent
-    /// (it was parsed successfully just before).
+    /// Builds the message for a parsed delivery; `payload` is the provider's JSON exactly as
+    /// received, embedded as the `payload` field, never re-serialized.
     pub fn new(
         provider: &str,
         event_id: &str,
         delivery: &Delivery,
-        body: &[u8],
+        payload: JsonText<'_>,
         received_at: i64,
-    ) -> Result<Self, serde_json::Error> {
-        let payload: &RawValue = serde_json::from_slice(body)?;
+    ) -> Self {
         let envelope = Envelope {
             version: ENVELOPE_VERSION,
             event_id,
@@ -91,9 +89,17 @@ impl QueueMessage {
             ),
             occurred_at: delivery.occurred_at.as_deref(),
             resource: delivery.resource.as_ref(),
-            payload,
         };
-        Ok(Self {
+        // Strings, a bool and a number: serialization cannot fail.
+        let fields = serde_json::to_string(&envelope).expect("the envelope serializes");
+        // `{...}` becomes `{...,"payload":<payload>}`: the payload was proven to be one JSON
+        // document when it was parsed, so it goes in as text, without a second parse.
+        let mut body = String::with_capacity(fields.len() + payload.as_str().len() + 12);
+        body.push_str(&fields[..fields.len() - 1]);
+        body.push_str(",\"payload\":");
+        body.push_str(payload.as_str());
+        body.push('}');
+        Self {
             event_id: event_id.to_string(),
             provider: provider.to_string(),
             event_type: delivery.event_type.clone(),
@@ -101,8 +107,8 @@ impl QueueMessage {
                 .resource
                 .as_ref()
                 .map_or_else(|| provider.to_string(), |r| r.id.clone()),
-            body: serde_json::to_string(&envelope)?,
-        })
+            body,
+        }
     }
 
     /// FIFO `MessageDeduplicationId`: SHA-256 hex of the event id, so any event id (urns, long
@@ -128,6 +134,10 @@ impl QueueMessage {
 mod tests {
     use super::*;
 
+    fn json<'a>(body: &'a [u8]) -> JsonText<'a> {
+        JsonText::parse::<serde::de::IgnoredAny>(body).unwrap().1
+    }
+
     fn delivery(resource: Option<Resource>) -> Delivery {
         Delivery {
             dedup_key: "k".into(),
@@ -140,9 +150,15 @@ mod tests {
 
     #[test]
     fn body_embeds_the_payload_verbatim() {
-        let body = br#"{ "b" : 1,  "a":[1, 2] }"#;
-        let m =
-            QueueMessage::new("argyle", "argyle#k", &delivery(None), body, 1_763_884_800).unwrap();
+        let body = br#" { "b" : 1,  "a":[1, 2] }
+"#;
+        let m = QueueMessage::new(
+            "argyle",
+            "argyle#k",
+            &delivery(None),
+            json(body),
+            1_763_884_800,
+        );
         assert_eq!(
             m.body,
             r#"{"version":1,"event_id":"argyle#k","provider":"argyle","event_type":"identities.added","recognized":true,"received_at":"2025-11-23T08:00:00Z","payload":{ "b" : 1,  "a":[1, 2] }}"#
@@ -156,8 +172,13 @@ mod tests {
             id: "id-1".into(),
             url: Some("/v2/identities/id-1".into()),
         };
-        let m =
-            QueueMessage::new("argyle", "argyle#k", &delivery(Some(resource)), b"{}", 0).unwrap();
+        let m = QueueMessage::new(
+            "argyle",
+            "argyle#k",
+            &delivery(Some(resource)),
+            json(b"{}"),
+            0,
+        );
         assert_eq!(m.group_id(), "id-1");
         let value: serde_json::Value = serde_json::from_str(&m.body).unwrap();
         assert_eq!(value["resource"]["url"], "/v2/identities/id-1");
@@ -173,10 +194,9 @@ mod tests {
             "argyle",
             "argyle#k",
             &delivery(Some(resource.clone())),
-            br#"{"a":1}"#,
+            json(br#"{"a":1}"#),
             0,
-        )
-        .unwrap();
+        );
         let read = ReceivedEnvelope::parse(&m.body).unwrap();
         assert_eq!(read.event_id, "argyle#k");
         assert_eq!(read.resource, Some(resource));

@@ -9,6 +9,7 @@ pub mod config;
 pub mod enrich;
 pub mod envelope;
 pub mod handler;
+pub mod json_text;
 pub mod lambda_event;
 pub mod logging;
 pub mod pipeline;

@@ -90,10 +90,11 @@ impl<P: Provider, S: EventStore, Q: EventQueue> Pipeline<P, S, Q> {
             .verifier()
             .verify(request, now)
             .map_err(Rejection::Unauthorized)?;
-        let delivery = self
+        let parsed = self
             .provider
             .parse(request)
             .map_err(Rejection::InvalidPayload)?;
+        let delivery = &parsed.delivery;
         let event_id = format!("{}#{}", P::NAME, delivery.dedup_key);
         let handled = |outcome| Handled {
             event_id: event_id.clone(),
@@ -102,17 +103,8 @@ impl<P: Provider, S: EventStore, Q: EventQueue> Pipeline<P, S, Q> {
             outcome,
         };
 
-        // The message is built before the claim so that the record can keep it for the
-        // sweeper. The body parsed as the provider's JSON a moment ago, so this cannot fail in
-        // practice; if it did, nothing is claimed and the provider retries.
-        let message = match QueueMessage::new(P::NAME, &event_id, &delivery, &request.body, now) {
-            Ok(message) => message,
-            Err(e) => {
-                return Ok(handled(Outcome::Unavailable {
-                    reason: format!("envelope: {e}"),
-                }))
-            }
-        };
+        // The message is built before the claim so that the record can keep it for the sweeper.
+        let message = QueueMessage::new(P::NAME, &event_id, delivery, parsed.body, now);
         let claim = Claim {
             message,
             payload_sha256: request.body_sha256().to_string(),

@@ -1,6 +1,7 @@
 //! What every provider supplies: how to authenticate a delivery and how to read it.
 
 use crate::config::{AuthConfig, ConfigError};
+use crate::json_text::JsonText;
 use crate::request::WebhookRequest;
 use crate::verify::{SignError, Verifier};
 use serde::de::DeserializeOwned;
@@ -27,6 +28,13 @@ pub struct Resource {
     pub url: Option<String>,
 }
 
+/// What one parse of a delivery gives: its facts and its body, proven to be JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed<'r> {
+    pub delivery: Delivery,
+    pub body: JsonText<'r>,
+}
+
 /// A body that is not the provider's JSON shape; `field` is the path of the offending field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid payload at {field}: {message}")]
@@ -44,10 +52,28 @@ pub trait Provider: Send + Sync + Sized + 'static {
 
     fn from_config(config: &AuthConfig) -> Result<Self, ConfigError>;
 
+    /// The part of the provider's JSON this crate reads. Only what is used is modelled; the
+    /// whole body travels on to the queue untouched.
+    type Payload: DeserializeOwned;
+
     fn verifier(&self) -> &dyn Verifier;
 
-    /// Reads an authenticated delivery. Only called after `verifier()` accepted it.
-    fn parse(&self, request: &WebhookRequest) -> Result<Delivery, PayloadError>;
+    /// The delivery's facts, from its payload and, for some providers, its headers or query.
+    fn delivery(
+        &self,
+        payload: Self::Payload,
+        request: &WebhookRequest,
+    ) -> Result<Delivery, PayloadError>;
+
+    /// Reads an authenticated delivery (only called after `verifier()` accepted it) in one
+    /// pass over the body: its facts, and the body as JSON text for the envelope.
+    fn parse<'r>(&self, request: &'r WebhookRequest) -> Result<Parsed<'r>, PayloadError> {
+        let (payload, body) = JsonText::parse::<Self::Payload>(&request.body)?;
+        Ok(Parsed {
+            delivery: self.delivery(payload, request)?,
+            body,
+        })
+    }
 
     /// Adds the headers the provider sends with `request.body` when its secret is `secret`
     /// (signing tool, fixtures, tests): the verifier's own scheme, run the other way.

@@ -53,6 +53,10 @@ impl Secrets {
     pub fn iter(&self) -> impl Iterator<Item = &Secret> {
         self.0.iter()
     }
+
+    pub fn as_slice(&self) -> &[Secret] {
+        &self.0
+    }
 }
 
 impl FromIterator<Secret> for Secrets {

@@ -5,9 +5,7 @@
 //! is a new event: the consumer re-fetches the identity anyway).
 
 use crate::config::{AuthConfig, ConfigError};
-use crate::provider::{
-    edit_json, parse_json, set_string, Delivery, PayloadError, Provider, Resource,
-};
+use crate::provider::{edit_json, set_string, Delivery, PayloadError, Provider, Resource};
 use crate::request::WebhookRequest;
 use crate::verify::{HexHmacSha512, Verifier};
 use serde::Deserialize;
@@ -15,7 +13,7 @@ use serde::Deserialize;
 const EVENT_TYPES: [&str; 2] = ["identities.added", "identities.updated"];
 
 #[derive(Deserialize)]
-struct Notification {
+pub struct Notification {
     event: String,
     #[serde(default)]
     data: Data,
@@ -42,12 +40,17 @@ impl Provider for Argyle {
         })
     }
 
+    type Payload = Notification;
+
     fn verifier(&self) -> &dyn Verifier {
         &self.verifier
     }
 
-    fn parse(&self, request: &WebhookRequest) -> Result<Delivery, PayloadError> {
-        let n: Notification = parse_json(&request.body)?;
+    fn delivery(
+        &self,
+        n: Notification,
+        request: &WebhookRequest,
+    ) -> Result<Delivery, PayloadError> {
         Ok(Delivery {
             dedup_key: request.body_sha256().to_string(),
             recognized: EVENT_TYPES.contains(&n.event.as_str()),
@@ -77,6 +80,7 @@ mod tests {
         Argyle::from_config(&test_config("s"))
             .unwrap()
             .parse(&WebhookRequest::post(Default::default(), body))
+            .map(|parsed| parsed.delivery)
     }
 
     #[test]

@@ -1,9 +1,7 @@
 //! Baack (baack.co): identity subjects; bearer (or Basic) auth; key = subscription + trigger urn.
 
 use crate::config::{AuthConfig, ConfigError};
-use crate::provider::{
-    edit_json, parse_json, set_string, Delivery, PayloadError, Provider, Resource,
-};
+use crate::provider::{edit_json, set_string, Delivery, PayloadError, Provider, Resource};
 use crate::request::WebhookRequest;
 use crate::verify::{TokenScheme, TokenVerifier, Verifier};
 use serde::Deserialize;
@@ -26,7 +24,7 @@ const EVENTS: [&str; 3] = ["CREATE", "UPDATE", "DELETE"];
 /// whole payload travels on to the queue untouched.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Notification {
+pub struct Notification {
     trigger: Trigger,
     subscription: Subscription,
     v1: Option<V1>,
@@ -82,12 +80,17 @@ impl Provider for Baack {
         })
     }
 
+    type Payload = Notification;
+
     fn verifier(&self) -> &dyn Verifier {
         &self.verifier
     }
 
-    fn parse(&self, request: &WebhookRequest) -> Result<Delivery, PayloadError> {
-        let n: Notification = parse_json(&request.body)?;
+    fn delivery(
+        &self,
+        n: Notification,
+        _request: &WebhookRequest,
+    ) -> Result<Delivery, PayloadError> {
         let recognized = IDENTITY_SUBJECTS.contains(&n.trigger.subject.as_str())
             && EVENTS.contains(&n.trigger.event.as_str());
         let v1 = n.v1.unwrap_or(V1 {
@@ -140,7 +143,8 @@ mod tests {
     fn parses_the_documented_envelope() {
         let d = baack()
             .parse(&WebhookRequest::post(Default::default(), SAMPLE))
-            .unwrap();
+            .unwrap()
+            .delivery;
         assert_eq!(
             d,
             Delivery {
@@ -164,7 +168,8 @@ mod tests {
         );
         let d = baack()
             .parse(&WebhookRequest::post(Default::default(), body))
-            .unwrap();
+            .unwrap()
+            .delivery;
         assert_eq!(d.event_type, "COMPANY.UPDATE");
         assert!(!d.recognized);
     }
@@ -183,7 +188,7 @@ mod tests {
     fn event_type_is_set_in_the_trigger() {
         let mut request = WebhookRequest::post(Default::default(), SAMPLE);
         Baack::set_event_type(&mut request, "IDENTITY_EMAIL_ADDRESS.DELETE").unwrap();
-        let d = baack().parse(&request).unwrap();
+        let d = baack().parse(&request).unwrap().delivery;
         assert_eq!(d.event_type, "IDENTITY_EMAIL_ADDRESS.DELETE");
         assert!(Baack::set_event_type(&mut request, "DELETE").is_err());
     }

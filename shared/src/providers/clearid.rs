@@ -6,7 +6,7 @@
 //! `EventType` field when the payload has one.
 
 use crate::config::{AuthConfig, ConfigError};
-use crate::provider::{parse_json, Delivery, PayloadError, Provider, Resource};
+use crate::provider::{Delivery, PayloadError, Provider, Resource};
 use crate::request::WebhookRequest;
 use crate::verify::{TokenScheme, TokenVerifier, Verifier};
 use http::HeaderName;
@@ -26,7 +26,7 @@ const UNKNOWN_EVENT: &str = "unknown";
 /// Fields shared by ClearID's identity callback models. .NET serialisers differ in casing, so
 /// both PascalCase and camelCase names are read.
 #[derive(Deserialize)]
-struct IdentityCallback {
+pub struct IdentityCallback {
     #[serde(rename = "AccountId", alias = "accountId")]
     account_id: String,
     #[serde(rename = "IdentityId", alias = "identityId")]
@@ -79,12 +79,17 @@ impl Provider for ClearId {
         })
     }
 
+    type Payload = IdentityCallback;
+
     fn verifier(&self) -> &dyn Verifier {
         &self.verifier
     }
 
-    fn parse(&self, request: &WebhookRequest) -> Result<Delivery, PayloadError> {
-        let callback: IdentityCallback = parse_json(&request.body)?;
+    fn delivery(
+        &self,
+        callback: IdentityCallback,
+        request: &WebhookRequest,
+    ) -> Result<Delivery, PayloadError> {
         let event_type = request
             .query
             .get("event")
@@ -144,7 +149,7 @@ mod tests {
         if let Some(event) = event {
             request.query.insert("event".into(), event.into());
         }
-        clearid.parse(&request)
+        clearid.parse(&request).map(|parsed| parsed.delivery)
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! The payload carries the data in full (there is no re-fetch API), so no resource is named.
 
 use crate::config::{AuthConfig, ConfigError};
-use crate::provider::{edit_json, parse_json, set_string, Delivery, PayloadError, Provider};
+use crate::provider::{edit_json, set_string, Delivery, PayloadError, Provider};
 use crate::request::WebhookRequest;
 use crate::verify::{
     standard_webhooks::ID_HEADER, KeyEncoding, SignError, StandardWebhooks, Verifier,
@@ -20,7 +20,7 @@ const EVENT_TYPES: [&str; 5] = [
 ];
 
 #[derive(Deserialize)]
-struct Notification {
+pub struct Notification {
     #[serde(rename = "type")]
     event_type: String,
     /// Milliseconds since the epoch.
@@ -50,12 +50,17 @@ impl Provider for Midbound {
         Ok(Self { verifier })
     }
 
+    type Payload = Notification;
+
     fn verifier(&self) -> &dyn Verifier {
         &self.verifier
     }
 
-    fn parse(&self, request: &WebhookRequest) -> Result<Delivery, PayloadError> {
-        let n: Notification = parse_json(&request.body)?;
+    fn delivery(
+        &self,
+        n: Notification,
+        request: &WebhookRequest,
+    ) -> Result<Delivery, PayloadError> {
         // The verifier already required exactly one webhook-id; it is the idempotency key the
         // spec keeps stable across retries.
         let id = request
@@ -112,6 +117,7 @@ mod tests {
         Midbound::from_config(&test_config("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))
             .unwrap()
             .parse(&WebhookRequest::post(headers, body))
+            .map(|parsed| parsed.delivery)
     }
 
     #[test]
@@ -145,7 +151,7 @@ mod tests {
         assert_eq!(request.single_header(ID_HEADER), Some("evt_9"));
         assert_eq!(midbound.verifier().verify(&request, 1_700_000_000), Ok(()));
         assert_eq!(
-            midbound.parse(&request).unwrap().event_type,
+            midbound.parse(&request).unwrap().delivery.event_type,
             "identity.enriched"
         );
     }

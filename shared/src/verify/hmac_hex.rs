@@ -1,6 +1,6 @@
 //! Argyle: `X-Argyle-Signature` is the hex HMAC-SHA512 of the raw body.
 
-use super::{set_header, AuthFailure, SignError, Verifier};
+use super::{key_order::KeyOrder, set_header, AuthFailure, SignError, Verifier};
 use crate::request::WebhookRequest;
 use crate::secrets::Secrets;
 use hmac::{Hmac, Mac};
@@ -12,11 +12,15 @@ pub const ARGYLE_SIGNATURE_HEADER: &str = "x-argyle-signature";
 
 pub struct HexHmacSha512 {
     secrets: Secrets,
+    order: KeyOrder,
 }
 
 impl HexHmacSha512 {
     pub fn new(secrets: Secrets) -> Self {
-        Self { secrets }
+        Self {
+            secrets,
+            order: KeyOrder::default(),
+        }
     }
 
     /// The signature a sender computes for `body` with `secret` (lowercase hex).
@@ -39,12 +43,12 @@ impl Verifier for HexHmacSha512 {
         // hex::decode accepts both cases: senders' libraries differ in the case they print.
         let presented = hex::decode(header.trim())
             .map_err(|_| AuthFailure::MalformedHeader(ARGYLE_SIGNATURE_HEADER.into()))?;
-        // verify_slice compares in constant time; every secret is tried, no early exit.
-        let matched = self.secrets.iter().fold(false, |acc, secret| {
-            mac(secret.expose(), &request.body)
+        // verify_slice compares in constant time.
+        let secrets = self.secrets.as_slice();
+        let matched = self.order.find(secrets.len(), |index| {
+            mac(secrets[index].expose(), &request.body)
                 .verify_slice(&presented)
                 .is_ok()
-                | acc
         });
         if matched {
             Ok(())

@@ -1,9 +1,11 @@
 //! Delivery authentication: one trait, one implementation per scheme.
 //!
 //! Every comparison of a credential against a secret runs in constant time, and every configured
-//! secret is tried (rotation). A failure carries the reason for the log line, never a secret.
+//! secret is tried (rotation): all of them for a forged credential, and for a genuine signature
+//! until one matches (`key_order`). A failure carries the reason for the log line, never a secret.
 
 pub mod hmac_hex;
+pub mod key_order;
 pub mod standard_webhooks;
 pub mod token;
 

@@ -3,7 +3,7 @@
 //! `webhook-signature` holds space-separated `v1,<base64 HMAC-SHA256>` entries over
 //! `{webhook-id}.{webhook-timestamp}.{raw body}`; any entry that matches any key is enough.
 
-use super::{set_header, AuthFailure, SignError, Verifier};
+use super::{key_order::KeyOrder, set_header, AuthFailure, SignError, Verifier};
 use crate::request::WebhookRequest;
 use crate::secrets::Secrets;
 use base64::engine::general_purpose::STANDARD;
@@ -56,7 +56,9 @@ pub struct InvalidSecret {
 }
 
 pub struct StandardWebhooks {
+    /// In `Auto` mode each secret gives two keys: its spec reading first, then its raw one.
     keys: Vec<Vec<u8>>,
+    order: KeyOrder,
     encoding: KeyEncoding,
     tolerance_seconds: i64,
 }
@@ -88,6 +90,7 @@ impl StandardWebhooks {
         }
         Ok(Self {
             keys,
+            order: KeyOrder::default(),
             encoding,
             tolerance_seconds,
         })
@@ -150,24 +153,24 @@ impl Verifier for StandardWebhooks {
         let signatures = required(request, SIGNATURE_HEADER)?;
         self.check_timestamp(timestamp, now)?;
 
-        let expected: Vec<[u8; 32]> = self
-            .keys
-            .iter()
-            .map(|key| tag(key, id, timestamp, &request.body))
-            .collect();
         // Entries with another version tag (v1a: asymmetric) or undecodable base64 are skipped,
         // not fatal: a sender may list signatures we cannot check beside one we can.
-        let mut matched = Choice::from(0);
-        for presented in signatures
+        let presented: Vec<Vec<u8>> = signatures
             .split_ascii_whitespace()
             .filter_map(|entry| entry.strip_prefix("v1,"))
             .filter_map(|b64| STANDARD.decode(b64).ok())
-        {
-            for candidate in &expected {
-                matched |= candidate.as_slice().ct_eq(&presented);
-            }
+            .collect();
+        if presented.is_empty() {
+            return Err(AuthFailure::NoMatch);
         }
-        if bool::from(matched) {
+        let matched = self.order.find(self.keys.len(), |index| {
+            let expected = tag(&self.keys[index], id, timestamp, &request.body);
+            let any = presented.iter().fold(Choice::from(0), |acc, signature| {
+                acc | expected.as_slice().ct_eq(signature)
+            });
+            bool::from(any)
+        });
+        if matched {
             Ok(())
         } else {
             Err(AuthFailure::NoMatch)
