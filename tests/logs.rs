@@ -1,23 +1,14 @@
-//! No secret, token or payload in any log line: every failing path is run with its logs
-//! captured, and the capture is searched for each secret and for personal data from the bodies.
+//! The log lines and metric lines of the functions, as their subscriber writes them:
+//! - no secret, token or payload in any line: every failing path is run with its logs captured,
+//!   and the capture is searched for each secret and for personal data from the bodies;
+//! - every line of a request names it (`requestId`) and, once known, its event (`event_id`);
+//! - one metric document per delivery, counting its outcome.
 
+use hookline::logging::{subscriber, Capture};
 use integration_tests::samples::{now, ArgyleSample, BaackSample, ClearIdSample, MidboundSample};
 use integration_tests::{Event, Harness, Sample};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use serde_json::{json, Value};
+use tracing::{Instrument, Level};
 
 /// A secret nobody configured (base64 after `whsec_`, so every provider can sign with it).
 const WRONG: &str = "whsec_d3Jvbmctc2VjcmV0LXZhbHVl";
@@ -74,13 +65,7 @@ async fn failing_paths<S: Sample>() {
 #[tokio::test]
 async fn no_secret_or_payload_in_any_log_line() {
     let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = tracing::subscriber::set_default(subscriber(Level::TRACE, capture.clone()));
 
     failing_paths::<BaackSample>().await;
     failing_paths::<ClearIdSample>().await;
@@ -92,7 +77,7 @@ async fn no_secret_or_payload_in_any_log_line() {
     let stale = MidboundSample::sign_at(MidboundSample::SECRETS[0], &body, now() - 3600, None);
     h.send(Event::new(&stale, &body)).await;
 
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     for outcome in [
         "rejected",
         "accepted",
@@ -125,4 +110,98 @@ async fn no_secret_or_payload_in_any_log_line() {
     ] {
         assert!(!logs.contains(personal), "{personal} is in the logs");
     }
+}
+
+/// Sends `event` inside a span like the Lambda runtime's, returning the lines it wrote. At
+/// DEBUG: below it, hyper's connection tasks (shared by all requests, inside none) write too.
+async fn lines_of<S: Sample>(h: &Harness<S>, request_id: &str, event: Event) -> Vec<Value> {
+    let capture = Capture::default();
+    let _guard = tracing::subscriber::set_default(subscriber(Level::DEBUG, capture.clone()));
+    let span = tracing::info_span!("Lambda runtime invoke", requestId = request_id);
+    h.send(event).instrument(span).await;
+    capture.lines()
+}
+
+/// The metric documents among `lines`, as (metric name, its dimensions' values).
+fn metrics(lines: &[Value]) -> Vec<(String, Value)> {
+    lines
+        .iter()
+        .filter(|line| line.get("_aws").is_some())
+        .map(|line| {
+            let name = line["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            assert_eq!(line[&name], 1, "{line}");
+            let dimensions = json!({"Provider": line["Provider"], "Reason": line.get("Reason")});
+            (name, dimensions)
+        })
+        .collect()
+}
+
+async fn every_line_names_its_request_and_event<S: Sample>() {
+    let h = Harness::<S>::new().await;
+    let body = S::payload();
+    let provider = json!(<S::Provider as hookline::Provider>::NAME);
+
+    let accepted = lines_of(&h, "req-accepted", h.signed(&body)).await;
+    let duplicate = lines_of(&h, "req-duplicate", h.signed(&body)).await;
+    // At DEBUG the SDK writes many lines inside the handoff: each must name the event too.
+    assert!(
+        accepted.len() > 10,
+        "{} lines: is DEBUG captured?",
+        accepted.len()
+    );
+    for (lines, request_id) in [(&accepted, "req-accepted"), (&duplicate, "req-duplicate")] {
+        let event_id = lines
+            .iter()
+            .find_map(|line| line["event_id"].as_str())
+            .expect("a line names the event")
+            .to_string();
+        assert!(
+            event_id.starts_with(provider.as_str().unwrap()),
+            "{event_id}"
+        );
+        for line in lines {
+            assert_eq!(line["requestId"], request_id, "{line}");
+            assert_eq!(line["event_id"], event_id.as_str(), "{line}");
+        }
+    }
+    assert_eq!(
+        metrics(&accepted),
+        [(
+            "Accepted".to_string(),
+            json!({"Provider": provider, "Reason": null})
+        )]
+    );
+    assert_eq!(
+        metrics(&duplicate),
+        [(
+            "Duplicate".to_string(),
+            json!({"Provider": provider, "Reason": null})
+        )]
+    );
+
+    // Refused before it is identified: the request id, no event id, a count by reason.
+    let rejected = lines_of(&h, "req-rejected", Event::new(&[], &body).query(S::QUERY)).await;
+    assert!(!rejected.is_empty());
+    for line in &rejected {
+        assert_eq!(line["requestId"], "req-rejected", "{line}");
+        assert!(line.get("event_id").is_none(), "{line}");
+    }
+    assert_eq!(
+        metrics(&rejected),
+        [(
+            "Rejected".to_string(),
+            json!({"Provider": provider, "Reason": "missing_credential"})
+        )]
+    );
+}
+
+#[tokio::test]
+async fn every_line_names_its_request_and_event_for_every_provider() {
+    every_line_names_its_request_and_event::<BaackSample>().await;
+    every_line_names_its_request_and_event::<ClearIdSample>().await;
+    every_line_names_its_request_and_event::<ArgyleSample>().await;
+    every_line_names_its_request_and_event::<MidboundSample>().await;
 }

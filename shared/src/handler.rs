@@ -1,4 +1,4 @@
-//! One invocation, end to end: raw event → pipeline → log line → proxy response.
+//! One invocation, end to end: raw event → pipeline → log line and metric → proxy response.
 
 use crate::lambda_event::{decode, encode};
 use crate::pipeline::{Handled, Outcome, Pipeline};
@@ -24,6 +24,7 @@ impl<P: Provider, S: EventStore, Q: EventQueue> Pipeline<P, S, Q> {
             Err(rejection) => Err(rejection),
         };
         log_result(P::NAME, &result);
+        crate::metrics::emit(&crate::metrics::delivery(P::NAME, &result, now));
         encode(shape, respond(&result))
     }
 }

@@ -12,6 +12,7 @@ pub mod handler;
 pub mod json_text;
 pub mod lambda_event;
 pub mod logging;
+pub mod metrics;
 pub mod pipeline;
 pub mod provider;
 pub mod providers;

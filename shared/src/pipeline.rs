@@ -11,6 +11,7 @@ use crate::rejection::Rejection;
 use crate::request::WebhookRequest;
 use crate::store::{Claim, ClaimOutcome, EventStore};
 use http::Method;
+use tracing::Instrument;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Settings {
@@ -96,13 +97,6 @@ impl<P: Provider, S: EventStore, Q: EventQueue> Pipeline<P, S, Q> {
             .map_err(Rejection::InvalidPayload)?;
         let delivery = &parsed.delivery;
         let event_id = format!("{}#{}", P::NAME, delivery.dedup_key);
-        let handled = |outcome| Handled {
-            event_id: event_id.clone(),
-            event_type: delivery.event_type.clone(),
-            recognized: delivery.recognized,
-            outcome,
-        };
-
         // The message is built before the claim so that the record can keep it for the sweeper.
         let message = QueueMessage::new(P::NAME, &event_id, delivery, parsed.body, now);
         let claim = Claim {
@@ -113,42 +107,53 @@ impl<P: Provider, S: EventStore, Q: EventQueue> Pipeline<P, S, Q> {
             lease_expires_at: now.saturating_add_unsigned(self.settings.lease_seconds),
             expires_at: now.saturating_add_unsigned(self.settings.retention_seconds),
         };
-        match self.store.claim(&claim).await {
+        // Every line written during the handoff (the SDK's retries included) names the event.
+        let span = tracing::info_span!("delivery", event_id = event_id.as_str());
+        let outcome = self.hand_off(&claim).instrument(span).await;
+        Ok(Handled {
+            event_id,
+            event_type: parsed.delivery.event_type,
+            recognized: parsed.delivery.recognized,
+            outcome,
+        })
+    }
+
+    /// Claim → send → mark, for an identified delivery.
+    async fn hand_off(&self, claim: &Claim) -> Outcome {
+        let event_id = claim.message.event_id.as_str();
+        match self.store.claim(claim).await {
             Err(e) => {
-                return Ok(handled(Outcome::Unavailable {
+                return Outcome::Unavailable {
                     reason: e.to_string(),
-                }))
+                }
             }
-            Ok(ClaimOutcome::Duplicate) => return Ok(handled(Outcome::Duplicate)),
-            Ok(ClaimOutcome::Conflict) => return Ok(handled(Outcome::Conflict)),
+            Ok(ClaimOutcome::Duplicate) => return Outcome::Duplicate,
+            Ok(ClaimOutcome::Conflict) => return Outcome::Conflict,
             Ok(ClaimOutcome::InProgress {
                 retry_after_seconds,
             }) => {
-                return Ok(handled(Outcome::InProgress {
+                return Outcome::InProgress {
                     retry_after_seconds,
-                }))
+                }
             }
             Ok(ClaimOutcome::Claimed) => {}
         }
 
-        let sent = self
-            .queue
-            .send(&claim.message)
-            .await
-            .map_err(|e| e.to_string());
-        if let Err(reason) = sent {
+        if let Err(e) = self.queue.send(&claim.message).await {
             // Best effort: if this fails too, the lease simply runs out.
-            if let Err(e) = self.store.release(&event_id, attempt_id).await {
-                tracing::warn!(event_id, error = %e, "could not release the claim after a failed send");
+            if let Err(e) = self.store.release(event_id, &claim.claim_id).await {
+                tracing::warn!(error = %e, "could not release the claim after a failed send");
             }
-            return Ok(handled(Outcome::Unavailable { reason }));
+            return Outcome::Unavailable {
+                reason: e.to_string(),
+            };
         }
         // The event is in the queue: the answer is 2xx whatever happens next. If this update
         // fails, the record stays RECEIVED and a retry after the lease re-sends (at least once).
-        if let Err(e) = self.store.mark_enqueued(&event_id, now).await {
-            tracing::warn!(event_id, error = %e, "event queued but its record was not marked ENQUEUED");
+        if let Err(e) = self.store.mark_enqueued(event_id, claim.now).await {
+            tracing::warn!(error = %e, "event queued but its record was not marked ENQUEUED");
         }
-        Ok(handled(Outcome::Accepted))
+        Outcome::Accepted
     }
 }
 

@@ -18,3 +18,25 @@ pub enum Rejection {
     #[error(transparent)]
     InvalidPayload(PayloadError),
 }
+
+impl Rejection {
+    /// A short, fixed name for metrics (the `Reason` dimension) and dashboards: a forged
+    /// signature and a stale replay window are told apart, values never appear.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::MethodNotAllowed(_) => "method_not_allowed",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::MalformedBase64 => "malformed_base64",
+            Self::UnsupportedEvent(_) => "unsupported_event",
+            Self::Unauthorized(failure) => match failure {
+                AuthFailure::MissingHeader(_) => "missing_credential",
+                AuthFailure::MalformedHeader(_) => "malformed_credential",
+                AuthFailure::NoMatch => "bad_signature",
+                AuthFailure::TimestampTooOld { .. } | AuthFailure::TimestampInFuture { .. } => {
+                    "outside_replay_window"
+                }
+            },
+            Self::InvalidPayload(_) => "invalid_payload",
+        }
+    }
+}

@@ -121,6 +121,7 @@ pub async fn run_sweeper() -> Result<(), Error> {
         let report = crate::sweeper::sweep(store, queue, &sweep_id, now, lease_seconds)
             .await
             .map_err(Error::from)?;
+        crate::metrics::emit(&crate::metrics::sweep(&report, now));
         tracing::info!(
             found = report.found,
             sent = report.sent,

@@ -100,18 +100,28 @@ impl<S: EnrichedStore> Enricher<S> {
         super::batch::process_batch(&event.records, |record| async move {
             let message_id = record.message_id.as_deref().unwrap_or_default();
             let body = record.body.as_deref().unwrap_or_default();
-            match self.enrich(body, deadline).await {
+            let provider = record
+                .message_attributes
+                .get("provider")
+                .and_then(|a| a.string_value.as_deref())
+                .unwrap_or("unknown");
+            let result = self.enrich(body, deadline).await;
+            let now_ms = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as i64);
+            crate::metrics::emit(&crate::metrics::enrichment(provider, &result, now_ms));
+            match result {
                 Ok(outcome) => {
                     let outcome = match outcome {
                         EnrichOutcome::Enriched => "enriched",
                         EnrichOutcome::Tombstone => "tombstone",
                         EnrichOutcome::Stale => "stale",
                     };
-                    tracing::info!(message_id, outcome, "message enriched");
+                    tracing::info!(message_id, provider, outcome, "message enriched");
                     Ok(())
                 }
                 Err(error) => {
-                    tracing::warn!(message_id, outcome = "failed", error = %error, "message not enriched");
+                    tracing::warn!(message_id, provider, outcome = "failed", error = %error, "message not enriched");
                     Err(error)
                 }
             }

@@ -1,0 +1,267 @@
+//! CloudWatch metrics in Embedded Metric Format: a JSON document per line on stdout, which
+//! CloudWatch Logs turns into metrics. No API call, so nothing to wait for and nothing to fail.
+//!
+//! What is counted (namespace `Hookline`, dimension `Provider`; rejections and failures also by
+//! `Reason`): per delivery `Accepted`, `Duplicate`, `InProgress`, `Conflict`, `Failed`,
+//! `Rejected`; per queue message `Enriched`, `Tombstoned`, `Stale`, `EnrichmentFailed`; per sweep
+//! `StrandedFound`, `StrandedResent`, `StrandedFailed`. The dashboard and alarms in
+//! `template.yaml` read these names.
+
+use crate::enrich::{EnrichError, EnrichOutcome, FetchError};
+use crate::pipeline::{Handled, Outcome};
+use crate::rejection::Rejection;
+use crate::sweeper::SweepReport;
+use serde_json::{json, Map, Value};
+
+pub const NAMESPACE: &str = "Hookline";
+/// The tracing target of metric events; `logging` writes them whatever the log level.
+pub(crate) const TARGET: &str = "hookline::metrics";
+/// The field of a metric event holding the document.
+pub(crate) const FIELD: &str = "emf";
+
+/// An EMF document: `metrics` (name, count) aggregated by each of `dimension_sets`, whose names
+/// take their values from `dimensions`; `properties` are searchable in the logs, not dimensions.
+pub fn document(
+    metrics: &[(&str, u64)],
+    dimensions: &[(&str, &str)],
+    dimension_sets: &[&[&str]],
+    properties: &[(&str, &str)],
+    timestamp_ms: i64,
+) -> Value {
+    let definitions: Vec<Value> = metrics
+        .iter()
+        .map(|(name, _)| json!({"Name": name, "Unit": "Count"}))
+        .collect();
+    let mut root = Map::new();
+    root.insert(
+        "_aws".into(),
+        json!({
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": dimension_sets,
+                "Metrics": definitions,
+            }],
+        }),
+    );
+    for (name, value) in dimensions.iter().chain(properties) {
+        root.insert((*name).into(), (*value).into());
+    }
+    for (name, count) in metrics {
+        root.insert((*name).into(), (*count).into());
+    }
+    Value::Object(root)
+}
+
+/// Writes a document (through the log writer: see `logging`).
+pub fn emit(document: &Value) {
+    tracing::info!(target: TARGET, emf = document.to_string().as_str());
+}
+
+/// The count of one delivery: its outcome, or why it was refused.
+pub fn delivery(provider: &str, result: &Result<Handled, Rejection>, now: i64) -> Value {
+    let timestamp_ms = now.saturating_mul(1000);
+    let (metric, event_id) = match result {
+        Err(rejection) => {
+            return document(
+                &[("Rejected", 1)],
+                &[("Provider", provider), ("Reason", rejection.reason())],
+                &[&["Provider"], &["Provider", "Reason"]],
+                &[],
+                timestamp_ms,
+            )
+        }
+        Ok(handled) => (
+            match handled.outcome {
+                Outcome::Accepted => "Accepted",
+                Outcome::Duplicate => "Duplicate",
+                Outcome::InProgress { .. } => "InProgress",
+                Outcome::Conflict => "Conflict",
+                Outcome::Unavailable { .. } => "Failed",
+            },
+            handled.event_id.as_str(),
+        ),
+    };
+    document(
+        &[(metric, 1)],
+        &[("Provider", provider)],
+        &[&["Provider"]],
+        &[("event_id", event_id)],
+        timestamp_ms,
+    )
+}
+
+/// The count of one enriched (or not) queue message.
+pub fn enrichment(
+    provider: &str,
+    result: &Result<EnrichOutcome, EnrichError>,
+    timestamp_ms: i64,
+) -> Value {
+    let metric = match result {
+        Ok(EnrichOutcome::Enriched) => "Enriched",
+        Ok(EnrichOutcome::Tombstone) => "Tombstoned",
+        Ok(EnrichOutcome::Stale) => "Stale",
+        Err(error) => {
+            let reason = match error {
+                EnrichError::Malformed(_) => "malformed_envelope",
+                EnrichError::Fetch {
+                    error: FetchError::Retryable(_),
+                    ..
+                } => "api_retryable",
+                EnrichError::Fetch {
+                    error: FetchError::Permanent(_),
+                    ..
+                } => "api_permanent",
+                EnrichError::NotConfigured(_) => "not_configured",
+                EnrichError::Store(_) => "store",
+            };
+            return document(
+                &[("EnrichmentFailed", 1)],
+                &[("Provider", provider), ("Reason", reason)],
+                &[&["Provider"], &["Provider", "Reason"]],
+                &[],
+                timestamp_ms,
+            );
+        }
+    };
+    document(
+        &[(metric, 1)],
+        &[("Provider", provider)],
+        &[&["Provider"]],
+        &[],
+        timestamp_ms,
+    )
+}
+
+/// The counts of one sweep (no dimension: one sweeper serves every provider).
+pub fn sweep(report: &SweepReport, now: i64) -> Value {
+    document(
+        &[
+            ("StrandedFound", report.found as u64),
+            ("StrandedResent", report.sent as u64),
+            ("StrandedFailed", report.failed as u64),
+        ],
+        &[],
+        &[&[]],
+        &[],
+        now.saturating_mul(1000),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::AuthFailure;
+
+    fn handled(outcome: Outcome) -> Result<Handled, Rejection> {
+        Ok(Handled {
+            event_id: "argyle#k".into(),
+            event_type: "identities.added".into(),
+            recognized: true,
+            outcome,
+        })
+    }
+
+    #[test]
+    fn an_accepted_delivery_is_one_count_by_provider() {
+        assert_eq!(
+            delivery("argyle", &handled(Outcome::Accepted), 1_800_000_000),
+            json!({
+                "_aws": {
+                    "Timestamp": 1_800_000_000_000i64,
+                    "CloudWatchMetrics": [{
+                        "Namespace": "Hookline",
+                        "Dimensions": [["Provider"]],
+                        "Metrics": [{"Name": "Accepted", "Unit": "Count"}],
+                    }],
+                },
+                "Provider": "argyle",
+                "event_id": "argyle#k",
+                "Accepted": 1,
+            })
+        );
+    }
+
+    #[test]
+    fn every_outcome_has_its_metric() {
+        let name = |doc: Value| doc["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"].clone();
+        for (outcome, metric) in [
+            (Outcome::Duplicate, "Duplicate"),
+            (
+                Outcome::InProgress {
+                    retry_after_seconds: 3,
+                },
+                "InProgress",
+            ),
+            (Outcome::Conflict, "Conflict"),
+            (
+                Outcome::Unavailable {
+                    reason: "queue".into(),
+                },
+                "Failed",
+            ),
+        ] {
+            let doc = delivery("baack", &handled(outcome), 0);
+            assert_eq!(name(doc.clone()), metric);
+            assert_eq!(doc[metric], 1);
+        }
+    }
+
+    #[test]
+    fn rejections_are_counted_by_reason_too() {
+        let doc = delivery(
+            "midbound",
+            &Err(Rejection::Unauthorized(AuthFailure::NoMatch)),
+            0,
+        );
+        assert_eq!(
+            doc["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["Provider"], ["Provider", "Reason"]])
+        );
+        assert_eq!(
+            (&doc["Provider"], &doc["Reason"], &doc["Rejected"]),
+            (&json!("midbound"), &json!("bad_signature"), &json!(1))
+        );
+    }
+
+    #[test]
+    fn enrichment_outcomes_and_failure_reasons() {
+        let doc = enrichment("clearid", &Ok(EnrichOutcome::Tombstone), 5);
+        assert_eq!(
+            (&doc["Tombstoned"], &doc["Provider"]),
+            (&json!(1), &json!("clearid"))
+        );
+        let failed = Err(EnrichError::Fetch {
+            provider: "baack".into(),
+            error: FetchError::Retryable("503".into()),
+        });
+        let doc = enrichment("baack", &failed, 5);
+        assert_eq!(
+            (&doc["EnrichmentFailed"], &doc["Reason"]),
+            (&json!(1), &json!("api_retryable"))
+        );
+    }
+
+    #[test]
+    fn a_sweep_reports_its_three_counts_without_dimensions() {
+        let report = SweepReport {
+            found: 3,
+            sent: 2,
+            skipped: 0,
+            failed: 1,
+        };
+        let doc = sweep(&report, 1);
+        assert_eq!(
+            doc["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([[]])
+        );
+        assert_eq!(
+            (
+                &doc["StrandedFound"],
+                &doc["StrandedResent"],
+                &doc["StrandedFailed"]
+            ),
+            (&json!(3), &json!(2), &json!(1))
+        );
+    }
+}
