@@ -1,8 +1,8 @@
 //! CloudWatch metrics in Embedded Metric Format: a JSON document per line on stdout, which
 //! CloudWatch Logs turns into metrics. No API call, so nothing to wait for and nothing to fail.
 //!
-//! What is counted (namespace `Hookline`, dimension `Provider`; rejections and failures also by
-//! `Reason`): per delivery `Accepted`, `Duplicate`, `InProgress`, `Conflict`, `Failed`,
+//! What is counted (namespace `METRICS_NAMESPACE`, `Hookline` by default; by `Provider`, and by
+//! nothing for the totals alarms read; rejections and failures also by `Provider` and `Reason`): per delivery `Accepted`, `Duplicate`, `InProgress`, `Conflict`, `Failed`,
 //! `Rejected`; per queue message `Enriched`, `Tombstoned`, `Stale`, `EnrichmentFailed`; per sweep
 //! `StrandedFound`, `StrandedResent`, `StrandedFailed`. The dashboard and alarms in
 //! `template.yaml` read these names.
@@ -12,8 +12,39 @@ use crate::pipeline::{Handled, Outcome};
 use crate::rejection::Rejection;
 use crate::sweeper::SweepReport;
 use serde_json::{json, Map, Value};
+use std::sync::OnceLock;
 
-pub const NAMESPACE: &str = "Hookline";
+pub const DEFAULT_NAMESPACE: &str = "Hookline";
+
+/// `METRICS_NAMESPACE`, read once: the template gives each stack its own, so that two
+/// deployments in one account do not add up.
+pub fn namespace() -> &'static str {
+    static NAMESPACE: OnceLock<String> = OnceLock::new();
+    NAMESPACE.get_or_init(|| {
+        std::env::var("METRICS_NAMESPACE")
+            .ok()
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| DEFAULT_NAMESPACE.to_string())
+    })
+}
+/// Every metric name this crate writes (the template's dashboard and alarms use these).
+pub const NAMES: [&str; 13] = [
+    "Accepted",
+    "Duplicate",
+    "InProgress",
+    "Conflict",
+    "Failed",
+    "Rejected",
+    "Enriched",
+    "Tombstoned",
+    "Stale",
+    "EnrichmentFailed",
+    "StrandedFound",
+    "StrandedResent",
+    "StrandedFailed",
+];
+
 /// The tracing target of metric events; `logging` writes them whatever the log level.
 pub(crate) const TARGET: &str = "hookline::metrics";
 /// The field of a metric event holding the document.
@@ -28,6 +59,7 @@ pub fn document(
     properties: &[(&str, &str)],
     timestamp_ms: i64,
 ) -> Value {
+    debug_assert!(metrics.iter().all(|(name, _)| NAMES.contains(name)));
     let definitions: Vec<Value> = metrics
         .iter()
         .map(|(name, _)| json!({"Name": name, "Unit": "Count"}))
@@ -38,7 +70,7 @@ pub fn document(
         json!({
             "Timestamp": timestamp_ms,
             "CloudWatchMetrics": [{
-                "Namespace": NAMESPACE,
+                "Namespace": namespace(),
                 "Dimensions": dimension_sets,
                 "Metrics": definitions,
             }],
@@ -66,7 +98,7 @@ pub fn delivery(provider: &str, result: &Result<Handled, Rejection>, now: i64) -
             return document(
                 &[("Rejected", 1)],
                 &[("Provider", provider), ("Reason", rejection.reason())],
-                &[&["Provider"], &["Provider", "Reason"]],
+                &[&["Provider"], &["Provider", "Reason"], &[]],
                 &[],
                 timestamp_ms,
             )
@@ -85,7 +117,7 @@ pub fn delivery(provider: &str, result: &Result<Handled, Rejection>, now: i64) -
     document(
         &[(metric, 1)],
         &[("Provider", provider)],
-        &[&["Provider"]],
+        &[&["Provider"], &[]],
         &[("event_id", event_id)],
         timestamp_ms,
     )
@@ -118,7 +150,7 @@ pub fn enrichment(
             return document(
                 &[("EnrichmentFailed", 1)],
                 &[("Provider", provider), ("Reason", reason)],
-                &[&["Provider"], &["Provider", "Reason"]],
+                &[&["Provider"], &["Provider", "Reason"], &[]],
                 &[],
                 timestamp_ms,
             );
@@ -127,7 +159,7 @@ pub fn enrichment(
     document(
         &[(metric, 1)],
         &[("Provider", provider)],
-        &[&["Provider"]],
+        &[&["Provider"], &[]],
         &[],
         timestamp_ms,
     )
@@ -171,7 +203,7 @@ mod tests {
                     "Timestamp": 1_800_000_000_000i64,
                     "CloudWatchMetrics": [{
                         "Namespace": "Hookline",
-                        "Dimensions": [["Provider"]],
+                        "Dimensions": [["Provider"], []],
                         "Metrics": [{"Name": "Accepted", "Unit": "Count"}],
                     }],
                 },
@@ -216,7 +248,7 @@ mod tests {
         );
         assert_eq!(
             doc["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
-            json!([["Provider"], ["Provider", "Reason"]])
+            json!([["Provider"], ["Provider", "Reason"], []])
         );
         assert_eq!(
             (&doc["Provider"], &doc["Reason"], &doc["Rejected"]),
