@@ -152,3 +152,25 @@ async fn a_failed_final_update_still_answers_200_and_a_late_retry_only_duplicate
         .expect(503, "in_progress");
     assert_eq!(h.resources.messages().await.len(), 1);
 }
+
+/// The AWS calls each kind of delivery costs, counted on the wire (BENCHMARKS.md): a new event
+/// three (claim, send, mark), a duplicate one (the claim that finds it), a refusal none.
+#[tokio::test]
+async fn aws_calls_per_delivery() {
+    let (h, proxy, pipeline) = behind_proxy().await;
+    let body = ArgyleSample::payload();
+    let calls = |expected_status: u16, event: integration_tests::Event| {
+        let (proxy, pipeline) = (proxy.clone(), &pipeline);
+        async move {
+            proxy.reset_calls();
+            let response = invoke(pipeline, event.build()).await;
+            assert_eq!(response.status, expected_status, "{}", response.body);
+            proxy.calls()
+        }
+    };
+    assert_eq!(calls(200, h.signed(&body)).await, [PUT, SEND, UPDATE]);
+    assert_eq!(calls(200, h.signed(&body)).await, [PUT]);
+    let forged = integration_tests::Event::new(&ArgyleSample::sign("forged", &body), &body);
+    assert_eq!(calls(401, forged).await, Vec::<String>::new());
+    assert_eq!(h.resources.messages().await.len(), 1);
+}

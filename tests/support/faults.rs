@@ -31,6 +31,7 @@ struct Rule {
 pub struct FaultProxy {
     rules: Arc<Mutex<Vec<Rule>>>,
     hits: Arc<Mutex<Vec<&'static str>>>,
+    calls: Arc<Mutex<Vec<String>>>,
 }
 
 impl FaultProxy {
@@ -77,6 +78,17 @@ impl FaultProxy {
             .count()
     }
 
+    /// Every call received so far, by operation (`DynamoDB_20120810.PutItem`, ...), in order;
+    /// faulted calls and SDK retries included.
+    pub fn calls(&self) -> Vec<String> {
+        self.calls.lock().unwrap().clone()
+    }
+
+    /// Forgets the calls received so far.
+    pub fn reset_calls(&self) {
+        self.calls.lock().unwrap().clear();
+    }
+
     fn fault_for(&self, head: &str) -> Option<Fault> {
         let mut rules = self.rules.lock().unwrap();
         let rule = rules
@@ -93,6 +105,15 @@ impl FaultProxy {
         let request = read_message(&mut client).await?;
         let head =
             String::from_utf8_lossy(&request[..header_end(&request).unwrap_or(0)]).to_string();
+        let operation = head
+            .lines()
+            .find_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                name.eq_ignore_ascii_case("x-amz-target")
+                    .then(|| value.trim().to_string())
+            })
+            .unwrap_or_else(|| "unknown".into());
+        self.calls.lock().unwrap().push(operation);
         match self.fault_for(&head) {
             Some(Fault::Fail { status, error_type }) => {
                 let body = format!(r#"{{"__type":"{error_type}","message":"injected fault"}}"#);
