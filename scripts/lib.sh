@@ -119,9 +119,11 @@ hookline_cli() {
 # Fills the associative array named $1 with events/test-secrets.env, keyed by function.
 load_test_secrets() {
   local -n into=$1
-  local key value
-  while IFS='=' read -r key value; do
-    case "$key" in '#'* | '') continue ;; esac
-    into[$(echo "$key" | tr '[:upper:]' '[:lower:]')]=$value
+  local line key
+  # Split at the first `=` only: base64 secrets end in `=`, which `IFS='=' read` would drop.
+  while IFS= read -r line; do
+    case "$line" in '#'* | '') continue ;; esac
+    key=${line%%=*}
+    into[$(echo "$key" | tr '[:upper:]' '[:lower:]')]=${line#*=}
   done <"$ROOT/events/test-secrets.env"
 }

@@ -12,16 +12,23 @@ use lambda_http::lambda_runtime::{self, service_fn, LambdaEvent};
 pub use lambda_http::Error;
 use serde_json::Value;
 use std::convert::Infallible;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Starts the function for provider `P`. Refuses to start (an error naming the problem, before
 /// any request is served) when the configuration is incomplete or has no secret.
 pub async fn run<P: Provider>() -> Result<(), Error> {
+    let started = Instant::now();
     crate::logging::init();
-    let pipeline = from_env::<P>()
+    let (pipeline, before_sdk) = from_env::<P>(started)
         .await
         .inspect_err(|e| tracing::error!(error = %e, "invalid configuration, not starting"))?;
-    tracing::info!(provider = P::NAME, "ready");
+    // How long start-up took, and how much of it came before the AWS SDK (scripts/cold-start).
+    tracing::info!(
+        provider = P::NAME,
+        init_us = started.elapsed().as_micros() as u64,
+        init_before_sdk_us = before_sdk.as_micros() as u64,
+        "ready"
+    );
 
     let pipeline = &pipeline;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
@@ -35,12 +42,16 @@ pub async fn run<P: Provider>() -> Result<(), Error> {
 }
 
 /// Reads the configuration and builds the pipeline on AWS clients configured by the SDK's
-/// standard environment variables (region, credentials, `AWS_ENDPOINT_URL`).
-pub async fn from_env<P: Provider>() -> Result<LivePipeline<P>, ConfigError> {
+/// standard environment variables (region, credentials, `AWS_ENDPOINT_URL`); also says how long
+/// after `started` the SDK began loading.
+async fn from_env<P: Provider>(
+    started: Instant,
+) -> Result<(LivePipeline<P>, Duration), ConfigError> {
     let config = Config::from_env()?;
+    let before_sdk = started.elapsed();
     let aws = sdk_config().await;
     let secrets = crate::secrets_manager::resolve(&config.secrets, &aws).await?;
-    live_pipeline::<P>(&config, secrets, &aws)
+    Ok((live_pipeline::<P>(&config, secrets, &aws)?, before_sdk))
 }
 
 /// Per attempt and per operation (all retries): one delivery makes at most three calls in
