@@ -55,7 +55,9 @@ WATCH_PIDS=()
 
 # Serves functions ($2..., default all receivers) with `cargo lambda watch`, one instance each so
 # that each gets its own environment file ($1/<function>.env) and secrets, on its own port. Sets
-# PORT_<FUNCTION> and waits until every instance listens. Logs go to $1/watch-<function>.log.
+# PORT_<FUNCTION> and waits until every instance listens. WATCH_CONCURRENCY: instances per
+# function (default 1); WATCH_FLAGS: more flags for watch (scripts/latency: --release).
+# Logs go to $1/watch-<function>.log.
 serve_functions() {
   local dir=$1 function upper port i=${#WATCH_PIDS[@]}
   shift
@@ -66,8 +68,9 @@ serve_functions() {
     upper=$(echo "$function" | tr '[:lower:]' '[:upper:]')
     port=$(free_port)
     export "PORT_$upper=$port"
+    # shellcheck disable=SC2086 # WATCH_FLAGS: extra flags, e.g. --release
     "$VENV/bin/cargo-lambda" lambda watch -A 127.0.0.1 -P "$port" --ignore-changes \
-      --concurrency "${WATCH_CONCURRENCY:-1}" \
+      --concurrency "${WATCH_CONCURRENCY:-1}" ${WATCH_FLAGS:-} \
       --env-file "$dir/$function.env" >"$dir/watch-$function.log" 2>&1 &
     WATCH_PIDS+=($!)
   done
