@@ -5,11 +5,13 @@ use hookline::enrich::{
     enricher_from_config, DynamoDbEnrichedStore, EnrichError, EnrichOutcome, Enricher,
     EnricherConfig, FetchError,
 };
+use hookline::logging::{subscriber, Capture};
 use integration_tests::aws::{n, s};
 use integration_tests::samples::{ArgyleSample, BaackSample, ClearIdSample, MidboundSample};
 use integration_tests::{Harness, Resources, Sample};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
+use tracing::Level;
 use wiremock::matchers::{body_string_contains, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -417,7 +419,7 @@ async fn permanent_401_fails_the_message_until_it_reaches_the_dead_letter_queue(
 }
 
 #[tokio::test]
-async fn a_bad_message_in_a_batch_is_the_only_one_reported() {
+async fn a_bad_message_in_a_batch_is_the_only_one_reported_and_each_is_logged_and_counted() {
     let t = setup().await;
     Mock::given(method("GET"))
         .respond_with(
@@ -441,7 +443,10 @@ async fn a_bad_message_in_a_batch_is_the_only_one_reported() {
     }
     let event = t.resources.receive_event(30).await;
     assert_eq!(event.records.len(), 3);
+    let capture = Capture::default();
+    let guard = tracing::subscriber::set_default(subscriber(Level::DEBUG, capture.clone()));
     let response = t.enricher.handle_batch(&event, deadline()).await;
+    drop(guard);
     let bad_id = event
         .records
         .iter()
@@ -456,6 +461,49 @@ async fn a_bad_message_in_a_batch_is_the_only_one_reported() {
     assert_eq!(failed, [bad_id.as_str()]);
     record(&t.resources, "argyle#ok1").await;
     record(&t.resources, "argyle#ok2").await;
+
+    // Every line after the batch's first names its message, and its event once read; one
+    // count per message.
+    let lines = capture.lines();
+    let mut counts = Vec::new();
+    for line in &lines[1..] {
+        let message_id = line["message_id"].as_str().expect("a message id");
+        let record = event
+            .records
+            .iter()
+            .find(|r| r.message_id.as_deref() == Some(message_id))
+            .unwrap();
+        if message_id != bad_id {
+            let expected = if record.body.as_deref().unwrap().contains("argyle#ok1") {
+                "argyle#ok1"
+            } else {
+                "argyle#ok2"
+            };
+            assert_eq!(line["event_id"], expected, "{line}");
+        }
+        if let Some(metrics) = line.get("_aws") {
+            let name = metrics["CloudWatchMetrics"][0]["Metrics"][0]["Name"]
+                .as_str()
+                .unwrap();
+            let reason = line
+                .get("Reason")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            counts.push((name.to_string(), reason));
+        }
+    }
+    counts.sort();
+    assert_eq!(
+        counts,
+        [
+            ("Enriched".to_string(), None),
+            ("Enriched".to_string(), None),
+            (
+                "EnrichmentFailed".to_string(),
+                Some("malformed_envelope".to_string())
+            ),
+        ]
+    );
 }
 
 #[tokio::test]

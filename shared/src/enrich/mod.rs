@@ -96,6 +96,7 @@ impl<S: EnrichedStore> Enricher<S> {
     ) -> Result<EnrichOutcome, EnrichError> {
         let envelope =
             ReceivedEnvelope::parse(body).map_err(|e| EnrichError::Malformed(e.to_string()))?;
+        tracing::Span::current().record("event_id", envelope.event_id.as_str());
         let fetched = self
             .fetch(&envelope, deadline)
             .await

@@ -2,15 +2,17 @@
 
 use super::config::{CredentialSource, Credentials, EnricherConfig};
 use super::http::ApiClient;
+use super::EnrichError;
 use super::{
     ArgyleApi, BaackApi, ClearIdApi, DynamoDbEnrichedStore, EnrichOutcome, EnrichedStore, Enricher,
     Sources,
 };
 use crate::config::ConfigError;
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use lambda_runtime::{service_fn, LambdaEvent};
 use std::convert::Infallible;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tracing::Instrument;
 
 /// Kept back from the Lambda deadline so a batch always answers before it is killed.
 const DEADLINE_MARGIN: Duration = Duration::from_secs(1);
@@ -97,36 +99,50 @@ impl<S: EnrichedStore> Enricher<S> {
                 .as_millis() as u64,
             "batch received"
         );
-        super::batch::process_batch(&event.records, |record| async move {
+        super::batch::process_batch(&event.records, |record| {
             let message_id = record.message_id.as_deref().unwrap_or_default();
-            let body = record.body.as_deref().unwrap_or_default();
             let provider = record
                 .message_attributes
                 .get("provider")
                 .and_then(|a| a.string_value.as_deref())
                 .unwrap_or("unknown");
-            let result = self.enrich(body, deadline).await;
-            let now_ms = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as i64);
-            crate::metrics::emit(&crate::metrics::enrichment(provider, &result, now_ms));
-            match result {
-                Ok(outcome) => {
-                    let outcome = match outcome {
-                        EnrichOutcome::Enriched => "enriched",
-                        EnrichOutcome::Tombstone => "tombstone",
-                        EnrichOutcome::Stale => "stale",
-                    };
-                    tracing::info!(message_id, provider, outcome, "message enriched");
-                    Ok(())
-                }
-                Err(error) => {
-                    tracing::warn!(message_id, provider, outcome = "failed", error = %error, "message not enriched");
-                    Err(error)
-                }
-            }
+            // Every line about this message names it; `enrich` adds the event id once read.
+            let span = tracing::info_span!("message", message_id, event_id = tracing::field::Empty);
+            self.handle_message(record, message_id, provider, deadline)
+                .instrument(span)
         })
         .await
+    }
+
+    /// One message: enriched, counted, logged.
+    async fn handle_message(
+        &self,
+        record: &SqsMessage,
+        message_id: &str,
+        provider: &str,
+        deadline: Instant,
+    ) -> Result<(), EnrichError> {
+        let body = record.body.as_deref().unwrap_or_default();
+        let result = self.enrich(body, deadline).await;
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        crate::metrics::emit(&crate::metrics::enrichment(provider, &result, now_ms));
+        match result {
+            Ok(outcome) => {
+                let outcome = match outcome {
+                    EnrichOutcome::Enriched => "enriched",
+                    EnrichOutcome::Tombstone => "tombstone",
+                    EnrichOutcome::Stale => "stale",
+                };
+                tracing::info!(message_id, provider, outcome, "message enriched");
+                Ok(())
+            }
+            Err(error) => {
+                tracing::warn!(message_id, provider, outcome = "failed", error = %error, "message not enriched");
+                Err(error)
+            }
+        }
     }
 }
 
