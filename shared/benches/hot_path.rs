@@ -170,7 +170,59 @@ fn bench_handler(c: &mut Criterion) {
     group.finish();
 }
 
+/// Against what a user would otherwise write or pick, at 16 KiB: Midbound verified with the
+/// Standard Webhooks reference crate; Argyle handled the usual way (verify, parse the body into
+/// a `serde_json::Value`, build the message with `json!` and serialize it again).
+fn bench_alternatives(c: &mut Criterion) {
+    let mut group = c.benchmark_group("alternatives");
+    let size = 16 * 1024;
+    let now = hookline::clock::unix_now();
+
+    let midbound = provider::<Midbound>();
+    let mut request = WebhookRequest::post(Default::default(), padded("midbound", size));
+    midbound.sign(SECRET, &mut request, now).unwrap();
+    group.bench_function("midbound_verify/hookline", |b| {
+        b.iter(|| midbound.verifier().verify(black_box(&request), now).unwrap())
+    });
+    let reference = standardwebhooks::Webhook::new(SECRET).unwrap();
+    group.bench_function("midbound_verify/standardwebhooks_crate", |b| {
+        b.iter(|| {
+            reference
+                .verify(black_box(&request.body), &request.headers)
+                .unwrap()
+        })
+    });
+
+    let argyle = provider::<Argyle>();
+    let mut request = WebhookRequest::post(Default::default(), padded("argyle", size));
+    argyle.sign(SECRET, &mut request, NOW).unwrap();
+    group.bench_function("argyle_request_to_message/hookline", |b| {
+        b.iter_batched_ref(
+            || request.clone(),
+            |r| request_to_envelope(&argyle, r),
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("argyle_request_to_message/value_and_json_macro", |b| {
+        b.iter(|| {
+            argyle.verifier().verify(black_box(&request), NOW).unwrap();
+            let payload: Value = serde_json::from_slice(&request.body).unwrap();
+            let key = hookline::provider::sha256_hex(&request.body);
+            let message = serde_json::json!({
+                "version": 1,
+                "event_id": format!("argyle#{key}"),
+                "provider": "argyle",
+                "event_type": payload["event"],
+                "payload": payload,
+            });
+            serde_json::to_string(&message).unwrap()
+        })
+    });
+    group.finish();
+}
+
 fn all(c: &mut Criterion) {
+    bench_alternatives(c);
     bench_floor(c);
     bench_provider::<Baack>(c);
     bench_provider::<ClearId>(c);
