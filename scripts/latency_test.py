@@ -7,8 +7,12 @@ lambda watch` (deliveries/s, p50, p99 of the answer time); then, at the same con
 the three calls a new event costs (conditional PutItem, SendMessage, UpdateItem) sent straight
 to the emulator with a bare HTTP client (moto does not check signatures), which is what moto
 alone costs. The difference is what the function, the runtime API and the SDK add.
+
+moto gets slower as its table fills, so each measurement starts from a reset emulator with a
+fresh table and queue of the same names.
 """
 import concurrent.futures
+import contextlib
 import hashlib
 import hmac
 import http.client
@@ -21,6 +25,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+
+import local_aws
 
 url, secret, table, queue_url, n = sys.argv[1:]
 n = int(n)
@@ -85,7 +91,15 @@ def emulator_event(i, tag):
     return time.perf_counter() - started, 200
 
 
+def fresh_emulator():
+    urllib.request.urlopen(urllib.request.Request(
+        f"{endpoint.geturl()}/moto-api/reset", data=b"", method="POST"), timeout=60)
+    with contextlib.redirect_stdout(None):
+        local_aws.create(table, queue_url.rsplit("/", 1)[1])
+
+
 def run(work, connections, tag):
+    fresh_emulator()
     started = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(max_workers=connections) as pool:
         results = list(pool.map(lambda i: work(i, tag), range(n)))
