@@ -182,7 +182,12 @@ fn bench_alternatives(c: &mut Criterion) {
     let mut request = WebhookRequest::post(Default::default(), padded("midbound", size));
     midbound.sign(SECRET, &mut request, now).unwrap();
     group.bench_function("midbound_verify/hookline", |b| {
-        b.iter(|| midbound.verifier().verify(black_box(&request), now).unwrap())
+        b.iter(|| {
+            midbound
+                .verifier()
+                .verify(black_box(&request), now)
+                .unwrap()
+        })
     });
     let reference = standardwebhooks::Webhook::new(SECRET).unwrap();
     group.bench_function("midbound_verify/standardwebhooks_crate", |b| {
