@@ -11,7 +11,7 @@ use crate::config::ConfigError;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use lambda_runtime::{service_fn, LambdaEvent};
 use std::convert::Infallible;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use tracing::Instrument;
 
 /// Kept back from the Lambda deadline so a batch always answers before it is killed.
@@ -124,9 +124,7 @@ impl<S: EnrichedStore> Enricher<S> {
     ) -> Result<(), EnrichError> {
         let body = record.body.as_deref().unwrap_or_default();
         let result = self.enrich(body, deadline).await;
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
+        let now_ms = crate::clock::unix_now_ms();
         crate::metrics::emit(&crate::metrics::enrichment(provider, &result, now_ms));
         match result {
             Ok(outcome) => {
@@ -155,9 +153,7 @@ fn instant_of(deadline_ms: u64) -> Instant {
     let remaining_ms = if deadline_ms < EARLIEST_EPOCH_MS {
         deadline_ms
     } else {
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
+        let now_ms = crate::clock::unix_now_ms() as u64;
         deadline_ms.saturating_sub(now_ms)
     };
     Instant::now() + Duration::from_millis(remaining_ms).saturating_sub(DEADLINE_MARGIN)
@@ -173,10 +169,7 @@ mod tests {
 
     #[test]
     fn deadlines_as_epoch_or_as_duration() {
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as u64;
+        let now_ms = crate::clock::unix_now_ms() as u64;
         let epoch = remaining(now_ms + 30_000);
         assert!(
             epoch > Duration::from_secs(28) && epoch <= Duration::from_secs(29),
