@@ -3,7 +3,7 @@
 //! The body is parsed once, into the provider's model; that parse is also what proves the bytes
 //! are JSON, so the envelope can copy them in as they are instead of parsing them again.
 
-use crate::provider::{misfit, PayloadError};
+use crate::provider::{parse_json, PayloadError};
 use serde::de::DeserializeOwned;
 
 /// JSON text with the surrounding whitespace removed. Only built by [`JsonText::parse`].
@@ -19,8 +19,7 @@ impl<'a> JsonText<'a> {
             field: "body".into(),
             message: "not UTF-8".into(),
         })?;
-        // From the text: its UTF-8 is known good, so the parser need not check it again.
-        let value = serde_json::from_str(text).map_err(|_| misfit::<T>(body))?;
+        let value = parse_json(body)?;
         // JSON's four whitespace characters, the ones a parser skips around a value.
         let text = text.trim_matches([' ', '\t', '\n', '\r']);
         Ok((value, Self(text)))

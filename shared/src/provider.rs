@@ -126,7 +126,7 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, PayloadError> {
 }
 
 /// Why `body` is not a `T`, with the path of the offending field.
-pub(crate) fn misfit<T: DeserializeOwned>(body: &[u8]) -> PayloadError {
+fn misfit<T: DeserializeOwned>(body: &[u8]) -> PayloadError {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let error = match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
         Ok(_) => {
