@@ -34,13 +34,7 @@ impl<P: Provider, S: EventStore, Q: EventQueue> Pipeline<P, S, Q> {
 fn log_result(provider: &str, result: &Result<Handled, Rejection>) {
     match result {
         Ok(h) => {
-            let outcome = match &h.outcome {
-                Outcome::Accepted => "accepted",
-                Outcome::Duplicate => "duplicate",
-                Outcome::InProgress { .. } => "in_progress",
-                Outcome::Conflict => "conflict",
-                Outcome::Unavailable { .. } => "unavailable",
-            };
+            let outcome = h.outcome.status();
             let (event_id, event_type, recognized) = (&h.event_id, &h.event_type, h.recognized);
             match &h.outcome {
                 Outcome::Unavailable { reason } => tracing::error!(

@@ -34,6 +34,19 @@ pub enum Outcome {
     Unavailable { reason: String },
 }
 
+impl Outcome {
+    /// The outcome's name in the answer's `status` field and in the log line's `outcome`.
+    pub fn status(&self) -> &'static str {
+        match self {
+            Self::Accepted => "accepted",
+            Self::Duplicate => "duplicate",
+            Self::InProgress { .. } => "in_progress",
+            Self::Conflict => "conflict",
+            Self::Unavailable { .. } => "unavailable",
+        }
+    }
+}
+
 /// An identified delivery and what became of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Handled {

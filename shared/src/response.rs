@@ -44,28 +44,28 @@ pub fn respond(result: &Result<Handled, Rejection>) -> HttpResponse {
 
 fn handled_response(handled: &Handled) -> HttpResponse {
     let id = &handled.event_id;
+    let status = handled.outcome.status();
     match &handled.outcome {
-        Outcome::Accepted => HttpResponse::new(200, json!({"status": "accepted", "event_id": id})),
-        Outcome::Duplicate => {
-            HttpResponse::new(200, json!({"status": "duplicate", "event_id": id}))
+        Outcome::Accepted | Outcome::Duplicate => {
+            HttpResponse::new(200, json!({"status": status, "event_id": id}))
         }
         Outcome::InProgress {
             retry_after_seconds,
         } => HttpResponse::new(
             503,
-            json!({"status": "in_progress", "event_id": id,
+            json!({"status": status, "event_id": id,
                    "error": "an earlier delivery of this event is still being processed"}),
         )
         .with_header("retry-after", retry_after_seconds),
         Outcome::Conflict => HttpResponse::new(
             409,
-            json!({"status": "conflict", "event_id": id,
+            json!({"status": status, "event_id": id,
                    "error": "event id already received with a different payload"}),
         ),
         // The store or queue error stays in the log: it may name internal resources.
         Outcome::Unavailable { .. } => HttpResponse::new(
             503,
-            json!({"status": "unavailable", "event_id": id,
+            json!({"status": status, "event_id": id,
                    "error": "event could not be stored or queued, retry later"}),
         )
         .with_header("retry-after", UNAVAILABLE_RETRY_AFTER_SECONDS),
