@@ -5,9 +5,10 @@
 //! - one metric document per delivery, counting its outcome.
 
 use hookline::logging::{subscriber, Capture};
+use integration_tests::metrics::{count, counts};
 use integration_tests::samples::{now, ArgyleSample, BaackSample, ClearIdSample, MidboundSample};
 use integration_tests::{Event, Harness, Sample};
-use serde_json::{json, Value};
+use serde_json::Value;
 use tracing::{Instrument, Level};
 
 /// A secret nobody configured (base64 after `whsec_`, so every provider can sign with it).
@@ -122,27 +123,10 @@ async fn lines_of<S: Sample>(h: &Harness<S>, request_id: &str, event: Event) -> 
     capture.lines()
 }
 
-/// The metric documents among `lines`, as (metric name, its dimensions' values).
-fn metrics(lines: &[Value]) -> Vec<(String, Value)> {
-    lines
-        .iter()
-        .filter(|line| line.get("_aws").is_some())
-        .map(|line| {
-            let name = line["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"]
-                .as_str()
-                .unwrap()
-                .to_string();
-            assert_eq!(line[&name], 1, "{line}");
-            let dimensions = json!({"Provider": line["Provider"], "Reason": line.get("Reason")});
-            (name, dimensions)
-        })
-        .collect()
-}
-
 async fn every_line_names_its_request_and_event<S: Sample>() {
     let h = Harness::<S>::new().await;
     let body = S::payload();
-    let provider = json!(<S::Provider as hookline::Provider>::NAME);
+    let provider = <S::Provider as hookline::Provider>::NAME;
 
     let accepted = lines_of(&h, "req-accepted", h.signed(&body)).await;
     let duplicate = lines_of(&h, "req-duplicate", h.signed(&body)).await;
@@ -158,29 +142,14 @@ async fn every_line_names_its_request_and_event<S: Sample>() {
             .find_map(|line| line["event_id"].as_str())
             .expect("a line names the event")
             .to_string();
-        assert!(
-            event_id.starts_with(provider.as_str().unwrap()),
-            "{event_id}"
-        );
+        assert!(event_id.starts_with(provider), "{event_id}");
         for line in lines {
             assert_eq!(line["requestId"], request_id, "{line}");
             assert_eq!(line["event_id"], event_id.as_str(), "{line}");
         }
     }
-    assert_eq!(
-        metrics(&accepted),
-        [(
-            "Accepted".to_string(),
-            json!({"Provider": provider, "Reason": null})
-        )]
-    );
-    assert_eq!(
-        metrics(&duplicate),
-        [(
-            "Duplicate".to_string(),
-            json!({"Provider": provider, "Reason": null})
-        )]
-    );
+    assert_eq!(counts(&accepted), [count("Accepted", provider, None)]);
+    assert_eq!(counts(&duplicate), [count("Duplicate", provider, None)]);
 
     // Refused before it is identified: the request id, no event id, a count by reason.
     let rejected = lines_of(&h, "req-rejected", Event::new(&[], &body).query(S::QUERY)).await;
@@ -190,11 +159,8 @@ async fn every_line_names_its_request_and_event<S: Sample>() {
         assert!(line.get("event_id").is_none(), "{line}");
     }
     assert_eq!(
-        metrics(&rejected),
-        [(
-            "Rejected".to_string(),
-            json!({"Provider": provider, "Reason": "missing_credential"})
-        )]
+        counts(&rejected),
+        [count("Rejected", provider, Some("missing_credential"))]
     );
 }
 

@@ -5,6 +5,7 @@ pub mod aws;
 pub mod events;
 pub mod faults;
 pub mod harness;
+pub mod metrics;
 pub mod samples;
 
 pub use aws::{Message, Resources};
