@@ -6,7 +6,7 @@ For each function, RUNS times: start the binary (under /usr/bin/time -v) against
 of `cargo lambda watch --only-lambda-apis` on RUNTIME_PORT, time process start -> its "ready" line
 -> the answer to a first delivery (a new event: the table is emptied before each run),
 then 100 more invocations, then stop it and read its peak RSS. Prints one line per function with
-medians. Secrets and AWS settings come from the environment (see scripts/cold-start).
+medians. AWS settings and SECRET_<FUNCTION> come from the environment (see scripts/cold-start).
 """
 import json
 import os
@@ -26,17 +26,13 @@ runs = int(runs)
 invoke_url = f"http://127.0.0.1:{port}/2015-03-31/functions/_/invocations"
 dynamodb = boto3.client("dynamodb")
 
-# function -> (fixture or a constant event, environment of its own)
-secrets = dict(
-    line.strip().split("=", 1)
-    for line in open(os.path.join(os.path.dirname(__file__), "..", "events", "test-secrets.env"))
-    if line.strip() and not line.startswith("#")
-)
+# function -> (fixture or a constant event, environment of its own); the test secrets come from
+# scripts/cold-start, which reads events/test-secrets.env with the other scripts' reader.
 FUNCTIONS = {
-    "baack": ("baack/IDENTITY_CLIENT_IDENTIFIER.CREATE.json", {"WEBHOOK_SECRETS": secrets["BAACK"]}),
-    "clearid": ("clearid/identity.created.json", {"WEBHOOK_SECRETS": secrets["CLEARID"]}),
-    "argyle": ("argyle/identities.added.json", {"WEBHOOK_SECRETS": secrets["ARGYLE"]}),
-    "midbound": ("midbound/identity.validated.json", {"WEBHOOK_SECRETS": secrets["MIDBOUND"]}),
+    "baack": ("baack/IDENTITY_CLIENT_IDENTIFIER.CREATE.json", {"WEBHOOK_SECRETS": os.environ["SECRET_BAACK"]}),
+    "clearid": ("clearid/identity.created.json", {"WEBHOOK_SECRETS": os.environ["SECRET_CLEARID"]}),
+    "argyle": ("argyle/identities.added.json", {"WEBHOOK_SECRETS": os.environ["SECRET_ARGYLE"]}),
+    "midbound": ("midbound/identity.validated.json", {"WEBHOOK_SECRETS": os.environ["SECRET_MIDBOUND"]}),
     # No delivery to make: an empty batch, an empty sweep.
     "enricher": (None, {}),
     "sweeper": (None, {}),
