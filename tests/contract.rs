@@ -1,6 +1,6 @@
 //! The behaviour every provider function owes, run for each of the four against the emulator.
 
-use hookline::provider::sha256_hex;
+use hookline::digest::sha256_hex;
 use integration_tests::aws::{n, s};
 use integration_tests::samples::{now, ArgyleSample, BaackSample, ClearIdSample, MidboundSample};
 use integration_tests::{Event, Harness, Sample, Shape};

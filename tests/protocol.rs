@@ -1,8 +1,8 @@
 //! The store-then-enqueue protocol against the emulator: FIFO queues, failures and retries,
 //! concurrent duplicates, conflicts, leases, expiry, and Midbound's replay window.
 
+use hookline::digest::sha256_hex;
 use hookline::envelope::QueueMessage;
-use hookline::provider::sha256_hex;
 use hookline::providers::{Argyle, Baack};
 use hookline::queue::SqsEventQueue;
 use hookline::store::{Claim, DynamoDbEventStore, EventStore};
@@ -172,6 +172,7 @@ fn crashed_claim(event_id: &str, body: &str, t: i64) -> Claim {
             provider: "argyle".into(),
             event_type: "identities.added".into(),
             group: ARGYLE_IDENTITY.into(),
+            deduplication_id: hookline::digest::sha256_hex(event_id.as_bytes()),
             body: json!({"version": 1, "event_id": event_id, "provider": "argyle",
                          "event_type": "identities.added", "recognized": true,
                          "received_at": "2026-11-23T10:00:00Z",

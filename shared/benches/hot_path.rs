@@ -65,7 +65,14 @@ fn request_to_envelope<P: Provider>(provider: &P, request: &WebhookRequest) -> Q
     provider.verifier().verify(request, NOW).unwrap();
     let parsed = provider.parse(request).unwrap();
     let event_id = format!("{}#{}", P::NAME, parsed.delivery.dedup_key);
-    QueueMessage::new(P::NAME, &event_id, &parsed.delivery, parsed.body, NOW)
+    QueueMessage::new(
+        P::NAME,
+        &event_id,
+        &parsed.delivery,
+        parsed.body,
+        NOW,
+        "bench",
+    )
 }
 
 /// The same from the invocation's bytes, where the Lambda runtime starts: its parse of the
@@ -212,7 +219,7 @@ fn bench_alternatives(c: &mut Criterion) {
         b.iter(|| {
             argyle.verifier().verify(black_box(&request), NOW).unwrap();
             let payload: Value = serde_json::from_slice(&request.body).unwrap();
-            let key = hookline::provider::sha256_hex(&request.body);
+            let key = hookline::digest::sha256_hex(&request.body);
             let message = serde_json::json!({
                 "version": 1,
                 "event_id": format!("argyle#{key}"),

@@ -1,5 +1,6 @@
 //! The SQS message body: the contract between ingestion and its consumers (see README).
 
+use crate::digest::sha256_hex;
 use crate::json_text::JsonText;
 use crate::provider::{Delivery, Resource};
 use serde::Serialize;
@@ -19,6 +20,8 @@ struct Envelope<'a> {
     pub occurred_at: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource: Option<&'a Resource>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub keyed_by_content: bool,
 }
 
 /// A queue message as a consumer reads it (the same contract, owned).
@@ -35,6 +38,10 @@ pub struct ReceivedEnvelope {
     pub occurred_at: Option<String>,
     #[serde(default)]
     pub resource: Option<Resource>,
+    /// True when the event id is the body's hash: the enricher reopens the key before it
+    /// reads the resource (see `store`).
+    #[serde(default)]
+    pub keyed_by_content: bool,
     pub payload: serde_json::Value,
 }
 
@@ -44,10 +51,10 @@ fn recognized_by_default() -> bool {
 
 impl ReceivedEnvelope {
     /// Reads a message body; only version 1 is understood.
-    pub fn parse(body: &str) -> Result<Self, crate::provider::PayloadError> {
-        let envelope: Self = crate::provider::parse_json(body.as_bytes())?;
+    pub fn parse(body: &str) -> Result<Self, crate::json_text::PayloadError> {
+        let envelope: Self = crate::json_text::parse_json(body.as_bytes())?;
         if envelope.version != ENVELOPE_VERSION {
-            return Err(crate::provider::PayloadError {
+            return Err(crate::json_text::PayloadError {
                 field: "version".into(),
                 message: format!("unsupported envelope version {}", envelope.version),
             });
@@ -64,18 +71,26 @@ pub struct QueueMessage {
     pub event_type: String,
     /// FIFO ordering scope: the resource when there is one, else the provider.
     pub group: String,
+    /// FIFO `MessageDeduplicationId`, hex SHA-256, so any event id fits SQS's 128 characters.
+    /// Of the event id alone, so that every send of one event within SQS's five minutes is
+    /// one message; for a content-keyed event, of the event id and the attempt that claimed
+    /// this occurrence, since the same id comes back as a new event once consumed (the
+    /// sweeper re-sends the id the record kept).
+    pub deduplication_id: String,
     pub body: String,
 }
 
 impl QueueMessage {
     /// Builds the message for a parsed delivery; `payload` is the provider's JSON exactly as
-    /// received, embedded as the `payload` field, never re-serialized.
+    /// received, embedded as the `payload` field, never re-serialized. `attempt_id` names the
+    /// attempt that builds it (the Lambda request id).
     pub fn new(
         provider: &str,
         event_id: &str,
         delivery: &Delivery,
         payload: JsonText<'_>,
         received_at: i64,
+        attempt_id: &str,
     ) -> Self {
         let envelope = Envelope {
             version: ENVELOPE_VERSION,
@@ -83,22 +98,31 @@ impl QueueMessage {
             provider,
             event_type: &delivery.event_type,
             recognized: delivery.recognized,
-            received_at: crate::providers::rfc3339(
-                time::OffsetDateTime::from_unix_timestamp(received_at)
-                    .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
-            ),
+            // `received_at` is the function's own clock, always a date RFC 3339 can write.
+            received_at: time::OffsetDateTime::from_unix_timestamp(received_at)
+                .ok()
+                .and_then(crate::providers::rfc3339)
+                .unwrap_or_else(|| "1970-01-01T00:00:00Z".into()),
             occurred_at: delivery.occurred_at.as_deref(),
             resource: delivery.resource.as_ref(),
+            keyed_by_content: delivery.keyed_by_content,
         };
         // Strings, a bool and a number: serialization cannot fail.
         let fields = serde_json::to_string(&envelope).expect("the envelope serializes");
         // `{...}` becomes `{...,"payload":<payload>}`: the payload was proven to be one JSON
-        // document when it was parsed, so it goes in as text, without a second parse.
-        let mut body = String::with_capacity(fields.len() + payload.as_str().len() + 12);
+        // document when it was parsed, so it goes in as text, without a second parse (only the
+        // two characters SQS refuses are escaped, which leaves the JSON value as it was).
+        let payload = crate::limits::sqs_safe_json(payload.as_str());
+        let mut body = String::with_capacity(fields.len() + payload.len() + 12);
         body.push_str(&fields[..fields.len() - 1]);
         body.push_str(",\"payload\":");
-        body.push_str(payload.as_str());
+        body.push_str(&payload);
         body.push('}');
+        let deduplication_id = if delivery.keyed_by_content {
+            sha256_hex(format!("{event_id}@{attempt_id}").as_bytes())
+        } else {
+            sha256_hex(event_id.as_bytes())
+        };
         Self {
             event_id: event_id.to_string(),
             provider: provider.to_string(),
@@ -107,14 +131,9 @@ impl QueueMessage {
                 .resource
                 .as_ref()
                 .map_or_else(|| provider.to_string(), |r| r.id.clone()),
+            deduplication_id,
             body,
         }
-    }
-
-    /// FIFO `MessageDeduplicationId`: SHA-256 hex of the event id, so any event id (urns, long
-    /// keys) maps to a valid, stable value within SQS's 128 characters.
-    pub fn deduplication_id(&self) -> String {
-        crate::provider::sha256_hex(self.event_id.as_bytes())
     }
 
     /// FIFO `MessageGroupId`: the group as is when SQS accepts it, else its SHA-256 hex.
@@ -125,7 +144,7 @@ impl QueueMessage {
         if valid {
             self.group.clone()
         } else {
-            crate::provider::sha256_hex(self.group.as_bytes())
+            sha256_hex(self.group.as_bytes())
         }
     }
 }
@@ -141,6 +160,8 @@ mod tests {
     fn delivery(resource: Option<Resource>) -> Delivery {
         Delivery {
             dedup_key: "k".into(),
+            keyed_by_content: false,
+            subscription: None,
             event_type: "identities.added".into(),
             recognized: true,
             occurred_at: None,
@@ -158,6 +179,7 @@ mod tests {
             &delivery(None),
             json(body),
             1_763_884_800,
+            "r1",
         );
         assert_eq!(
             m.body,
@@ -178,6 +200,7 @@ mod tests {
             &delivery(Some(resource)),
             json(b"{}"),
             0,
+            "r1",
         );
         assert_eq!(m.group_id(), "id-1");
         let value: serde_json::Value = serde_json::from_str(&m.body).unwrap();
@@ -196,6 +219,7 @@ mod tests {
             &delivery(Some(resource.clone())),
             json(br#"{"a":1}"#),
             0,
+            "r1",
         );
         let read = ReceivedEnvelope::parse(&m.body).unwrap();
         assert_eq!(read.event_id, "argyle#k");
@@ -210,15 +234,74 @@ mod tests {
     #[test]
     fn fifo_ids_are_valid_for_any_event_id() {
         let long = "x".repeat(300);
-        let m = QueueMessage {
-            event_id: format!("baack#{long}"),
-            provider: "baack".into(),
-            event_type: "t".into(),
-            group: format!("urn with spaces {long}"),
-            body: String::new(),
+        let resource = Resource {
+            id: format!("urn with spaces {long}"),
+            url: None,
         };
-        assert_eq!(m.deduplication_id().len(), 64);
+        let at = |received_at| {
+            QueueMessage::new(
+                "baack",
+                &format!("baack#{long}"),
+                &delivery(Some(resource.clone())),
+                json(b"{}"),
+                received_at,
+                "r1",
+            )
+        };
+        let m = at(1_800_000_000);
+        assert_eq!(m.deduplication_id.len(), 64);
         assert_eq!(m.group_id().len(), 64);
-        assert_eq!(m.deduplication_id(), m.clone().deduplication_id());
+        // The same event sent again by another attempt is one FIFO message.
+        let again = QueueMessage::new(
+            "baack",
+            &format!("baack#{long}"),
+            &delivery(Some(resource.clone())),
+            json(b"{}"),
+            1_800_000_100,
+            "r2",
+        );
+        assert_eq!(m.deduplication_id, again.deduplication_id);
+    }
+
+    #[test]
+    fn a_content_keyed_event_is_a_new_fifo_message_at_each_occurrence() {
+        let mut keyed = delivery(None);
+        keyed.keyed_by_content = true;
+        let by = |attempt| QueueMessage::new("argyle", "argyle#k", &keyed, json(b"{}"), 0, attempt);
+        // Two occurrences in the same second are still two messages.
+        assert_ne!(by("r1").deduplication_id, by("r2").deduplication_id);
+        assert_eq!(by("r1").deduplication_id, by("r1").deduplication_id);
+        assert!(
+            ReceivedEnvelope::parse(&by("r1").body)
+                .unwrap()
+                .keyed_by_content
+        );
+        let plain = QueueMessage::new("argyle", "argyle#k", &delivery(None), json(b"{}"), 0, "r2");
+        assert!(!plain.body.contains("keyed_by_content"));
+        assert!(
+            !ReceivedEnvelope::parse(&plain.body)
+                .unwrap()
+                .keyed_by_content
+        );
+    }
+
+    #[test]
+    fn characters_sqs_refuses_are_escaped_in_the_payload() {
+        let body = "{\"name\":\"a\u{FFFF}b\"}";
+        let m = QueueMessage::new(
+            "argyle",
+            "argyle#k",
+            &delivery(None),
+            json(body.as_bytes()),
+            0,
+            "r1",
+        );
+        assert!(
+            m.body.ends_with(r#""payload":{"name":"a\uFFFFb"}}"#),
+            "{}",
+            m.body
+        );
+        let read = ReceivedEnvelope::parse(&m.body).unwrap();
+        assert_eq!(read.payload["name"], "a\u{FFFF}b");
     }
 }

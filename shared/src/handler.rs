@@ -25,6 +25,13 @@ impl<P: Provider, S: EventStore, Q: EventQueue> Pipeline<P, S, Q> {
         };
         log_result(P::NAME, &result);
         crate::metrics::emit(&crate::metrics::delivery(P::NAME, &result, now));
+        if let Ok(Handled {
+            subscription: Some(subscription),
+            ..
+        }) = &result
+        {
+            crate::metrics::emit(&crate::metrics::subscription(P::NAME, subscription, now));
+        }
         encode(shape, respond(&result))
     }
 }

@@ -6,11 +6,13 @@
 
 pub mod clock;
 pub mod config;
+pub mod digest;
 pub mod enrich;
 pub mod envelope;
 pub mod handler;
 pub mod json_text;
 pub mod lambda_event;
+pub mod limits;
 pub mod logging;
 pub mod metrics;
 pub mod pipeline;

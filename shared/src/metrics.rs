@@ -8,7 +8,9 @@
 //! `template.yaml` read these names.
 
 use crate::enrich::{EnrichError, EnrichOutcome, FetchError};
+use crate::limits::{bounded, MAX_KEY_BYTES};
 use crate::pipeline::{Handled, Outcome};
+use crate::provider::Subscription;
 use crate::rejection::Rejection;
 use crate::sweeper::SweepReport;
 use serde_json::{json, Map, Value};
@@ -29,7 +31,7 @@ pub fn namespace() -> &'static str {
     })
 }
 /// Every metric name this crate writes (the template's dashboard and alarms use these).
-pub const NAMES: [&str; 13] = [
+pub const NAMES: [&str; 14] = [
     "Accepted",
     "Duplicate",
     "InProgress",
@@ -43,6 +45,7 @@ pub const NAMES: [&str; 13] = [
     "StrandedFound",
     "StrandedResent",
     "StrandedFailed",
+    "SubscriptionHoursLeft",
 ];
 
 /// The tracing target of metric events; `logging` writes them whatever the log level.
@@ -59,10 +62,30 @@ pub fn document(
     properties: &[(&str, &str)],
     timestamp_ms: i64,
 ) -> Value {
+    let metrics: Vec<(&str, Value)> = metrics.iter().map(|(n, c)| (*n, (*c).into())).collect();
+    measures(
+        &metrics,
+        "Count",
+        dimensions,
+        dimension_sets,
+        properties,
+        timestamp_ms,
+    )
+}
+
+/// [`document`] for any values, all in `unit` (EMF's unit names: `Count`, `None`, ...).
+fn measures(
+    metrics: &[(&str, Value)],
+    unit: &str,
+    dimensions: &[(&str, &str)],
+    dimension_sets: &[&[&str]],
+    properties: &[(&str, &str)],
+    timestamp_ms: i64,
+) -> Value {
     debug_assert!(metrics.iter().all(|(name, _)| NAMES.contains(name)));
     let definitions: Vec<Value> = metrics
         .iter()
-        .map(|(name, _)| json!({"Name": name, "Unit": "Count"}))
+        .map(|(name, _)| json!({"Name": name, "Unit": unit}))
         .collect();
     let mut root = Map::new();
     root.insert(
@@ -79,8 +102,8 @@ pub fn document(
     for (name, value) in dimensions.iter().chain(properties) {
         root.insert((*name).into(), (*value).into());
     }
-    for (name, count) in metrics {
-        root.insert((*name).into(), (*count).into());
+    for (name, value) in metrics {
+        root.insert((*name).into(), value.clone());
     }
     Value::Object(root)
 }
@@ -120,6 +143,24 @@ pub fn delivery(provider: &str, result: &Result<Handled, Rejection>, now: i64) -
         &[&["Provider"], &[]],
         &[("event_id", event_id)],
         timestamp_ms,
+    )
+}
+
+/// Hours until a delivery's subscription lapses (negative once it has), by subscription and,
+/// for the alarm's minimum, in total. Written with every delivery that says it, at no cost.
+pub fn subscription(provider: &str, subscription: &Subscription, now: i64) -> Value {
+    let hours = subscription.expires_at.saturating_sub(now) as f64 / 3600.0;
+    // One decimal: six minutes is finer than any alarm threshold needs.
+    let hours = (hours * 10.0).round() / 10.0;
+    // A dimension value has limits of its own (1,024 characters); subscription ids are urns.
+    let id = bounded(&subscription.id, MAX_KEY_BYTES);
+    measures(
+        &[("SubscriptionHoursLeft", json!(hours))],
+        "None",
+        &[("Provider", provider), ("Subscription", &id)],
+        &[&["Provider", "Subscription"], &[]],
+        &[],
+        now.saturating_mul(1000),
     )
 }
 
@@ -190,6 +231,7 @@ mod tests {
             event_id: "argyle#k".into(),
             event_type: "identities.added".into(),
             recognized: true,
+            subscription: None,
             outcome,
         })
     }
@@ -237,6 +279,31 @@ mod tests {
             assert_eq!(name(doc.clone()), metric);
             assert_eq!(doc[metric], 1);
         }
+    }
+
+    #[test]
+    fn a_subscription_reports_its_hours_left_by_id_and_in_total() {
+        let subscription = Subscription {
+            id: "urn:baack:webhooksubscription:9".into(),
+            expires_at: 1_800_000_000 + 72 * 3600 + 360,
+        };
+        let doc = super::subscription("baack", &subscription, 1_800_000_000);
+        assert_eq!(
+            doc["_aws"]["CloudWatchMetrics"][0],
+            json!({
+                "Namespace": "Hookline",
+                "Dimensions": [["Provider", "Subscription"], []],
+                "Metrics": [{"Name": "SubscriptionHoursLeft", "Unit": "None"}],
+            })
+        );
+        assert_eq!(doc["SubscriptionHoursLeft"], json!(72.1));
+        assert_eq!(doc["Subscription"], "urn:baack:webhooksubscription:9");
+        let lapsed = Subscription {
+            expires_at: 1_800_000_000 - 1800,
+            ..subscription
+        };
+        let doc = super::subscription("baack", &lapsed, 1_800_000_000);
+        assert_eq!(doc["SubscriptionHoursLeft"], json!(-0.5));
     }
 
     #[test]

@@ -5,12 +5,14 @@
 //! the record in a state from which that retry completes the handoff.
 
 use crate::envelope::QueueMessage;
-use crate::provider::Provider;
+use crate::limits::{bounded, ENVELOPE_OVERHEAD_BYTES, MAX_EVENT_TYPE_BYTES, MAX_KEY_BYTES};
+use crate::provider::{Provider, Subscription};
 use crate::queue::EventQueue;
 use crate::rejection::Rejection;
 use crate::request::WebhookRequest;
 use crate::store::{Claim, ClaimOutcome, EventStore};
 use http::Method;
+use std::borrow::Cow;
 use tracing::Instrument;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +55,8 @@ pub struct Handled {
     pub event_id: String,
     pub event_type: String,
     pub recognized: bool,
+    /// When the delivery says when its subscription lapses (Baack).
+    pub subscription: Option<Subscription>,
     pub outcome: Outcome,
 }
 
@@ -104,14 +108,27 @@ impl<P: Provider, S: EventStore, Q: EventQueue> Pipeline<P, S, Q> {
             .verifier()
             .verify(request, now)
             .map_err(Rejection::Unauthorized)?;
-        let parsed = self
+        let mut parsed = self
             .provider
             .parse(request)
             .map_err(Rejection::InvalidPayload)?;
-        let delivery = &parsed.delivery;
-        let event_id = format!("{}#{}", P::NAME, delivery.dedup_key);
+        // Values the provider chooses, kept inside the AWS limits they flow into: the same
+        // delivery maps the same way on every retry (`limits`).
+        let delivery = &mut parsed.delivery;
+        let key = bounded(&delivery.dedup_key, MAX_KEY_BYTES);
+        let event_id = format!("{}#{key}", P::NAME);
+        if let Cow::Owned(event_type) = bounded(&delivery.event_type, MAX_EVENT_TYPE_BYTES) {
+            delivery.event_type = event_type;
+            delivery.recognized = false;
+        }
         // The message is built before the claim so that the record can keep it for the sweeper.
-        let message = QueueMessage::new(P::NAME, &event_id, delivery, parsed.body, now);
+        let message = QueueMessage::new(P::NAME, &event_id, delivery, parsed.body, now, attempt_id);
+        // Only escaping can make it outgrow its bound; a body that does is as good as too large.
+        if message.body.len() > self.settings.max_body_bytes + ENVELOPE_OVERHEAD_BYTES {
+            return Err(Rejection::PayloadTooLarge {
+                limit: self.settings.max_body_bytes,
+            });
+        }
         let claim = Claim {
             message,
             payload_sha256: request.body_sha256().to_string(),
@@ -127,6 +144,7 @@ impl<P: Provider, S: EventStore, Q: EventQueue> Pipeline<P, S, Q> {
             event_id,
             event_type: parsed.delivery.event_type,
             recognized: parsed.delivery.recognized,
+            subscription: parsed.delivery.subscription,
             outcome,
         })
     }
@@ -174,7 +192,7 @@ impl<P: Provider, S: EventStore, Q: EventQueue> Pipeline<P, S, Q> {
 mod tests {
     use super::*;
     use crate::config::test_config;
-    use crate::provider::sha256_hex;
+    use crate::digest::sha256_hex;
     use crate::providers::argyle::Argyle;
     use crate::queue::MemoryEventQueue;
     use crate::store::{MemoryEventStore, RecordStatus};
@@ -281,6 +299,7 @@ mod tests {
                 provider: "argyle".into(),
                 event_type: "identities.added".into(),
                 group: "i-1".into(),
+                deduplication_id: "d".into(),
                 body: "{}".into(),
             },
             payload_sha256: sha256_hex(BODY.as_bytes()),

@@ -1,7 +1,7 @@
 //! What every provider supplies: how to authenticate a delivery and how to read it.
 
 use crate::config::{AuthConfig, ConfigError};
-use crate::json_text::JsonText;
+use crate::json_text::{parse_json, JsonText, PayloadError};
 use crate::request::WebhookRequest;
 use crate::verify::{SignError, Verifier};
 use serde::de::DeserializeOwned;
@@ -11,6 +11,10 @@ use serde::de::DeserializeOwned;
 pub struct Delivery {
     /// Stable across the provider's retries of the same event.
     pub dedup_key: String,
+    /// The key is the body itself (the payload carries no id): two real changes can arrive as
+    /// identical bytes, so a repeat is collapsed only until the enricher reads the resource
+    /// (`store`'s CONSUMED state); keys naming one event collapse for the whole retention.
+    pub keyed_by_content: bool,
     pub event_type: String,
     /// False for event types or subjects this version does not know: they are stored and
     /// enqueued all the same, flagged so the consumer can decide.
@@ -19,6 +23,16 @@ pub struct Delivery {
     pub occurred_at: Option<String>,
     /// What the enrichment step should fetch, when the payload names it.
     pub resource: Option<Resource>,
+    /// The subscription the delivery came through, when the provider says when it lapses
+    /// (Baack): deliveries simply stop then, so its time left is a metric with an alarm.
+    pub subscription: Option<Subscription>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    pub id: String,
+    /// Unix seconds.
+    pub expires_at: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -33,14 +47,6 @@ pub struct Resource {
 pub struct Parsed<'r> {
     pub delivery: Delivery,
     pub body: JsonText<'r>,
-}
-
-/// A body that is not the provider's JSON shape; `field` is the path of the offending field.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid payload at {field}: {message}")]
-pub struct PayloadError {
-    pub field: String,
-    pub message: String,
 }
 
 pub trait Provider: Send + Sync + Sized + 'static {
@@ -118,79 +124,10 @@ pub fn set_string(
     Ok(())
 }
 
-/// Deserializes a body, naming the path of the first field that does not fit.
-pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, PayloadError> {
-    // Most bodies fit: they are read once, without the cost of tracking where the parser is.
-    // Only a body that does not fit is read again, to say where.
-    serde_json::from_slice(body).map_err(|_| misfit::<T>(body))
-}
-
-/// Why `body` is not a `T`, with the path of the offending field.
-fn misfit<T: DeserializeOwned>(body: &[u8]) -> PayloadError {
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let error = match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
-        Ok(_) => {
-            return PayloadError {
-                field: "body".into(),
-                message: "trailing characters after the JSON value".into(),
-            }
-        }
-        Err(error) => error,
-    };
-    let path = error.path().to_string();
-    let inner = error.into_inner();
-    // A syntax error is the body's fault as a whole, wherever the parser was.
-    let path = if inner.is_syntax() || inner.is_eof() {
-        ".".to_string()
-    } else {
-        path
-    };
-    // serde_json appends " at line L column C"; the path already says where.
-    let message = inner.to_string();
-    let message = match message.rfind(" at line ") {
-        Some(at) => &message[..at],
-        None => &message,
-    };
-    PayloadError {
-        field: if path == "." { "body".into() } else { path },
-        message: without_values(message),
-    }
-}
-
-/// serde says `invalid type: string "ann@example.com", expected u64`: the value may be personal
-/// data, and this message reaches logs, so only the expectation is kept.
-fn without_values(message: &str) -> String {
-    for kind in ["invalid type", "invalid value"] {
-        if message.starts_with(kind) {
-            return match message.find(", expected ") {
-                Some(at) => format!("{kind}{}", &message[at..]),
-                None => kind.to_string(),
-            };
-        }
-    }
-    message.to_string()
-}
-
-/// Lowercase hex SHA-256, the key for providers whose payload carries no id.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    hex::encode(Sha256::digest(bytes))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[derive(serde::Deserialize, Debug)]
-    #[allow(dead_code)]
-    struct Outer {
-        inner: Inner,
-    }
-    #[derive(serde::Deserialize, Debug)]
-    #[allow(dead_code)]
-    struct Inner {
-        urn: String,
-    }
+    use crate::digest::sha256_hex;
 
     #[test]
     fn editing_the_body_renews_its_hash() {
@@ -198,23 +135,5 @@ mod tests {
         assert_eq!(request.body_sha256(), sha256_hex(br#"{"event":"a"}"#));
         edit_json(&mut request, |v| set_string(v, &["event"], "b")).unwrap();
         assert_eq!(request.body_sha256(), sha256_hex(br#"{"event":"b"}"#));
-    }
-
-    #[test]
-    fn errors_name_the_field() {
-        let err = parse_json::<Outer>(br#"{"inner":{}}"#).unwrap_err();
-        assert_eq!(err.field, "inner");
-        assert_eq!(err.message, "missing field `urn`");
-        let err = parse_json::<Outer>(br#"{"inner":{"urn":5}}"#).unwrap_err();
-        assert_eq!(err.field, "inner.urn");
-        assert_eq!(err.message, "invalid type, expected a string");
-        let err = parse_json::<Outer>(br#"{"inner":"ann@example.com"}"#).unwrap_err();
-        assert!(!err.message.contains("ann@"), "{}", err.message);
-        let err = parse_json::<Outer>(b"not json").unwrap_err();
-        assert_eq!(err.field, "body");
-        let err = parse_json::<Outer>(br#"{"inner": {"urn": nope"#).unwrap_err();
-        assert_eq!(err.field, "body");
-        let err = parse_json::<Outer>(br#"{"inner":{"urn":"x"}} extra"#).unwrap_err();
-        assert_eq!(err.field, "body");
     }
 }

@@ -1,6 +1,6 @@
 //! Why a delivery was refused before it could be identified. Mapped to HTTP in `response.rs`.
 
-use crate::provider::PayloadError;
+use crate::json_text::PayloadError;
 use crate::verify::AuthFailure;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -34,7 +34,7 @@ impl WebhookRequest {
     /// Lowercase hex SHA-256 of the body, computed once per request.
     pub fn body_sha256(&self) -> &str {
         self.body_sha256
-            .get_or_init(|| crate::provider::sha256_hex(&self.body))
+            .get_or_init(|| crate::digest::sha256_hex(&self.body))
     }
 
     /// The single value of a header. A header that is absent, repeated or not visible ASCII

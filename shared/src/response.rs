@@ -94,7 +94,7 @@ fn rejection_response(rejection: &Rejection) -> HttpResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::PayloadError;
+    use crate::json_text::PayloadError;
     use crate::verify::AuthFailure;
 
     fn handled(outcome: Outcome) -> Result<Handled, Rejection> {
@@ -102,6 +102,7 @@ mod tests {
             event_id: "argyle#k".into(),
             event_type: "t".into(),
             recognized: true,
+            subscription: None,
             outcome,
         })
     }

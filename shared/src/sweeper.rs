@@ -76,6 +76,7 @@ mod tests {
                 provider: "argyle".into(),
                 event_type: "identities.added".into(),
                 group: "argyle".into(),
+                deduplication_id: format!("dedup-{id}"),
                 body: format!("{{\"event_id\":\"{id}\"}}"),
             },
             payload_sha256: "sha".into(),

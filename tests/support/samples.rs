@@ -1,7 +1,7 @@
 //! For every provider: its sample payload (from `events/payloads/`), how it signs a delivery,
 //! and what the pipeline should derive from it.
 
-use hookline::provider::sha256_hex;
+use hookline::digest::sha256_hex;
 use hookline::providers::{Argyle, Baack, ClearId, Midbound};
 use hookline::request::WebhookRequest;
 use hookline::secrets::Secrets;

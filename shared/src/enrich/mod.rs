@@ -97,6 +97,14 @@ impl<S: EnrichedStore> Enricher<S> {
         let envelope =
             ReceivedEnvelope::parse(body).map_err(|e| EnrichError::Malformed(e.to_string()))?;
         tracing::Span::current().record("event_id", envelope.event_id.as_str());
+        if envelope.keyed_by_content {
+            // Before the read, never after: a notification that lands while the read is in
+            // flight must count as new, or the change it announces could be missed.
+            self.store
+                .reopen(&envelope.event_id, crate::clock::unix_now())
+                .await
+                .map_err(|e| EnrichError::Store(e.to_string()))?;
+        }
         let fetched = self
             .fetch(&envelope, deadline)
             .await

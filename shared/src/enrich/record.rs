@@ -68,6 +68,14 @@ pub trait EnrichedStore: Send + Sync {
     /// Writing the same record twice leaves one record (the key is the event).
     fn put(&self, record: &EnrichedRecord)
         -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Ends the collapsing of a content-keyed event's repeats before its resource is read
+    /// (`store::reopen`); `Ok(false)` when there was nothing to mark.
+    fn reopen(
+        &self,
+        event_id: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 pub struct DynamoDbEnrichedStore {
@@ -85,6 +93,12 @@ impl DynamoDbEnrichedStore {
 }
 
 impl EnrichedStore for DynamoDbEnrichedStore {
+    async fn reopen(&self, event_id: &str, now: i64) -> Result<bool, StoreError> {
+        crate::store::reopen(&self.client, &self.table, event_id, now)
+            .await
+            .map_err(|e| StoreError(e.to_string()))
+    }
+
     async fn put(&self, record: &EnrichedRecord) -> Result<bool, StoreError> {
         let s = |v: &str| AttributeValue::S(v.to_string());
         let mut put = self

@@ -5,7 +5,9 @@
 //! is a new event: the consumer re-fetches the identity anyway).
 
 use crate::config::{AuthConfig, ConfigError};
-use crate::provider::{edit_json, set_string, Delivery, PayloadError, Provider, Resource};
+use crate::json_text::PayloadError;
+use crate::limits::{fitting, MAX_RESOURCE_ID_BYTES};
+use crate::provider::{edit_json, set_string, Delivery, Provider, Resource};
 use crate::request::WebhookRequest;
 use crate::verify::{HexHmacSha512, Verifier};
 use serde::Deserialize;
@@ -51,8 +53,13 @@ impl Provider for Argyle {
         n: Notification,
         request: &WebhookRequest,
     ) -> Result<Delivery, PayloadError> {
+        if let Some(id) = &n.data.identity {
+            fitting("data.identity", id, MAX_RESOURCE_ID_BYTES)?;
+        }
         Ok(Delivery {
             dedup_key: request.body_sha256().to_string(),
+            // No id, no time: an update of an identity is byte for byte its previous one.
+            keyed_by_content: true,
             recognized: EVENT_TYPES.contains(&n.event.as_str()),
             event_type: n.event,
             occurred_at: None,
@@ -60,6 +67,7 @@ impl Provider for Argyle {
                 url: Some(format!("/v2/identities/{id}")),
                 id,
             }),
+            subscription: None,
         })
     }
 
@@ -72,7 +80,7 @@ impl Provider for Argyle {
 mod tests {
     use super::*;
     use crate::config::test_config;
-    use crate::provider::sha256_hex;
+    use crate::digest::sha256_hex;
 
     const ADDED: &str = r#"{"event":"identities.added","name":"my-subscription","data":{"account":"0187c66e-e7e5-811c-b006-2232f00f426a","user":"0185a8b8-fa89-7a1c-8d2b-5b8a6f2d4bc6","identity":"0187c66e-f13b-31e4-6b2c-6a0dd4f67e43"}}"#;
 
@@ -87,6 +95,7 @@ mod tests {
     fn key_is_the_body_hash_and_resource_the_identity() {
         let d = parse(ADDED).unwrap();
         assert_eq!(d.dedup_key, sha256_hex(ADDED.as_bytes()));
+        assert!(d.keyed_by_content);
         assert_eq!(d.event_type, "identities.added");
         assert!(d.recognized);
         assert_eq!(
@@ -103,6 +112,13 @@ mod tests {
         let d = parse(r#"{"event":"accounts.connected","data":{"account":"a"}}"#).unwrap();
         assert!(!d.recognized);
         assert_eq!(d.resource, None);
+    }
+
+    #[test]
+    fn an_identity_too_long_to_be_one_is_refused() {
+        let body = ADDED.replace("0187c66e-f13b-31e4-6b2c-6a0dd4f67e43", &"f".repeat(3000));
+        let err = parse(&body).unwrap_err();
+        assert_eq!(err.field, "data.identity");
     }
 
     #[test]

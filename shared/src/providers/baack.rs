@@ -1,7 +1,9 @@
 //! Baack (baack.co): identity subjects; bearer (or Basic) auth; key = subscription + trigger urn.
 
 use crate::config::{AuthConfig, ConfigError};
-use crate::provider::{edit_json, set_string, Delivery, PayloadError, Provider, Resource};
+use crate::json_text::PayloadError;
+use crate::limits::{fitting, MAX_RESOURCE_ID_BYTES, MAX_RESOURCE_URL_BYTES};
+use crate::provider::{edit_json, set_string, Delivery, Provider, Resource};
 use crate::request::WebhookRequest;
 use crate::verify::{TokenScheme, TokenVerifier, Verifier};
 use serde::Deserialize;
@@ -41,8 +43,11 @@ struct Trigger {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct Subscription {
     urn: String,
+    /// Zone-less ISO 8601 (UTC), 30 days after creation in the docs' example.
+    expiration_timestamp: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -97,20 +102,34 @@ impl Provider for Baack {
             urn: None,
             url: None,
         });
-        let resource = v1
-            .urn
-            .or(n.trigger.target_urn)
-            .map(|id| Resource { id, url: v1.url });
+        let (field, id) = match (v1.urn, n.trigger.target_urn) {
+            (Some(urn), _) => ("v1.urn", Some(urn)),
+            (None, target) => ("trigger.targetUrn", target),
+        };
+        if let Some(id) = &id {
+            fitting(field, id, MAX_RESOURCE_ID_BYTES)?;
+        }
+        if let Some(url) = &v1.url {
+            fitting("v1.url", url, MAX_RESOURCE_URL_BYTES)?;
+        }
+        let resource = id.map(|id| Resource { id, url: v1.url });
+        let subscription = n
+            .subscription
+            .expiration_timestamp
+            .as_deref()
+            .and_then(super::unix_seconds)
+            .map(|expires_at| crate::provider::Subscription {
+                id: n.subscription.urn.clone(),
+                expires_at,
+            });
         Ok(Delivery {
             dedup_key: format!("{}#{}", n.subscription.urn, n.trigger.urn),
+            keyed_by_content: false,
             event_type: format!("{}.{}", n.trigger.subject, n.trigger.event),
             recognized,
-            occurred_at: n
-                .trigger
-                .timestamp
-                .as_deref()
-                .map(super::normalise_timestamp),
+            occurred_at: n.trigger.timestamp.as_deref().and_then(super::occurred_at),
             resource,
+            subscription,
         })
     }
 
@@ -133,7 +152,7 @@ mod tests {
     use crate::config::test_config;
     use crate::secrets::Secrets;
 
-    pub const SAMPLE: &str = r#"{"trigger":{"urn":"urn:baack:trigger:7d1f","owner":{"urn":"urn:baack:company:1","url":"/n/v1/company/urn:baack:company:1"},"timestamp":"2026-05-29T13:45:32","subject":"IDENTITY_CLIENT_IDENTIFIER","event":"CREATE","targetUrn":"urn:baack:clientidentifier:42"},"subscription":{"urn":"urn:baack:webhooksubscription:9","subject":"IDENTITY_CLIENT_IDENTIFIER","event":"ALL","auth":"BEARER"},"v1":{"urn":"urn:baack:clientidentifier:42","url":"/n/v1/clientidentifier/urn:baack:clientidentifier:42"}}"#;
+    pub const SAMPLE: &str = r#"{"trigger":{"urn":"urn:baack:trigger:7d1f","owner":{"urn":"urn:baack:company:1","url":"/n/v1/company/urn:baack:company:1"},"timestamp":"2026-05-29T13:45:32","subject":"IDENTITY_CLIENT_IDENTIFIER","event":"CREATE","targetUrn":"urn:baack:clientidentifier:42"},"subscription":{"urn":"urn:baack:webhooksubscription:9","subject":"IDENTITY_CLIENT_IDENTIFIER","event":"ALL","auth":"BEARER","expirationTimestamp":"2026-06-29T13:45:32"},"v1":{"urn":"urn:baack:clientidentifier:42","url":"/n/v1/clientidentifier/urn:baack:clientidentifier:42"}}"#;
 
     fn baack() -> Baack {
         Baack::from_config(&test_config("token")).unwrap()
@@ -149,12 +168,17 @@ mod tests {
             d,
             Delivery {
                 dedup_key: "urn:baack:webhooksubscription:9#urn:baack:trigger:7d1f".into(),
+                keyed_by_content: false,
                 event_type: "IDENTITY_CLIENT_IDENTIFIER.CREATE".into(),
                 recognized: true,
                 occurred_at: Some("2026-05-29T13:45:32Z".into()),
                 resource: Some(Resource {
                     id: "urn:baack:clientidentifier:42".into(),
                     url: Some("/n/v1/clientidentifier/urn:baack:clientidentifier:42".into()),
+                }),
+                subscription: Some(crate::provider::Subscription {
+                    id: "urn:baack:webhooksubscription:9".into(),
+                    expires_at: 1_782_740_732,
                 }),
             }
         );

@@ -6,7 +6,9 @@
 //! `EventType` field when the payload has one.
 
 use crate::config::{AuthConfig, ConfigError};
-use crate::provider::{Delivery, PayloadError, Provider, Resource};
+use crate::json_text::PayloadError;
+use crate::limits::{fitting, MAX_RESOURCE_ID_BYTES};
+use crate::provider::{Delivery, Provider, Resource};
 use crate::request::WebhookRequest;
 use crate::verify::{TokenScheme, TokenVerifier, Verifier};
 use http::HeaderName;
@@ -101,6 +103,11 @@ impl Provider for ClearId {
         let recognized = EVENT_TYPES.contains(&event_type.as_str());
         // With a commit ordinal the key is stable across retries; without one, only the exact
         // bytes identify a delivery.
+        fitting("AccountId", &callback.account_id, MAX_RESOURCE_ID_BYTES)?;
+        if let Some(identity) = &callback.identity_id {
+            fitting("IdentityId", identity, MAX_RESOURCE_ID_BYTES)?;
+        }
+        let keyed_by_content = callback.identity_id.is_none() || callback.ordinal.is_none();
         let dedup_key = match (&callback.identity_id, &callback.ordinal) {
             (Some(identity), Some(ordinal)) => format!(
                 "{event_type}#{}#{identity}#{}",
@@ -117,14 +124,16 @@ impl Provider for ClearId {
             id: identity,
         });
         Ok(Delivery {
+            keyed_by_content,
             dedup_key,
             event_type,
             recognized,
             occurred_at: callback
                 .deletion_date_utc
                 .as_deref()
-                .map(super::normalise_timestamp),
+                .and_then(super::occurred_at),
             resource,
+            subscription: None,
         })
     }
 
@@ -139,7 +148,7 @@ impl Provider for ClearId {
 mod tests {
     use super::*;
     use crate::config::test_config;
-    use crate::provider::sha256_hex;
+    use crate::digest::sha256_hex;
 
     const DELETED: &str = r#"{"AccountId":"acc-1","IdentityId":"id-7","DeletedBy":"admin","DeletionDateUtc":"2026-11-20T08:00:00","ExternalId":"E-7","Ordinal":1042,"Email":"ann@example.com"}"#;
 
@@ -156,6 +165,7 @@ mod tests {
     fn key_uses_event_account_identity_and_ordinal() {
         let d = parse(DELETED, Some("Identity.Deleted")).unwrap();
         assert_eq!(d.dedup_key, "identity.deleted#acc-1#id-7#1042");
+        assert!(!d.keyed_by_content);
         assert_eq!(d.event_type, "identity.deleted");
         assert!(d.recognized);
         assert_eq!(d.occurred_at.as_deref(), Some("2026-11-20T08:00:00Z"));
@@ -176,6 +186,7 @@ mod tests {
             d.dedup_key,
             format!("identity.updated#sha256:{}", sha256_hex(body.as_bytes()))
         );
+        assert!(d.keyed_by_content);
     }
 
     #[test]

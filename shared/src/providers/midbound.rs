@@ -3,7 +3,8 @@
 //! The payload carries the data in full (there is no re-fetch API), so no resource is named.
 
 use crate::config::{AuthConfig, ConfigError};
-use crate::provider::{edit_json, set_string, Delivery, PayloadError, Provider};
+use crate::json_text::PayloadError;
+use crate::provider::{edit_json, set_string, Delivery, Provider};
 use crate::request::WebhookRequest;
 use crate::verify::{
     standard_webhooks::ID_HEADER, KeyEncoding, SignError, StandardWebhooks, Verifier,
@@ -74,13 +75,16 @@ impl Provider for Midbound {
             .and_then(|ms| {
                 OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
             })
-            .map(super::rfc3339);
+            // Outside the years RFC 3339 can write, the time is left out rather than a panic.
+            .and_then(super::rfc3339);
         Ok(Delivery {
             dedup_key: id.to_string(),
+            keyed_by_content: false,
             recognized: EVENT_TYPES.contains(&n.event_type.as_str()),
             event_type: n.event_type,
             occurred_at,
             resource: None,
+            subscription: None,
         })
     }
 

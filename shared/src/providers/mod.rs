@@ -14,22 +14,50 @@ use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
 /// Normalises a provider timestamp to RFC 3339 UTC. Zone-less values are UTC (Baack, ClearID);
-/// anything unparseable is passed on as given rather than failing a genuine delivery.
+/// anything unparseable, or outside the years 0-9999 once in UTC (RFC 3339 cannot write it), is
+/// passed on as given rather than failing a genuine delivery.
 pub(crate) fn normalise_timestamp(raw: &str) -> String {
-    if let Ok(at) = OffsetDateTime::parse(raw, &Rfc3339) {
-        return rfc3339(at.to_offset(time::UtcOffset::UTC));
-    }
-    let zoneless = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]"
-    );
-    match PrimitiveDateTime::parse(raw, zoneless) {
-        Ok(at) => rfc3339(at.assume_utc()),
-        Err(_) => raw.to_string(),
-    }
+    let normalised = if let Ok(at) = OffsetDateTime::parse(raw, &Rfc3339) {
+        rfc3339(at)
+    } else {
+        let zoneless = time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]"
+        );
+        PrimitiveDateTime::parse(raw, zoneless)
+            .ok()
+            .and_then(|at| rfc3339(at.assume_utc()))
+    };
+    normalised.unwrap_or_else(|| raw.to_string())
 }
 
-pub(crate) fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339).expect("a UTC date in range formats")
+/// A delivery's `occurred_at`: the normalised time, or the provider's own text when it is
+/// short and plain enough to travel in the envelope and the record (`limits`), else none.
+pub(crate) fn occurred_at(raw: &str) -> Option<String> {
+    let text = normalise_timestamp(raw);
+    (text.len() <= crate::limits::MAX_RAW_TIMESTAMP_BYTES
+        && text.chars().all(crate::limits::is_plain))
+    .then_some(text)
+}
+
+/// A provider timestamp (RFC 3339, or zone-less UTC) as Unix seconds.
+pub(crate) fn unix_seconds(raw: &str) -> Option<i64> {
+    let text = normalise_timestamp(raw);
+    Some(
+        OffsetDateTime::parse(&text, &Rfc3339)
+            .ok()?
+            .unix_timestamp(),
+    )
+}
+
+/// RFC 3339 in UTC; `None` for a year RFC 3339 cannot write (before 0 or after 9999: `time`
+/// parses offsets that push a valid local date over either edge).
+pub(crate) fn rfc3339(at: OffsetDateTime) -> Option<String> {
+    // `to_offset` panics when the result leaves `time`'s own range; this one says so.
+    let at = at.checked_to_offset(time::UtcOffset::UTC)?;
+    if !(0..=9999).contains(&at.year()) {
+        return None;
+    }
+    at.format(&Rfc3339).ok()
 }
 
 #[cfg(test)]
@@ -51,5 +79,22 @@ mod tests {
             "2026-05-29T13:45:32Z"
         );
         assert_eq!(normalise_timestamp("yesterday"), "yesterday");
+    }
+
+    #[test]
+    fn dates_outside_rfc3339_years_are_kept_as_given_not_a_panic() {
+        for raw in [
+            "0000-01-01T00:00:00+00:01",
+            "9999-12-31T23:59:59-00:01",
+            "-0001-01-01T00:00:00Z",
+        ] {
+            assert_eq!(normalise_timestamp(raw), raw);
+            assert_eq!(occurred_at(raw).as_deref(), Some(raw));
+        }
+        assert_eq!(occurred_at(&"9".repeat(65)), None);
+        assert_eq!(occurred_at("2026-05-29\u{0}"), None);
+        let min = OffsetDateTime::from_unix_timestamp(-62_167_219_200).unwrap();
+        assert_eq!(rfc3339(min).as_deref(), Some("0000-01-01T00:00:00Z"));
+        assert_eq!(rfc3339(min - time::Duration::SECOND), None);
     }
 }

@@ -43,7 +43,7 @@ impl EventQueue for SqsEventQueue {
         if self.fifo {
             request = request
                 .message_group_id(message.group_id())
-                .message_deduplication_id(message.deduplication_id());
+                .message_deduplication_id(&message.deduplication_id);
         }
         request
             .send()

@@ -13,9 +13,16 @@ use std::collections::HashMap;
 /// [`decide`] as a condition: the put succeeds when the key is absent, expired (TTL deletion is
 /// lazy, so expiry is checked here), or RECEIVED for the same payload with a lapsed lease or
 /// held by this very attempt (an SDK retry of a put that landed but whose answer was lost).
+/// A CONSUMED record (a content-keyed event the enricher has taken) is claimed as a new
+/// occurrence.
 const CLAIM_CONDITION: &str = "attribute_not_exists(pk) OR expires_at <= :now \
+     OR #status = :consumed \
      OR (#status = :received AND payload_sha256 = :sha \
          AND (lease_expires_at <= :now OR claim_id = :claim))";
+
+/// What a record keeps only while RECEIVED: the lease, the sparse index key and the message.
+const HANDOFF_ATTRIBUTES: &str =
+    "lease_expires_at, claim_id, pending, message_body, message_group, message_deduplication_id";
 
 /// The sparse index of unfinished handoffs: only RECEIVED records carry its key (`pending`), so
 /// the sweeper queries exactly those, ordered by lease, and never scans the table.
@@ -73,6 +80,10 @@ impl EventStore for DynamoDbEventStore {
             .item("pending", s(PENDING))
             .item("message_body", s(&claim.message.body))
             .item("message_group", s(&claim.message.group))
+            .item(
+                "message_deduplication_id",
+                s(&claim.message.deduplication_id),
+            )
             .item("payload_sha256", s(&claim.payload_sha256))
             .item("claim_id", s(&claim.claim_id))
             .item("received_at", n(claim.now))
@@ -83,6 +94,7 @@ impl EventStore for DynamoDbEventStore {
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":now", n(claim.now))
             .expression_attribute_values(":received", s(RecordStatus::Received.as_str()))
+            .expression_attribute_values(":consumed", s(RecordStatus::Consumed.as_str()))
             .expression_attribute_values(":sha", s(&claim.payload_sha256))
             .expression_attribute_values(":claim", s(&claim.claim_id))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
@@ -114,22 +126,34 @@ impl EventStore for DynamoDbEventStore {
     }
 
     async fn mark_enqueued(&self, event_id: &str, now: i64) -> Result<(), StoreError> {
-        self.client
+        let result = self
+            .client
             .update_item()
             .table_name(&self.table)
             .key("pk", s(event_id))
-            .update_expression(
+            .update_expression(format!(
                 "SET #status = :enqueued, enqueued_at = :now, updated_at = :now \
-                 REMOVE lease_expires_at, claim_id, pending, message_body, message_group",
-            )
-            .condition_expression("attribute_exists(pk)")
+                 REMOVE {HANDOFF_ATTRIBUTES}"
+            ))
+            .condition_expression("#status = :received")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":enqueued", s(RecordStatus::Enqueued.as_str()))
+            .expression_attribute_values(":received", s(RecordStatus::Received.as_str()))
             .expression_attribute_values(":now", n(now))
             .send()
-            .await
-            .map_err(|e| error("UpdateItem (enqueued)", e))?;
-        Ok(())
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Marked already, or consumed by the enricher before this mark: both are past
+            // ENQUEUED, and CONSUMED must not be turned back.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(error("UpdateItem (enqueued)", e)),
+        }
     }
 
     async fn release(&self, event_id: &str, claim_id: &str) -> Result<(), StoreError> {
@@ -185,6 +209,14 @@ impl EventStore for DynamoDbEventStore {
                         provider: text(item, "provider")?,
                         event_type: text(item, "event_type")?,
                         group: text(item, "message_group")?,
+                        // Records written before the attribute existed: their id was this.
+                        deduplication_id: text(item, "message_deduplication_id").unwrap_or_else(
+                            || {
+                                crate::digest::sha256_hex(
+                                    text(item, "pk").unwrap_or_default().as_bytes(),
+                                )
+                            },
+                        ),
                         body: text(item, "message_body")?,
                     },
                 })
@@ -225,5 +257,44 @@ impl EventStore for DynamoDbEventStore {
             }
             Err(e) => Err(error("UpdateItem (take over)", e)),
         }
+    }
+}
+
+/// Marks a content-keyed event CONSUMED: the enricher calls it before it reads the resource, so
+/// that the next identical notification is claimed as a new occurrence (see `store`), whether
+/// or not the sender has marked it ENQUEUED yet. Any message of the event may mark any of its
+/// occurrences: each mark is followed by a read, which covers every notification that came
+/// before the mark. `false` when there is nothing to mark (no record, or consumed already).
+pub async fn reopen(
+    client: &Client,
+    table: &str,
+    event_id: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let result = client
+        .update_item()
+        .table_name(table)
+        .key("pk", s(event_id))
+        .update_expression(format!(
+            "SET #status = :consumed, consumed_at = :now, updated_at = :now \
+             REMOVE {HANDOFF_ATTRIBUTES}"
+        ))
+        .condition_expression("#status = :received OR #status = :enqueued")
+        .expression_attribute_names("#status", "status")
+        .expression_attribute_values(":consumed", s(RecordStatus::Consumed.as_str()))
+        .expression_attribute_values(":received", s(RecordStatus::Received.as_str()))
+        .expression_attribute_values(":enqueued", s(RecordStatus::Enqueued.as_str()))
+        .expression_attribute_values(":now", n(now))
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(error("UpdateItem (consume)", e)),
     }
 }

@@ -31,6 +31,16 @@ impl MemoryEventStore {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// What the enricher does to a content-keyed event before it reads the resource
+    /// (`dynamodb::reopen` in production).
+    pub fn consume(&self, event_id: &str) {
+        if let Some((record, _, _)) = self.records.lock().unwrap().get_mut(event_id) {
+            if record.status != RecordStatus::Consumed {
+                record.status = RecordStatus::Consumed;
+            }
+        }
+    }
 }
 
 impl EventStore for MemoryEventStore {
@@ -56,7 +66,9 @@ impl EventStore for MemoryEventStore {
     async fn mark_enqueued(&self, event_id: &str, _now: i64) -> Result<(), StoreError> {
         match self.records.lock().unwrap().get_mut(event_id) {
             Some((record, _, _)) => {
-                record.status = RecordStatus::Enqueued;
+                if record.status == RecordStatus::Received {
+                    record.status = RecordStatus::Enqueued;
+                }
                 Ok(())
             }
             None => Err(StoreError(format!("no record {event_id}"))),

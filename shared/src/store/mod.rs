@@ -1,21 +1,30 @@
 //! The dedup record and its state machine, and the port to whatever stores it.
 //!
 //! ```text
-//!            claim (absent | expired | RECEIVED with lapsed lease, same payload)
+//!            claim (absent | expired | CONSUMED | RECEIVED with lapsed lease, same payload)
 //!   (none) ──────────────────────────────────────────────▶ RECEIVED ──send ok──▶ ENQUEUED
-//!                                                            │  ▲
-//!                                       send failed: release │  │ a retry claims it again
-//!                                       (lease ends now)     ▼  │
-//!                                                          RECEIVED, lease lapsed
+//!                                                            │  ▲                  │
+//!                                       send failed: release │  │ a retry claims   │ enricher
+//!                                       (lease ends now)     ▼  │ it again         │ takes it
+//!                                                          RECEIVED, lease lapsed  ▼ (content-
+//!                                                                               CONSUMED keyed)
 //! ```
 //! A record counts as absent once `expires_at` has passed, whatever TTL has deleted yet. A RECEIVED
 //! record whose lease lapsed with nobody retrying is found by the sweeper, which takes it over
 //! and completes the handoff with the message kept on the record.
+//!
+//! CONSUMED exists for content-keyed events (`Delivery::keyed_by_content`: Argyle, ClearID
+//! without an ordinal), whose notifications only say "fetch resource X" and whose repeats are
+//! byte-identical whether they are retries or new changes. The enricher marks the record
+//! CONSUMED *before* it reads the resource (from RECEIVED or ENQUEUED, for this occurrence
+//! only): a repeat that arrived before that mark is covered by the read that follows it, and a
+//! repeat after it is claimed as a new occurrence and read again. So a repeat is collapsed only
+//! while no read has started, and no change is ever merged into an earlier read.
 
 mod dynamodb;
 mod memory;
 
-pub use dynamodb::PENDING_INDEX;
+pub use dynamodb::{reopen, PENDING_INDEX};
 
 pub use dynamodb::DynamoDbEventStore;
 pub use memory::MemoryEventStore;
@@ -29,6 +38,9 @@ pub enum RecordStatus {
     Received,
     /// Durably in the queue.
     Enqueued,
+    /// A content-keyed event the enricher has taken: the next identical notification is a new
+    /// occurrence of the event.
+    Consumed,
 }
 
 impl RecordStatus {
@@ -36,6 +48,7 @@ impl RecordStatus {
         match self {
             RecordStatus::Received => "RECEIVED",
             RecordStatus::Enqueued => "ENQUEUED",
+            RecordStatus::Consumed => "CONSUMED",
         }
     }
 
@@ -43,6 +56,7 @@ impl RecordStatus {
         match s {
             "RECEIVED" => Some(RecordStatus::Received),
             "ENQUEUED" => Some(RecordStatus::Enqueued),
+            "CONSUMED" => Some(RecordStatus::Consumed),
             _ => None,
         }
     }
@@ -101,6 +115,7 @@ pub fn decide(existing: Option<&DedupRecord>, claim: &Claim) -> ClaimOutcome {
         return ClaimOutcome::Conflict;
     }
     match record.status {
+        RecordStatus::Consumed => ClaimOutcome::Claimed,
         RecordStatus::Enqueued => ClaimOutcome::Duplicate,
         RecordStatus::Received if record.lease_expires_at <= claim.now => ClaimOutcome::Claimed,
         // Our own earlier write (an SDK retry of a put whose answer was lost) is ours.
@@ -136,7 +151,8 @@ pub trait EventStore: Send + Sync {
     fn claim(&self, claim: &Claim)
         -> impl Future<Output = Result<ClaimOutcome, StoreError>> + Send;
 
-    /// Records that the event is in the queue.
+    /// Records that the event is in the queue, unless the record moved on meanwhile (the
+    /// enricher may consume a content-keyed event before its sender marks it).
     fn mark_enqueued(
         &self,
         event_id: &str,
@@ -179,6 +195,7 @@ mod tests {
                 provider: "p".into(),
                 event_type: "t".into(),
                 group: "p".into(),
+                deduplication_id: "d".into(),
                 body: "{}".into(),
             },
             payload_sha256: sha.into(),
@@ -236,6 +253,11 @@ mod tests {
         );
         assert_eq!(
             decide(Some(&record(Received, now + 7, now)), &claim("b", now)),
+            Claimed
+        );
+        // Consumed: the enricher has taken the earlier occurrence, this one is new.
+        assert_eq!(
+            decide(Some(&record(Consumed, 0, now + 600)), &claim("a", now)),
             Claimed
         );
     }

@@ -189,7 +189,7 @@ impl Verifier for StandardWebhooks {
         };
         let id = match request.single_header(ID_HEADER) {
             Some(id) => id.to_string(),
-            None => format!("msg_{}", &crate::provider::sha256_hex(&request.body)[..24]),
+            None => format!("msg_{}", &crate::digest::sha256_hex(&request.body)[..24]),
         };
         let signature = Self::signature(&key, &id, now, &request.body);
         set_header(request, HeaderName::from_static(ID_HEADER), &id)?;
