@@ -9,8 +9,9 @@ use crate::digest::sha256_hex;
 use crate::json_text::PayloadError;
 use std::borrow::Cow;
 
-/// DynamoDB's item limit (names and values, UTF-8): 400 KB.
-pub const DYNAMODB_ITEM_BYTES: usize = 400 * 1024;
+/// DynamoDB's item limit (names and values, UTF-8): "400 KB", read as 400,000 bytes, the
+/// stricter reading (the emulator's too).
+pub const DYNAMODB_ITEM_BYTES: usize = 400_000;
 /// SQS's message limit (body and attributes) since August 2025; the template sets the events
 /// queue's `MaximumMessageSize` to it.
 pub const SQS_MESSAGE_BYTES: usize = 1024 * 1024;
@@ -172,6 +173,6 @@ mod tests {
     #[test]
     fn the_default_body_limit_fits() {
         assert!(crate::config::DEFAULT_MAX_BODY_BYTES <= max_body_bytes_that_fit());
-        assert_eq!(max_body_bytes_that_fit(), 401_408);
+        assert_eq!(max_body_bytes_that_fit(), 391_808);
     }
 }

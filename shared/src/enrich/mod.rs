@@ -20,6 +20,10 @@ pub use record::{DynamoDbEnrichedStore, EnrichedRecord, EnrichedStore, RecordKin
 pub use runtime::{enricher_from_config, run};
 
 use crate::envelope::ReceivedEnvelope;
+use crate::limits::{DYNAMODB_ITEM_BYTES, RECORD_OVERHEAD_BYTES};
+
+/// The most provider data an enriched record holds: the item less its other attributes.
+pub const MAX_DATA_BYTES: usize = DYNAMODB_ITEM_BYTES - RECORD_OVERHEAD_BYTES;
 use std::time::Instant;
 
 /// What the provider says about the event's resource.
@@ -118,6 +122,16 @@ impl<S: EnrichedStore> Enricher<S> {
                 },
             })?;
         let record = EnrichedRecord::new(&envelope, fetched, crate::clock::unix_now());
+        if let Some(size) = record.data_size().filter(|size| *size > MAX_DATA_BYTES) {
+            // DynamoDB would refuse the item on every receive: say why, once, and let the
+            // redrive policy move it to the dead-letter queue.
+            return Err(EnrichError::Fetch {
+                provider: envelope.provider.clone(),
+                error: FetchError::Permanent(format!(
+                    "the provider's data ({size} bytes) does not fit in one DynamoDB item"
+                )),
+            });
+        }
         let kind = record.kind;
         let written = self
             .store

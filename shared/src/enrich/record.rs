@@ -54,6 +54,11 @@ impl EnrichedRecord {
         }
     }
 
+    /// Bytes of `data` as stored (JSON text).
+    pub fn data_size(&self) -> Option<usize> {
+        self.data.as_ref().map(|data| data.to_string().len())
+    }
+
     pub fn key(&self) -> String {
         format!("{KEY_PREFIX}{}", self.event_id)
     }

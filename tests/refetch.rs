@@ -1,0 +1,164 @@
+//! Content-keyed notifications ("go and fetch resource X", identical bytes for two real
+//! changes) against the emulator: a repeat is a duplicate only until the enricher takes the
+//! event; after that it is a new occurrence, fetched again. Run with the template's own Argyle
+//! settings and with the longest window an operator might set.
+
+use integration_tests::aws::s;
+use integration_tests::enricher::{drain_once, enricher_for};
+use integration_tests::samples::{ArgyleSample, ClearIdSample, MidboundSample};
+use integration_tests::{Harness, Sample};
+use serde_json::{json, Value};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const TEMPLATE: &str = include_str!("../template.yaml");
+const IDENTITY: &str = "0187c66e-f13b-31e4-6b2c-6a0dd4f67e43";
+
+/// The `DEDUP_RETENTION_SECONDS` the template gives the Argyle function when the operator keeps
+/// the parameters' defaults: none (the provider's own window), unless its parameter defaults
+/// to a value.
+fn template_argyle_retention() -> Vec<(&'static str, String)> {
+    let parameter = TEMPLATE
+        .split("\n  ArgyleDedupRetentionSeconds:\n")
+        .nth(1)
+        .expect("the template has ArgyleDedupRetentionSeconds");
+    let default = parameter
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("Default: "))
+        .expect("a default")
+        .trim_matches('"');
+    if default.is_empty() {
+        vec![]
+    } else {
+        vec![("DEDUP_RETENTION_SECONDS", default.to_string())]
+    }
+}
+
+fn identity(first_name: &str, updated_at: &str) -> Value {
+    json!({"id": IDENTITY, "first_name": first_name, "updated_at": updated_at})
+}
+
+/// Two identical `identities.updated` deliveries with an enrichment between them: two
+/// fetches, the second answered with newer data, and the stored identity ends with it. A
+/// retry before the enrichment is a duplicate: one message.
+async fn identical_updates_around_an_enrichment(fifo: bool, extra: &[(&'static str, String)]) {
+    let h = Harness::<ArgyleSample>::with(fifo, extra).await;
+    let api = MockServer::start().await;
+    let enricher = enricher_for(&h.resources, &api.uri()).await;
+    let identity_path = format!("/v2/identities/{IDENTITY}");
+    Mock::given(method("GET"))
+        .and(path(identity_path.clone()))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(identity("Ann", "2026-11-20T10:00:00Z")),
+        )
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&api)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(identity_path))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(identity("Anna", "2026-11-20T11:00:00Z")),
+        )
+        .expect(1)
+        .mount(&api)
+        .await;
+    let body = ArgyleSample::payload().replace("identities.added", "identities.updated");
+    let event_id = ArgyleSample::event_id(&body);
+
+    h.send(h.signed(&body)).await.expect(200, "accepted");
+    // The provider's retry, seconds later, before any enrichment.
+    h.send(h.signed(&body)).await.expect(200, "duplicate");
+    assert_eq!(
+        drain_once(&h.resources, &enricher).await,
+        (1, 0),
+        "one message, enriched"
+    );
+    let record = h.resources.item(&event_id).await.expect("dedup record");
+    assert_eq!(s(&record, "status"), "CONSUMED");
+
+    // The identity changes; Argyle says so with the very same bytes.
+    let r = h.send(h.signed(&body)).await;
+    r.expect(200, "accepted");
+    assert_eq!(r.body["event_id"], event_id.as_str());
+    assert_eq!(
+        drain_once(&h.resources, &enricher).await,
+        (1, 0),
+        "fetched again"
+    );
+
+    let enriched = h
+        .resources
+        .item(&format!("enriched#{event_id}"))
+        .await
+        .expect("enriched record");
+    let data: Value = serde_json::from_str(s(&enriched, "data")).unwrap();
+    assert_eq!(data["first_name"], "Anna");
+    assert_eq!(s(&enriched, "source_updated_at"), "2026-11-20T11:00:00Z");
+    assert!(h.resources.messages().await.is_empty());
+    api.verify().await;
+}
+
+#[tokio::test]
+async fn argyle_update_after_an_enrichment_is_fetched_again_with_the_template_settings() {
+    identical_updates_around_an_enrichment(false, &template_argyle_retention()).await;
+}
+
+#[tokio::test]
+async fn argyle_update_after_an_enrichment_is_fetched_again_even_with_a_week_long_window() {
+    identical_updates_around_an_enrichment(false, &[("DEDUP_RETENTION_SECONDS", "604800".into())])
+        .await;
+}
+
+/// SQS FIFO drops a second message with the same deduplication id within five minutes; the
+/// second occurrence must still arrive.
+#[tokio::test]
+async fn argyle_update_after_an_enrichment_reaches_a_fifo_queue_too() {
+    identical_updates_around_an_enrichment(true, &template_argyle_retention()).await;
+}
+
+/// ClearID without an ordinal is keyed by its body: the same rule applies.
+#[tokio::test]
+async fn clearid_without_an_ordinal_is_a_new_event_once_consumed() {
+    let h = Harness::<ClearIdSample>::new().await;
+    let mut payload: Value = serde_json::from_str(&ClearIdSample::payload()).unwrap();
+    payload.as_object_mut().unwrap().remove("Ordinal");
+    let body = payload.to_string();
+    let first = h.send(h.signed(&body)).await;
+    first.expect(200, "accepted");
+    h.send(h.signed(&body)).await.expect(200, "duplicate");
+    let event_id = first.body["event_id"].as_str().unwrap().to_string();
+    let message = &h.resources.messages().await[0];
+    assert_eq!(message.body["keyed_by_content"], true);
+    // What the enricher does before it reads the identity.
+    assert!(hookline::store::reopen(
+        &h.resources.dynamodb,
+        &h.resources.table,
+        &event_id,
+        integration_tests::samples::now()
+    )
+    .await
+    .unwrap());
+    h.send(h.signed(&body)).await.expect(200, "accepted");
+    assert_eq!(h.resources.messages().await.len(), 1);
+}
+
+/// A key that names one event (Midbound's webhook-id, Baack's trigger, ClearID's ordinal) is
+/// never reopened: a retry after the enrichment is still a duplicate.
+#[tokio::test]
+async fn an_event_keyed_by_its_id_stays_a_duplicate_after_enrichment() {
+    let h = Harness::<MidboundSample>::new().await;
+    let api = MockServer::start().await;
+    let enricher = enricher_for(&h.resources, &api.uri()).await;
+    let body = MidboundSample::payload();
+    h.send(h.signed(&body)).await.expect(200, "accepted");
+    assert_eq!(drain_once(&h.resources, &enricher).await, (1, 0));
+    let record = h
+        .resources
+        .item(&MidboundSample::event_id(&body))
+        .await
+        .unwrap();
+    assert_eq!(s(&record, "status"), "ENQUEUED");
+    h.send(h.signed(&body)).await.expect(200, "duplicate");
+    assert!(h.resources.messages().await.is_empty());
+}

@@ -1,0 +1,44 @@
+//! The enricher as deployed, on a test's table, with every provider's API at one local server.
+
+use crate::aws::Resources;
+use hookline::enrich::{enricher_from_config, DynamoDbEnrichedStore, Enricher, EnricherConfig};
+
+/// Test credentials for every provider; the APIs at `api_uri` (a wiremock server).
+pub async fn enricher_for(resources: &Resources, api_uri: &str) -> Enricher<DynamoDbEnrichedStore> {
+    let vars = [
+        ("EVENTS_TABLE", resources.table.clone()),
+        ("BAACK_API_BASE", api_uri.to_string()),
+        ("BAACK_API_TOKEN", "baack-api-token".into()),
+        ("ARGYLE_API_BASE", api_uri.to_string()),
+        ("ARGYLE_API_KEY_ID", "argyle-key-id".into()),
+        ("ARGYLE_API_KEY_SECRET", "argyle-key-secret".into()),
+        ("CLEARID_API_BASE", api_uri.to_string()),
+        ("CLEARID_TOKEN_URL", format!("{api_uri}/connect/token")),
+        ("CLEARID_CLIENT_ID", "clearid-client".into()),
+        ("CLEARID_CLIENT_SECRET", "clearid-client-secret".into()),
+        ("HTTP_TIMEOUT_SECONDS", "2".into()),
+        ("HTTP_MAX_ATTEMPTS", "3".into()),
+    ];
+    let config = EnricherConfig::from_lookup(|name| {
+        vars.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+    })
+    .expect("enricher configuration");
+    enricher_from_config(&config, &resources.sdk)
+        .await
+        .expect("enricher")
+}
+
+/// One poll of the queue as Lambda's event source mapping makes it, handled and settled;
+/// returns how many messages the batch had and how many failed.
+pub async fn drain_once(
+    resources: &Resources,
+    enricher: &Enricher<DynamoDbEnrichedStore>,
+) -> (usize, usize) {
+    let event = resources.receive_event(30).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let response = enricher.handle_batch(&event, deadline).await;
+    resources.settle(&event, &response).await;
+    (event.records.len(), response.batch_item_failures.len())
+}
