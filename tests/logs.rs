@@ -171,3 +171,54 @@ async fn every_line_names_its_request_and_event_for_every_provider() {
     every_line_names_its_request_and_event::<ArgyleSample>().await;
     every_line_names_its_request_and_event::<MidboundSample>().await;
 }
+
+/// A header value that cannot decode (a control character) makes the event deserializer fail
+/// with a message quoting the value: the log line carries the error's category, never that text.
+#[tokio::test]
+async fn an_undecodable_header_value_never_reaches_a_log_line() {
+    let h = Harness::<ArgyleSample>::new().await;
+    let body = ArgyleSample::payload();
+    let capture = Capture::default();
+    let _guard = tracing::subscriber::set_default(subscriber(Level::TRACE, capture.clone()));
+    let bad = format!("{MARKER}\u{1}");
+    let mut v2 = h.signed(&body).build();
+    v2["headers"]["x-argyle-signature"] = Value::String(bad.clone());
+    let mut rest = h
+        .signed(&body)
+        .shape(integration_tests::Shape::RestApi)
+        .build();
+    rest["headers"]["x-argyle-signature"] = Value::String(bad.clone());
+    rest["multiValueHeaders"]["x-argyle-signature"] = serde_json::json!([bad]);
+    let mut bad_name = h.signed(&body).build();
+    bad_name["headers"][format!("{MARKER} header")] = Value::String("value".into());
+    for (case, event) in [("v2", v2), ("rest", rest), ("header name", bad_name)] {
+        let r = integration_tests::invoke(&h.pipeline, event).await;
+        assert_eq!(r.status, 400, "{case}: {}", r.body);
+        assert_eq!(
+            r.body,
+            serde_json::json!({"status": "rejected", "error": "unsupported event shape"}),
+            "{case}"
+        );
+    }
+    h.assert_untouched().await;
+
+    let lines = capture.lines();
+    let rejected: Vec<&Value> = lines
+        .iter()
+        .filter(|line| line["outcome"] == "rejected")
+        .collect();
+    assert_eq!(rejected.len(), 3, "one rejection line per event: {lines:?}");
+    for line in rejected {
+        assert!(
+            line["reason"]
+                .as_str()
+                .unwrap()
+                .ends_with("event that does not deserialize: a field has the wrong type or value"),
+            "{line}"
+        );
+    }
+    assert!(
+        !capture.text().contains(MARKER),
+        "the header value is in the logs"
+    );
+}

@@ -34,10 +34,9 @@ pub fn decode(
     event: Value,
     max_body_bytes: usize,
 ) -> (EventShape, Result<WebhookRequest, Rejection>) {
-    let unsupported = |e: serde_json::Error| Rejection::UnsupportedEvent(e.to_string());
     if event.get("version").and_then(Value::as_str) == Some("2.0") {
         let request = serde_json::from_value::<ApiGatewayV2httpRequest>(event)
-            .map_err(unsupported)
+            .map_err(|e| unsupported("an HTTP API 2.0", &e))
             .and_then(|e| {
                 let body = body(e.body.as_deref(), e.is_base64_encoded, max_body_bytes)?;
                 Ok(WebhookRequest {
@@ -52,7 +51,7 @@ pub fn decode(
     }
     if event.get("httpMethod").is_some() {
         let request = serde_json::from_value::<ApiGatewayProxyRequest>(event)
-            .map_err(unsupported)
+            .map_err(|e| unsupported("a REST API", &e))
             .and_then(|e| {
                 let body = body(e.body.as_deref(), e.is_base64_encoded, max_body_bytes)?;
                 // multiValueHeaders, when present, holds every value of repeated headers.
@@ -73,6 +72,21 @@ pub fn decode(
     }
     let error = Rejection::UnsupportedEvent("neither version 2.0 nor httpMethod".into());
     (EventShape::HttpV2, Err(error))
+}
+
+/// The refusal of an event that does not deserialize, by category only. serde's message quotes
+/// the offending value (a header that is no valid HTTP header value, say), and that value is
+/// the sender's: a token, personal data, anything. The reason reaches the log line, so it never
+/// carries the message.
+fn unsupported(shape: &str, error: &serde_json::Error) -> Rejection {
+    let category = match error.classify() {
+        serde_json::error::Category::Data => "a field has the wrong type or value",
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => "not JSON",
+        serde_json::error::Category::Io => "unreadable",
+    };
+    Rejection::UnsupportedEvent(format!(
+        "{shape} event that does not deserialize: {category}"
+    ))
 }
 
 fn body(raw: Option<&str>, base64: bool, limit: usize) -> Result<Vec<u8>, Rejection> {
@@ -375,6 +389,39 @@ mod tests {
         assert!(matches!(r, Err(Rejection::UnsupportedEvent(_))));
         let (_, r) = decode(json!({"version": "2.0"}), 100);
         assert!(matches!(r, Err(Rejection::UnsupportedEvent(_))));
+    }
+
+    #[test]
+    fn undecodable_events_are_refused_without_their_values() {
+        const MARKER: &str = "SECRET-MARKER-41c9";
+        let mut bad_value = v2("{}", false);
+        bad_value["headers"]["x-argyle-signature"] = json!(format!("{MARKER}\u{1}"));
+        let mut bad_name = v2("{}", false);
+        bad_name["headers"][format!("{MARKER} name")] = json!("v");
+        let mut bad_type = v2("{}", false);
+        bad_type["body"] = json!([MARKER]);
+        for event in [bad_value, bad_name, bad_type] {
+            let (shape, r) = decode(event, 100);
+            assert_eq!(shape, EventShape::HttpV2);
+            assert_eq!(
+                r.unwrap_err(),
+                Rejection::UnsupportedEvent(
+                    "an HTTP API 2.0 event that does not deserialize: a field has the wrong \
+                     type or value"
+                        .into()
+                )
+            );
+        }
+        let rest =
+            json!({"httpMethod": "POST", "headers": {"authorization": format!("{MARKER}\n")}});
+        let (shape, r) = decode(rest, 100);
+        assert_eq!(shape, EventShape::RestV1);
+        let message = r.unwrap_err().to_string();
+        assert_eq!(
+            message,
+            "not an API Gateway or function URL event: a REST API event that does not \
+             deserialize: a field has the wrong type or value"
+        );
     }
 
     #[test]
