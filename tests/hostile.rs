@@ -242,3 +242,38 @@ async fn hostile_bearer_tokens() {
         assert_refused(&r, 401, &value);
     }
 }
+
+/// `webhook-timestamp` is signed as sent: another spelling of the same second never verifies
+/// with the usual signature, and only plain digits are read at all.
+#[tokio::test]
+async fn standard_webhooks_timestamps_are_verified_as_sent() {
+    use hookline::verify::StandardWebhooks;
+    let h = Harness::<MidboundSample>::new().await;
+    let body = MidboundSample::payload();
+    let id = MidboundSample::webhook_id(&body);
+    let key = StandardWebhooks::spec_key(MidboundSample::SECRETS[1]).unwrap();
+    let ts = now().to_string();
+    let headers = |sent: &str, signed: &str| {
+        let signature = StandardWebhooks::signature_of_text(&key, &id, signed, body.as_bytes());
+        vec![
+            ("webhook-id".to_string(), id.clone()),
+            ("webhook-timestamp".to_string(), sent.to_string()),
+            ("webhook-signature".to_string(), signature),
+        ]
+    };
+    let (plus, zero) = (format!("+{ts}"), format!("0{ts}"));
+    for (case, sent, signed) in [
+        ("plus sign, usual signature", &plus, &ts),
+        ("leading zero, usual signature", &zero, &ts),
+        ("plus sign, signed as sent", &plus, &plus),
+    ] {
+        let r = h.send(Event::new(&headers(sent, signed), &body)).await;
+        assert_refused(&r, 401, case);
+        assert_eq!(r.body["error"], "unauthorized", "{case}");
+    }
+    h.assert_untouched().await;
+    // Leading zeros are digits: signed over that very text, the delivery is genuine.
+    h.send(Event::new(&headers(&zero, &zero), &body))
+        .await
+        .expect(200, "accepted");
+}

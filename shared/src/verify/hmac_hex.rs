@@ -65,6 +65,11 @@ impl Verifier for HexHmacSha512 {
             &signature,
         )
     }
+
+    /// The HMAC key is the secret's UTF-8 bytes, all of them.
+    fn secret_strengths(&self) -> Vec<usize> {
+        self.secrets.iter().map(|s| s.expose().len()).collect()
+    }
 }
 
 #[cfg(test)]
@@ -101,6 +106,13 @@ mod tests {
         let v = HexHmacSha512::new(Secrets::parse("older,argyle-secret"));
         assert_eq!(v.verify(&signed(EXPECTED, BODY), 0), Ok(()));
         assert_eq!(v.verify(&signed(&EXPECTED.to_uppercase(), BODY), 0), Ok(()));
+    }
+
+    #[test]
+    fn strengths_are_the_key_lengths() {
+        let v = HexHmacSha512::new(Secrets::parse("argyle-secret, s ,é"));
+        assert_eq!(v.secret_strengths(), [13, 1, 2]);
+        assert_eq!(v.replay_tolerance_seconds(), None);
     }
 
     #[test]

@@ -23,6 +23,17 @@ pub trait Verifier: Send + Sync {
     /// Adds the headers a sender attaches to `request.body` when its secret is `secret`. The one
     /// implementation of each scheme that the signing tool, the fixtures and the tests share.
     fn sign(&self, secret: &str, request: &mut WebhookRequest, now: i64) -> Result<(), SignError>;
+
+    /// For each configured secret, in configuration order, how many bytes of it an attacker
+    /// must guess: the shortest key it gives (a signing secret decoded as the scheme decodes
+    /// it), less any part that is not secret (a Basic client id). Start-up refuses short ones.
+    fn secret_strengths(&self) -> Vec<usize>;
+
+    /// How far a signed timestamp may be from now, past or future, for schemes that sign one:
+    /// dedup records must outlive this window, or a replay inside it would be handled again.
+    fn replay_tolerance_seconds(&self) -> Option<i64> {
+        None
+    }
 }
 
 /// A credential that cannot travel in an HTTP header (control characters, say).

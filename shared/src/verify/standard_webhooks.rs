@@ -2,6 +2,9 @@
 //!
 //! `webhook-signature` holds space-separated `v1,<base64 HMAC-SHA256>` entries over
 //! `{webhook-id}.{webhook-timestamp}.{raw body}`; any entry that matches any key is enough.
+//! The timestamp is signed as the header's text, never as a re-formatted number: the signature
+//! covers exactly the bytes received, so no second spelling of one time (`+1700000000`,
+//! `01700000000`) can verify with another spelling's signature.
 
 use super::{key_order::KeyOrder, set_header, AuthFailure, SignError, Verifier};
 use crate::request::WebhookRequest;
@@ -58,6 +61,8 @@ pub struct InvalidSecret {
 pub struct StandardWebhooks {
     /// In `Auto` mode each secret gives two keys: its spec reading first, then its raw one.
     keys: Vec<Vec<u8>>,
+    /// Per secret, the length of the shortest key it gives (both readings count in `Auto`).
+    strengths: Vec<usize>,
     order: KeyOrder,
     encoding: KeyEncoding,
     tolerance_seconds: i64,
@@ -70,10 +75,12 @@ impl StandardWebhooks {
         tolerance_seconds: i64,
     ) -> Result<Self, InvalidSecret> {
         let mut keys = Vec::new();
+        let mut strengths = Vec::new();
         for (index, secret) in secrets.iter().enumerate() {
             let text = secret.expose();
             let text = text.strip_prefix(SECRET_PREFIX).unwrap_or(text);
             let decoded = STANDARD.decode(text).ok();
+            let first = keys.len();
             match (encoding, decoded) {
                 (KeyEncoding::Spec, None) => {
                     return Err(InvalidSecret {
@@ -87,17 +94,27 @@ impl StandardWebhooks {
                     keys.push(text.as_bytes().to_vec());
                 }
             }
+            // A forger needs only one of the keys a secret gives: the shortest one is its
+            // strength (in Auto, the decoded key when the text happens to be base64).
+            strengths.push(keys[first..].iter().map(Vec::len).min().unwrap_or(0));
         }
         Ok(Self {
             keys,
+            strengths,
             order: KeyOrder::default(),
             encoding,
             tolerance_seconds,
         })
     }
 
-    /// The `v1,<base64>` signature a sender puts in `webhook-signature`.
+    /// The `v1,<base64>` signature a sender puts in `webhook-signature`, for a timestamp sent
+    /// in its usual decimal form.
     pub fn signature(key: &[u8], id: &str, timestamp: i64, body: &[u8]) -> String {
+        Self::signature_of_text(key, id, &timestamp.to_string(), body)
+    }
+
+    /// The signature for a `webhook-timestamp` header of exactly `timestamp` (tests of odd forms).
+    pub fn signature_of_text(key: &[u8], id: &str, timestamp: &str, body: &[u8]) -> String {
         format!("v1,{}", STANDARD.encode(tag(key, id, timestamp, body)))
     }
 
@@ -127,14 +144,31 @@ impl StandardWebhooks {
     }
 }
 
-fn tag(key: &[u8], id: &str, timestamp: i64, body: &[u8]) -> [u8; 32] {
+/// `timestamp` is the header's text as sent (less surrounding whitespace), not a number.
+fn tag(key: &[u8], id: &str, timestamp: &str, body: &[u8]) -> [u8; 32] {
     let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(id.as_bytes());
     mac.update(b".");
-    mac.update(timestamp.to_string().as_bytes());
+    mac.update(timestamp.as_bytes());
     mac.update(b".");
     mac.update(body);
     mac.finalize().into_bytes().into()
+}
+
+/// The `webhook-timestamp` header: its text and the Unix seconds it says. Only ASCII digits
+/// are accepted (the spec's "integer seconds"; every reference library sends plain digits):
+/// no sign, no fraction, no exponent, no inner spaces. Leading zeros are digits, so they are
+/// accepted, and signed as sent. The surrounding spaces and tabs are optional whitespace in
+/// HTTP (RFC 9110, 5.5), not part of the value, so they are neither checked nor signed.
+fn timestamp(request: &WebhookRequest) -> Result<(&str, i64), AuthFailure> {
+    let malformed = || AuthFailure::MalformedHeader(TIMESTAMP_HEADER.into());
+    let text = required(request, TIMESTAMP_HEADER)?.trim_matches([' ', '\t']);
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(malformed());
+    }
+    // Digits only, so this fails only on overflow.
+    let seconds = text.parse().map_err(|_| malformed())?;
+    Ok((text, seconds))
 }
 
 fn required<'a>(request: &'a WebhookRequest, name: &'static str) -> Result<&'a str, AuthFailure> {
@@ -146,10 +180,7 @@ fn required<'a>(request: &'a WebhookRequest, name: &'static str) -> Result<&'a s
 impl Verifier for StandardWebhooks {
     fn verify(&self, request: &WebhookRequest, now: i64) -> Result<(), AuthFailure> {
         let id = required(request, ID_HEADER)?;
-        let timestamp: i64 = required(request, TIMESTAMP_HEADER)?
-            .trim()
-            .parse()
-            .map_err(|_| AuthFailure::MalformedHeader(TIMESTAMP_HEADER.into()))?;
+        let (timestamp_text, timestamp) = timestamp(request)?;
         let signatures = required(request, SIGNATURE_HEADER)?;
         self.check_timestamp(timestamp, now)?;
 
@@ -164,7 +195,7 @@ impl Verifier for StandardWebhooks {
             return Err(AuthFailure::NoMatch);
         }
         let matched = self.order.find(self.keys.len(), |index| {
-            let expected = tag(&self.keys[index], id, timestamp, &request.body);
+            let expected = tag(&self.keys[index], id, timestamp_text, &request.body);
             let any = presented.iter().fold(Choice::from(0), |acc, signature| {
                 acc | expected.as_slice().ct_eq(signature)
             });
@@ -191,18 +222,28 @@ impl Verifier for StandardWebhooks {
             Some(id) => id.to_string(),
             None => format!("msg_{}", &crate::digest::sha256_hex(&request.body)[..24]),
         };
-        let signature = Self::signature(&key, &id, now, &request.body);
+        // One text for the header and the signature: what is sent is what is signed.
+        let timestamp = now.to_string();
+        let signature = Self::signature_of_text(&key, &id, &timestamp, &request.body);
         set_header(request, HeaderName::from_static(ID_HEADER), &id)?;
         set_header(
             request,
             HeaderName::from_static(TIMESTAMP_HEADER),
-            &now.to_string(),
+            &timestamp,
         )?;
         set_header(
             request,
             HeaderName::from_static(SIGNATURE_HEADER),
             &signature,
         )
+    }
+
+    fn secret_strengths(&self) -> Vec<usize> {
+        self.strengths.clone()
+    }
+
+    fn replay_tolerance_seconds(&self) -> Option<i64> {
+        Some(self.tolerance_seconds)
     }
 }
 
@@ -415,6 +456,82 @@ mod tests {
         assert_eq!(
             verifier.verify(&req, v.timestamp),
             Err(AuthFailure::MissingHeader(ID_HEADER.into()))
+        );
+    }
+
+    #[test]
+    fn the_timestamp_is_signed_as_sent() {
+        let v = &OFFICIAL[0];
+        let key = StandardWebhooks::spec_key(v.secret).unwrap();
+        let verifier = verifier(v.secret, KeyEncoding::Spec);
+        let canonical = v.timestamp.to_string();
+        // Optional whitespace around the value is not part of it (RFC 9110).
+        for text in [format!(" {canonical}"), format!("{canonical}\t ")] {
+            assert_eq!(
+                verifier.verify(&request(v.id, &text, v.signature, v.body), v.timestamp),
+                Ok(()),
+                "{text:?}"
+            );
+        }
+        // Leading zeros are digits: they verify only against a signature over that very text,
+        // never against the official signature of the same number written without them.
+        let zeros = format!("0{canonical}");
+        assert_eq!(
+            verifier.verify(&request(v.id, &zeros, v.signature, v.body), v.timestamp),
+            Err(AuthFailure::NoMatch)
+        );
+        let own = StandardWebhooks::signature_of_text(&key, v.id, &zeros, v.body.as_bytes());
+        assert_ne!(own, v.signature);
+        assert_eq!(
+            verifier.verify(&request(v.id, &zeros, &own, v.body), v.timestamp),
+            Ok(())
+        );
+        // Anything but digits is refused before any key is tried, even when its signature is
+        // computed over exactly that text.
+        for text in [
+            format!("+{canonical}"),
+            format!("-{canonical}"),
+            format!("{canonical}.0"),
+            format!("{canonical}e0"),
+            "1649 367553".to_string(),
+            "0x6250ab01".to_string(),
+            String::new(),
+            " ".to_string(),
+        ] {
+            let signed = StandardWebhooks::signature_of_text(&key, v.id, &text, v.body.as_bytes());
+            let mut req = request(v.id, "0", &signed, v.body);
+            req.headers.insert(
+                TIMESTAMP_HEADER,
+                HeaderValue::from_bytes(text.as_bytes()).unwrap(),
+            );
+            assert_eq!(
+                verifier.verify(&req, v.timestamp),
+                Err(AuthFailure::MalformedHeader(TIMESTAMP_HEADER.into())),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn strengths_are_the_shortest_key_of_each_secret() {
+        let strengths = |secrets: &str, encoding| {
+            StandardWebhooks::new(&Secrets::parse(secrets), encoding, 300)
+                .unwrap()
+                .secret_strengths()
+        };
+        // 32 base64 characters decode to 24 bytes; "whsec_" alone gives an empty key.
+        let secrets = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw,whsec_";
+        assert_eq!(strengths(secrets, KeyEncoding::Spec), [24, 0]);
+        assert_eq!(strengths(secrets, KeyEncoding::Raw), [32, 0]);
+        assert_eq!(strengths(secrets, KeyEncoding::Auto), [24, 0]);
+        // In Auto a text that is not base64 gives its raw key only.
+        assert_eq!(
+            strengths("whsec_not base64 but long", KeyEncoding::Auto),
+            [19]
+        );
+        assert_eq!(
+            verifier(OFFICIAL[0].secret, KeyEncoding::Auto).replay_tolerance_seconds(),
+            Some(300)
         );
     }
 

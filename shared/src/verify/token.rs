@@ -27,6 +27,8 @@ pub struct TokenVerifier {
     header: HeaderName,
     scheme: TokenScheme,
     digests: Vec<[u8; 32]>,
+    /// The bytes of each secret an attacker must guess (see [`Verifier::secret_strengths`]).
+    strengths: Vec<usize>,
 }
 
 impl TokenVerifier {
@@ -35,10 +37,15 @@ impl TokenVerifier {
             .iter()
             .map(|s| digest(s.expose().as_bytes()))
             .collect();
+        let strengths = secrets
+            .iter()
+            .map(|s| secret_part(scheme, s.expose()).len())
+            .collect();
         Self {
             header,
             scheme,
             digests,
+            strengths,
         }
     }
 
@@ -87,6 +94,20 @@ impl Verifier for TokenVerifier {
             ),
         };
         set_header(request, self.header.clone(), &value)
+    }
+
+    fn secret_strengths(&self) -> Vec<usize> {
+        self.strengths.clone()
+    }
+}
+
+/// The part of a configured secret that is secret. A Basic client id is an identifier that
+/// appears in consoles and requests, so only what follows the first colon counts; a Basic
+/// secret without a colon is all secret (and matches no well-formed credential anyway).
+fn secret_part(scheme: TokenScheme, secret: &str) -> &str {
+    match (scheme, secret.split_once(':')) {
+        (TokenScheme::Basic, Some((_client_id, password))) => password,
+        _ => secret,
     }
 }
 
@@ -201,6 +222,18 @@ mod tests {
         }
         let mut req = WebhookRequest::post(HeaderMap::new(), "{}");
         assert!(bearer().sign("line\nbreak", &mut req, 0).is_err());
+    }
+
+    #[test]
+    fn strengths_count_only_the_secret_part() {
+        let secrets = Secrets::parse("client-1:s3cret,no-colon,a-client:");
+        let strength = |scheme| {
+            TokenVerifier::new(http::header::AUTHORIZATION, scheme, &secrets).secret_strengths()
+        };
+        assert_eq!(strength(TokenScheme::Basic), [6, 8, 0]);
+        assert_eq!(strength(TokenScheme::Bearer), [15, 8, 9]);
+        assert_eq!(strength(TokenScheme::Raw), [15, 8, 9]);
+        assert_eq!(bearer().replay_tolerance_seconds(), None);
     }
 
     #[test]
