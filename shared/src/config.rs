@@ -4,6 +4,17 @@ use crate::secrets::Secrets;
 
 pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
 pub const DEFAULT_TOLERANCE_SECONDS: i64 = 300;
+/// The largest `WEBHOOK_TOLERANCE_SECONDS`. Each retry is signed anew with a fresh timestamp
+/// (Standard Webhooks), so the window only has to absorb clock skew and transit time; the
+/// reference libraries use 300 s. An hour tolerates a sender clock twelve times as far off while
+/// a captured delivery can still be replayed for an hour at most: beyond that the window no
+/// longer works as a replay defence.
+pub const MAX_TOLERANCE_SECONDS: i64 = 3600;
+/// The shortest secret accepted unless `WEBHOOK_ALLOW_SHORT_SECRETS` is set: 128 bits when
+/// random, the usual floor for an HMAC key or a bearer token (Standard Webhooks asks for 24 to
+/// 64 bytes). Anything shorter is far more often a mistake (a comma that split one secret in
+/// two, a bare `whsec_`) than a provider's choice.
+pub const MIN_SECRET_BYTES: usize = 16;
 /// Longer than any function timeout we deploy with, so a live first attempt is never overtaken.
 pub const DEFAULT_LEASE_SECONDS: u64 = 30;
 
@@ -23,6 +34,9 @@ pub struct Config {
     pub lease_seconds: u64,
     /// `MAX_BODY_BYTES`: larger bodies get 413.
     pub max_body_bytes: usize,
+    /// `WEBHOOK_ALLOW_SHORT_SECRETS`: accept secrets under [`MIN_SECRET_BYTES`] (a provider
+    /// that issues shorter ones). An empty key is refused all the same.
+    pub allow_short_secrets: bool,
 }
 
 /// Where the webhook secrets come from.
@@ -41,6 +55,14 @@ impl SecretSource {
         match self {
             SecretSource::Inline(secrets) => secrets.clone(),
             SecretSource::SecretsManager { .. } => Secrets::parse(""),
+        }
+    }
+
+    /// The variable the secrets were configured with, for error messages.
+    pub fn variable(&self) -> &'static str {
+        match self {
+            SecretSource::Inline(_) => "WEBHOOK_SECRETS",
+            SecretSource::SecretsManager { .. } => "WEBHOOK_SECRETS_ARN",
         }
     }
 }
@@ -125,6 +147,29 @@ impl Config {
         if secrets == SecretSource::Inline(Secrets::parse("")) {
             return Err(ConfigError::NoSecrets);
         }
+        let tolerance_seconds = positive(&get, "WEBHOOK_TOLERANCE_SECONDS")?;
+        if let Some(tolerance) = tolerance_seconds.filter(|t| *t > MAX_TOLERANCE_SECONDS) {
+            return Err(ConfigError::Invalid {
+                name: "WEBHOOK_TOLERANCE_SECONDS",
+                reason: format!(
+                    "{tolerance} is above {MAX_TOLERANCE_SECONDS}: a wider window lets a captured \
+                     delivery be replayed for that long (retries are signed anew, so skew and \
+                     transit are all it must cover)"
+                ),
+            });
+        }
+        let max_body_bytes = positive(&get, "MAX_BODY_BYTES")?.unwrap_or(DEFAULT_MAX_BODY_BYTES);
+        let ceiling = crate::limits::max_body_bytes_that_fit();
+        if max_body_bytes > ceiling {
+            // Such a body would be accepted and then fail to be stored or queued on every retry.
+            return Err(ConfigError::Invalid {
+                name: "MAX_BODY_BYTES",
+                reason: format!(
+                    "{max_body_bytes} is above {ceiling}, the largest body whose dedup record \
+                     (a DynamoDB item) and queue message (SQS) still fit"
+                ),
+            });
+        }
         Ok(Self {
             table,
             queue_url,
@@ -133,11 +178,97 @@ impl Config {
                 secret_header: get("WEBHOOK_SECRET_HEADER"),
                 secret_encoding: get("WEBHOOK_SECRET_ENCODING"),
                 auth_mode: get("WEBHOOK_AUTH_MODE"),
-                tolerance_seconds: number(&get, "WEBHOOK_TOLERANCE_SECONDS")?,
+                tolerance_seconds,
             },
             retention_seconds: positive(&get, "DEDUP_RETENTION_SECONDS")?,
             lease_seconds: positive(&get, "DEDUP_LEASE_SECONDS")?.unwrap_or(DEFAULT_LEASE_SECONDS),
-            max_body_bytes: positive(&get, "MAX_BODY_BYTES")?.unwrap_or(DEFAULT_MAX_BODY_BYTES),
+            max_body_bytes,
+            allow_short_secrets: flag(&get, "WEBHOOK_ALLOW_SHORT_SECRETS")?.unwrap_or(false),
+        })
+    }
+
+    /// Refuses secrets a forger could guess. `strengths` holds, per configured secret, the bytes
+    /// that must be guessed ([`crate::verify::Verifier::secret_strengths`]): known only once the
+    /// secrets are read and the provider has derived its keys, so every function's start-up
+    /// runs this after building its provider (`runtime::live_pipeline`). Errors name the
+    /// variable and the entry's position, never a value. Returns how many short secrets
+    /// `WEBHOOK_ALLOW_SHORT_SECRETS` let through, for a start-up warning.
+    pub fn check_secret_strengths(&self, strengths: &[usize]) -> Result<usize, ConfigError> {
+        let name = self.secrets.variable();
+        let total = strengths.len();
+        let mut allowed = 0;
+        for (index, &bytes) in strengths.iter().enumerate() {
+            let entry = format!("entry {} of {total}", index + 1);
+            if bytes == 0 {
+                return Err(ConfigError::Invalid {
+                    name,
+                    reason: format!(
+                        "{entry} gives an empty key (a bare whsec_, or nothing after a Basic \
+                         client id's colon), which anyone can sign with; refused even with \
+                         WEBHOOK_ALLOW_SHORT_SECRETS"
+                    ),
+                });
+            }
+            if bytes >= MIN_SECRET_BYTES {
+                continue;
+            }
+            if self.allow_short_secrets {
+                allowed += 1;
+                continue;
+            }
+            let split = match self.secrets {
+                SecretSource::Inline(_) => {
+                    "entries are split at commas: keep a secret that contains a comma in \
+                     Secrets Manager (WEBHOOK_SECRETS_ARN) as a JSON array of strings"
+                }
+                SecretSource::SecretsManager { .. } => {
+                    "a plain-text secret is split at commas: store the list as a JSON array of \
+                     strings, [\"first\", \"second\"], so that a comma stays inside its secret"
+                }
+            };
+            return Err(ConfigError::Invalid {
+                name,
+                reason: format!(
+                    "{entry} is shorter than {MIN_SECRET_BYTES} bytes (for a signing secret, the \
+                     key it gives); {split}; if the provider issues shorter secrets, set \
+                     WEBHOOK_ALLOW_SHORT_SECRETS=true"
+                ),
+            });
+        }
+        Ok(allowed)
+    }
+
+    /// How long dedup records last: `DEDUP_RETENTION_SECONDS`, else the provider's
+    /// `default_seconds`. With a replay window (`replay_tolerance`, from the verifier) a record
+    /// must outlive every moment the window still accepts its delivery, or a replay would be
+    /// handled as new. A delivery passes while now is within the tolerance of its timestamp on
+    /// either side, so its first copy may arrive `tolerance` before the timestamp and a replay
+    /// `tolerance` after it: the record must last more than twice the tolerance.
+    pub fn retention_for(
+        &self,
+        default_seconds: u64,
+        replay_tolerance: Option<i64>,
+    ) -> Result<u64, ConfigError> {
+        let retention = self.retention_seconds.unwrap_or(default_seconds);
+        let Some(tolerance) = replay_tolerance else {
+            return Ok(retention);
+        };
+        let window = 2 * u64::try_from(tolerance).unwrap_or(0);
+        if retention > window {
+            return Ok(retention);
+        }
+        let what = match self.retention_seconds {
+            Some(_) => format!("{retention} s"),
+            None => format!("the provider's default of {retention} s"),
+        };
+        Err(ConfigError::Invalid {
+            name: "DEDUP_RETENTION_SECONDS",
+            reason: format!(
+                "{what} is not more than twice the {tolerance} s replay tolerance \
+                 (WEBHOOK_TOLERANCE_SECONDS, past and future): a replay still inside the \
+                 window after its record expired would be handled again; use at least {}",
+                window + 1
+            ),
         })
     }
 }
@@ -158,6 +289,23 @@ fn number<T: std::str::FromStr>(
                 name,
                 reason: format!("{raw:?} is not a whole number"),
             })
+        })
+        .transpose()
+}
+
+/// `true` or `false`, in any case; anything else is refused rather than guessed.
+fn flag(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<Option<bool>, ConfigError> {
+    get(name)
+        .map(|raw| match raw.trim().to_ascii_lowercase().as_str() {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(ConfigError::Invalid {
+                name,
+                reason: format!("{raw:?} is not true or false"),
+            }),
         })
         .transpose()
 }
@@ -202,6 +350,7 @@ mod tests {
         assert_eq!(c.auth, AuthOptions::default());
         assert_eq!(c.lease_seconds, 30);
         assert_eq!(c.retention_seconds, None);
+        assert!(!c.allow_short_secrets);
     }
 
     #[test]
@@ -267,6 +416,142 @@ mod tests {
         vars.pop();
         vars.push(("DEDUP_RETENTION_SECONDS", "600"));
         assert_eq!(config(&vars).unwrap().retention_seconds, Some(600));
+    }
+
+    fn with(extra: &[(&'static str, &'static str)]) -> Result<Config, ConfigError> {
+        let mut vars = BASE.to_vec();
+        vars.extend_from_slice(extra);
+        config(&vars)
+    }
+
+    fn invalid(error: ConfigError) -> (&'static str, String) {
+        match error {
+            ConfigError::Invalid { name, reason } => (name, reason),
+            other => panic!("not an Invalid error: {other}"),
+        }
+    }
+
+    #[test]
+    fn tolerance_is_bounded_both_ways() {
+        let tolerance = |value| with(&[("WEBHOOK_TOLERANCE_SECONDS", value)]);
+        assert_eq!(
+            tolerance("3600").unwrap().auth.tolerance_seconds,
+            Some(MAX_TOLERANCE_SECONDS)
+        );
+        assert_eq!(
+            tolerance("3601").unwrap_err().to_string(),
+            "WEBHOOK_TOLERANCE_SECONDS is invalid: 3601 is above 3600: a wider window lets a \
+             captured delivery be replayed for that long (retries are signed anew, so skew and \
+             transit are all it must cover)"
+        );
+        // Zero or less would refuse every delivery (or none would fit the window).
+        for value in ["0", "-300"] {
+            assert_eq!(
+                tolerance(value).unwrap_err().to_string(),
+                "WEBHOOK_TOLERANCE_SECONDS is invalid: must be greater than zero"
+            );
+        }
+    }
+
+    #[test]
+    fn a_body_limit_that_cannot_fit_is_refused() {
+        let ceiling = crate::limits::max_body_bytes_that_fit();
+        let at = ceiling.to_string();
+        let above = (ceiling + 1).to_string();
+        let limit = |value: &str| {
+            let mut vars = BASE.to_vec();
+            vars.push(("MAX_BODY_BYTES", value));
+            config(&vars)
+        };
+        assert_eq!(limit(&at).unwrap().max_body_bytes, ceiling);
+        assert_eq!(
+            limit(&above).unwrap_err().to_string(),
+            format!(
+                "MAX_BODY_BYTES is invalid: {above} is above {ceiling}, the largest body whose \
+                 dedup record (a DynamoDB item) and queue message (SQS) still fit"
+            )
+        );
+    }
+
+    #[test]
+    fn the_short_secret_opt_out_is_a_strict_flag() {
+        assert!(!config(&BASE).unwrap().allow_short_secrets);
+        let flag = |value| with(&[("WEBHOOK_ALLOW_SHORT_SECRETS", value)]);
+        assert!(flag("TRUE").unwrap().allow_short_secrets);
+        assert!(!flag("false").unwrap().allow_short_secrets);
+        assert_eq!(
+            flag("yes").unwrap_err().to_string(),
+            "WEBHOOK_ALLOW_SHORT_SECRETS is invalid: \"yes\" is not true or false"
+        );
+    }
+
+    #[test]
+    fn short_secrets_are_refused_by_position_with_the_fix() {
+        let inline = config(&BASE).unwrap();
+        assert_eq!(inline.check_secret_strengths(&[16, 64, 24]), Ok(0));
+        let (name, reason) = invalid(inline.check_secret_strengths(&[16, 1, 24]).unwrap_err());
+        assert_eq!(name, "WEBHOOK_SECRETS");
+        assert_eq!(
+            reason,
+            "entry 2 of 3 is shorter than 16 bytes (for a signing secret, the key it gives); \
+             entries are split at commas: keep a secret that contains a comma in Secrets \
+             Manager (WEBHOOK_SECRETS_ARN) as a JSON array of strings; if the provider issues \
+             shorter secrets, set WEBHOOK_ALLOW_SHORT_SECRETS=true"
+        );
+        let stored = with(&[("WEBHOOK_SECRETS_ARN", "arn:aws:secretsmanager:x")]).unwrap();
+        let (name, reason) = invalid(stored.check_secret_strengths(&[15]).unwrap_err());
+        assert_eq!(name, "WEBHOOK_SECRETS_ARN");
+        assert_eq!(
+            reason,
+            "entry 1 of 1 is shorter than 16 bytes (for a signing secret, the key it gives); a \
+             plain-text secret is split at commas: store the list as a JSON array of strings, \
+             [\"first\", \"second\"], so that a comma stays inside its secret; if the \
+             provider issues shorter secrets, set WEBHOOK_ALLOW_SHORT_SECRETS=true"
+        );
+    }
+
+    #[test]
+    fn the_opt_out_admits_short_secrets_but_never_an_empty_key() {
+        let lenient = with(&[("WEBHOOK_ALLOW_SHORT_SECRETS", "true")]).unwrap();
+        assert_eq!(lenient.check_secret_strengths(&[1, 32, 8]), Ok(2));
+        let empty = "entry 2 of 2 gives an empty key (a bare whsec_, or nothing after a Basic \
+                     client id's colon), which anyone can sign with; refused even with \
+                     WEBHOOK_ALLOW_SHORT_SECRETS";
+        for c in [lenient, config(&BASE).unwrap()] {
+            let (name, reason) = invalid(c.check_secret_strengths(&[32, 0]).unwrap_err());
+            assert_eq!((name, reason.as_str()), ("WEBHOOK_SECRETS", empty));
+        }
+    }
+
+    #[test]
+    fn retention_must_outlive_the_replay_window() {
+        let default = config(&BASE).unwrap();
+        // No replay window (token and Argyle schemes): any positive retention will do.
+        assert_eq!(default.retention_for(600, None), Ok(600));
+        assert_eq!(default.retention_for(7 * 86400, Some(300)), Ok(7 * 86400));
+        let set = with(&[("DEDUP_RETENTION_SECONDS", "601")]).unwrap();
+        assert_eq!(set.retention_for(7 * 86400, Some(300)), Ok(601));
+        let short = with(&[("DEDUP_RETENTION_SECONDS", "600")]).unwrap();
+        assert_eq!(short.retention_for(7 * 86400, None), Ok(600));
+        assert_eq!(
+            short
+                .retention_for(7 * 86400, Some(300))
+                .unwrap_err()
+                .to_string(),
+            "DEDUP_RETENTION_SECONDS is invalid: 600 s is not more than twice the 300 s replay \
+             tolerance (WEBHOOK_TOLERANCE_SECONDS, past and future): a replay still inside the \
+             window after its record expired would be handled again; use at least 601"
+        );
+        assert_eq!(
+            default
+                .retention_for(3600, Some(3600))
+                .unwrap_err()
+                .to_string(),
+            "DEDUP_RETENTION_SECONDS is invalid: the provider's default of 3600 s is not more \
+             than twice the 3600 s replay tolerance (WEBHOOK_TOLERANCE_SECONDS, past and \
+             future): a replay still inside the window after its record expired would be \
+             handled again; use at least 7201"
+        );
     }
 
     #[test]

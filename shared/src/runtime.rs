@@ -15,7 +15,8 @@ use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
 /// Starts the function for provider `P`. Refuses to start (an error naming the problem, before
-/// any request is served) when the configuration is incomplete or has no secret.
+/// any request is served) when the configuration is incomplete, has no secret or a weak one, or
+/// would fail deliveries or let replays through (see `live_pipeline`).
 pub async fn run<P: Provider>() -> Result<(), Error> {
     let started = Instant::now();
     crate::logging::init();
@@ -82,22 +83,37 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 pub type LivePipeline<P> = Pipeline<P, DynamoDbEventStore, SqsEventQueue>;
 
 /// Assembles the pipeline a function serves from its configuration, its resolved secrets and
-/// AWS clients.
+/// AWS clients. Every start-up comes through here, whatever the secrets' source, so the checks
+/// that need the provider's own reading of the secrets run here, on the keys its verifier
+/// derived: secret strength (`WEBHOOK_ALLOW_SHORT_SECRETS`) and a dedup retention that outlives
+/// the replay window. Provider unit tests build providers directly and skip them.
 pub fn live_pipeline<P: Provider>(
     config: &Config,
     secrets: Secrets,
     aws: &aws_config::SdkConfig,
 ) -> Result<LivePipeline<P>, ConfigError> {
     let auth = AuthConfig::new(secrets, config.auth.clone())?;
+    let provider = P::from_config(&auth)?;
+    let verifier = provider.verifier();
+    let short_allowed = config.check_secret_strengths(&verifier.secret_strengths())?;
+    if short_allowed > 0 {
+        tracing::warn!(
+            provider = P::NAME,
+            short_secrets = short_allowed,
+            "WEBHOOK_ALLOW_SHORT_SECRETS: accepting secrets shorter than {} bytes",
+            crate::config::MIN_SECRET_BYTES
+        );
+    }
     let settings = Settings {
         max_body_bytes: config.max_body_bytes,
-        retention_seconds: config
-            .retention_seconds
-            .unwrap_or(P::DEFAULT_RETENTION_SECONDS),
+        retention_seconds: config.retention_for(
+            P::DEFAULT_RETENTION_SECONDS,
+            verifier.replay_tolerance_seconds(),
+        )?,
         lease_seconds: config.lease_seconds,
     };
     Ok(Pipeline::new(
-        P::from_config(&auth)?,
+        provider,
         DynamoDbEventStore::new(aws_sdk_dynamodb::Client::new(aws), &config.table),
         SqsEventQueue::new(aws_sdk_sqs::Client::new(aws), &config.queue_url),
         settings,

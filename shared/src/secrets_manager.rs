@@ -12,7 +12,7 @@ pub async fn resolve(
     match source {
         SecretSource::Inline(secrets) => Ok(secrets.clone()),
         SecretSource::SecretsManager { arn } => {
-            Ok(parse_secret_string(&secret_string(arn, aws).await?))
+            parse_secret_string(&secret_string(arn, aws).await?)
         }
     }
 }
@@ -35,17 +35,24 @@ pub async fn secret_string(arn: &str, aws: &aws_config::SdkConfig) -> Result<Str
         .ok_or_else(|| unavailable("the secret has no SecretString".into()))
 }
 
-/// A JSON array of strings (`["old", "new"]`), or the same comma-separated list as
-/// `WEBHOOK_SECRETS`.
-pub fn parse_secret_string(text: &str) -> Secrets {
+/// A JSON array of strings (`["old", "new"]`, the form to prefer: a comma stays inside its
+/// secret), or the same comma-separated list as `WEBHOOK_SECRETS`. A value that opens like an
+/// array but is not one is refused: read as a comma list, a typo in the JSON would give secrets
+/// with brackets and quotes in them, which match no delivery (or split one secret in pieces).
+pub fn parse_secret_string(text: &str) -> Result<Secrets, ConfigError> {
     match serde_json::from_str::<Vec<String>>(text) {
-        Ok(list) => list
+        Ok(list) => Ok(list
             .into_iter()
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
             .map(Secret::new)
-            .collect(),
-        Err(_) => Secrets::parse(text),
+            .collect()),
+        // serde's message is left out: it can quote part of the secret.
+        Err(_) if text.trim_start().starts_with('[') => Err(ConfigError::Invalid {
+            name: "WEBHOOK_SECRETS_ARN",
+            reason: "the secret starts with [ but is not a JSON array of strings".into(),
+        }),
+        Err(_) => Ok(Secrets::parse(text)),
     }
 }
 
@@ -57,10 +64,40 @@ mod tests {
     fn json_array_or_comma_list() {
         assert_eq!(
             parse_secret_string(r#"["old", " new ", ""]"#),
-            Secrets::parse("old,new")
+            Ok(Secrets::parse("old,new"))
         );
-        assert_eq!(parse_secret_string("old, new"), Secrets::parse("old,new"));
+        assert_eq!(
+            parse_secret_string("old, new"),
+            Ok(Secrets::parse("old,new"))
+        );
         // A token that merely contains a comma-free JSON-looking value stays one secret.
-        assert_eq!(parse_secret_string("{token}"), Secrets::parse("{token}"));
+        assert_eq!(
+            parse_secret_string("{token}"),
+            Ok(Secrets::parse("{token}"))
+        );
+        // In an array a comma belongs to its secret.
+        let kept = parse_secret_string(r#"["a,b,c"]"#).unwrap();
+        assert_eq!(
+            kept.iter().map(Secret::expose).collect::<Vec<_>>(),
+            ["a,b,c"]
+        );
+    }
+
+    #[test]
+    fn a_broken_json_array_is_refused_not_split() {
+        for text in [
+            r#"["first-secret-0001", "second-secret-002",]"#,
+            r#" ["first-secret-0001" "second-secret-002"]"#,
+            r#"["first-secret-0001", 2]"#,
+            "[",
+        ] {
+            let error = parse_secret_string(text).unwrap_err().to_string();
+            assert_eq!(
+                error,
+                "WEBHOOK_SECRETS_ARN is invalid: the secret starts with [ but is not a JSON \
+                 array of strings",
+                "{text}"
+            );
+        }
     }
 }
