@@ -223,3 +223,38 @@ async fn dates_outside_the_years_0_to_9999_are_accepted_without_a_panic() {
         assert_eq!(m.body["occurred_at"], raw, "kept as the provider wrote it");
     }
 }
+
+/// An API answer too large for one item would fail DynamoDB on every receive: it fails
+/// permanently at once, with the reason, and nothing is written.
+#[tokio::test]
+async fn provider_data_too_large_for_an_item_fails_permanently_without_a_write() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, ResponseTemplate};
+    let h = Harness::<ArgyleSample>::new().await;
+    let api = MockServer::start().await;
+    let huge =
+        serde_json::json!({"id": "x", "notes": "n".repeat(hookline::enrich::MAX_DATA_BYTES)});
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(huge))
+        .mount(&api)
+        .await;
+    let enricher = enricher_for(&h.resources, &api.uri()).await;
+    let body = ArgyleSample::payload();
+    h.send(h.signed(&body)).await.expect(200, "accepted");
+    let message = h.resources.receive_event(30).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let outcome = enricher
+        .enrich(message.records[0].body.as_deref().unwrap(), deadline)
+        .await;
+    let error = outcome.unwrap_err().to_string();
+    assert!(
+        error.contains("permanent") && error.contains("does not fit"),
+        "{error}"
+    );
+    let event_id = ArgyleSample::event_id(&body);
+    assert!(h
+        .resources
+        .item(&format!("enriched#{event_id}"))
+        .await
+        .is_none());
+}

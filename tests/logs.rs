@@ -5,7 +5,7 @@
 //! - one metric document per delivery, counting its outcome.
 
 use hookline::logging::{subscriber, Capture};
-use integration_tests::metrics::{count, counts};
+use integration_tests::metrics::{count, counts, gauges};
 use integration_tests::samples::{now, ArgyleSample, BaackSample, ClearIdSample, MidboundSample};
 use integration_tests::{Event, Harness, Sample};
 use serde_json::Value;
@@ -150,6 +150,23 @@ async fn every_line_names_its_request_and_event<S: Sample>() {
     }
     assert_eq!(counts(&accepted), [count("Accepted", provider, None)]);
     assert_eq!(counts(&duplicate), [count("Duplicate", provider, None)]);
+    // Baack says when the subscription lapses: its time left rides along, at no AWS call.
+    let gauges = gauges(&accepted);
+    if provider == "baack" {
+        let expires = 1_782_654_332; // the sample's expirationTimestamp, 2026-06-28T13:45:32Z
+        let hours = (expires - now()) as f64 / 3600.0;
+        let [(name, value, subscription)] = &gauges[..] else {
+            panic!("one gauge expected: {gauges:?}")
+        };
+        assert_eq!(name, "SubscriptionHoursLeft");
+        assert!((value - hours).abs() < 0.2, "{value} vs {hours}");
+        assert_eq!(
+            subscription.as_deref(),
+            Some("urn:baack:webhooksubscription:41f2")
+        );
+    } else {
+        assert!(gauges.is_empty(), "{gauges:?}");
+    }
 
     // Refused before it is identified: the request id, no event id, a count by reason.
     let rejected = lines_of(&h, "req-rejected", Event::new(&[], &body).query(S::QUERY)).await;

@@ -25,10 +25,29 @@ async fn fifo_queue_gets_group_and_deduplication_ids() {
         messages[0].group_id.as_deref(),
         Some("0187c66e-f13b-31e4-6b2c-6a0dd4f67e43")
     );
+    // Content-keyed (Argyle): the id names this occurrence, not only the event id, since the
+    // same event id returns as a new occurrence once the enricher has taken it.
     let event_id = ArgyleSample::event_id(&body);
+    let dedup = messages[0]
+        .deduplication_id
+        .clone()
+        .expect("a deduplication id");
+    assert_eq!(dedup.len(), 64);
+    assert_ne!(dedup, sha256_hex(event_id.as_bytes()));
+    let record = h.resources.item(&event_id).await.unwrap();
+    assert!(
+        !record.contains_key("message_deduplication_id"),
+        "dropped once enqueued"
+    );
+
+    // Keyed by one event (Baack): the event id's digest, whichever attempt sends it.
+    let h = Harness::<BaackSample>::with(true, &[]).await;
+    let body = BaackSample::payload();
+    h.send(h.signed(&body)).await.expect(200, "accepted");
+    let messages = h.resources.messages().await;
     assert_eq!(
         messages[0].deduplication_id.as_deref(),
-        Some(sha256_hex(event_id.as_bytes()).as_str())
+        Some(sha256_hex(BaackSample::event_id(&body).as_bytes()).as_str())
     );
 }
 
@@ -335,7 +354,10 @@ async fn baack_basic_mode_checks_client_id_and_secret() {
     let resources = Resources::create(false).await;
     let config = resources.config(&[
         ("WEBHOOK_AUTH_MODE", "basic".to_string()),
-        ("WEBHOOK_SECRETS", "client-1:s3cret".to_string()),
+        (
+            "WEBHOOK_SECRETS",
+            "client-1:s3cret-0123456789ab".to_string(),
+        ),
     ]);
     let pipeline = resources.pipeline::<Baack>(&config).await;
     let body = BaackSample::payload();
@@ -352,7 +374,7 @@ async fn baack_basic_mode_checks_client_id_and_secret() {
     .expect(401, "rejected");
     invoke(
         &pipeline,
-        Event::new(&basic("client-1:s3cret"), &body).build(),
+        Event::new(&basic("client-1:s3cret-0123456789ab"), &body).build(),
     )
     .await
     .expect(200, "accepted");

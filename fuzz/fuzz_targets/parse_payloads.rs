@@ -20,7 +20,7 @@ fn parse<P: Provider>(request: &WebhookRequest) {
     let Ok(parsed) = P::from_config(&auth).unwrap().parse(request) else {
         return;
     };
-    let message = QueueMessage::new(P::NAME, "fuzz#1", &parsed.delivery, parsed.body, 0);
+    let message = QueueMessage::new(P::NAME, "fuzz#1", &parsed.delivery, parsed.body, 0, "fuzz");
     let read = ReceivedEnvelope::parse(&message.body).expect("the envelope is valid JSON");
     let sent: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
     assert_eq!(read.payload, sent);

@@ -26,11 +26,13 @@ impl<P: Provider, S: EventStore, Q: EventQueue> Pipeline<P, S, Q> {
         log_result(P::NAME, &result);
         crate::metrics::emit(&crate::metrics::delivery(P::NAME, &result, now));
         if let Ok(Handled {
+            event_id,
             subscription: Some(subscription),
             ..
         }) = &result
         {
-            crate::metrics::emit(&crate::metrics::subscription(P::NAME, subscription, now));
+            let document = crate::metrics::subscription(P::NAME, event_id, subscription, now);
+            crate::metrics::emit(&document);
         }
         encode(shape, respond(&result))
     }

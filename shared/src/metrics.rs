@@ -148,7 +148,12 @@ pub fn delivery(provider: &str, result: &Result<Handled, Rejection>, now: i64) -
 
 /// Hours until a delivery's subscription lapses (negative once it has), by subscription and,
 /// for the alarm's minimum, in total. Written with every delivery that says it, at no cost.
-pub fn subscription(provider: &str, subscription: &Subscription, now: i64) -> Value {
+pub fn subscription(
+    provider: &str,
+    event_id: &str,
+    subscription: &Subscription,
+    now: i64,
+) -> Value {
     let hours = subscription.expires_at.saturating_sub(now) as f64 / 3600.0;
     // One decimal: six minutes is finer than any alarm threshold needs.
     let hours = (hours * 10.0).round() / 10.0;
@@ -159,7 +164,7 @@ pub fn subscription(provider: &str, subscription: &Subscription, now: i64) -> Va
         "None",
         &[("Provider", provider), ("Subscription", &id)],
         &[&["Provider", "Subscription"], &[]],
-        &[],
+        &[("event_id", event_id)],
         now.saturating_mul(1000),
     )
 }
@@ -287,7 +292,8 @@ mod tests {
             id: "urn:baack:webhooksubscription:9".into(),
             expires_at: 1_800_000_000 + 72 * 3600 + 360,
         };
-        let doc = super::subscription("baack", &subscription, 1_800_000_000);
+        let doc = super::subscription("baack", "baack#k", &subscription, 1_800_000_000);
+        assert_eq!(doc["event_id"], "baack#k");
         assert_eq!(
             doc["_aws"]["CloudWatchMetrics"][0],
             json!({
@@ -302,7 +308,7 @@ mod tests {
             expires_at: 1_800_000_000 - 1800,
             ..subscription
         };
-        let doc = super::subscription("baack", &lapsed, 1_800_000_000);
+        let doc = super::subscription("baack", "baack#k", &lapsed, 1_800_000_000);
         assert_eq!(doc["SubscriptionHoursLeft"], json!(-0.5));
     }
 

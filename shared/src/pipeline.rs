@@ -97,7 +97,19 @@ impl<P: Provider, S: EventStore, Q: EventQueue> Pipeline<P, S, Q> {
         now: i64,
     ) -> Result<Handled, Rejection> {
         if request.method != Method::POST {
-            return Err(Rejection::MethodNotAllowed(request.method.to_string()));
+            // The request chooses the method's text: only the standard names reach a log line.
+            let method = match request.method {
+                Method::GET
+                | Method::PUT
+                | Method::DELETE
+                | Method::PATCH
+                | Method::HEAD
+                | Method::OPTIONS
+                | Method::TRACE
+                | Method::CONNECT => request.method.as_str(),
+                _ => "(non-standard)",
+            };
+            return Err(Rejection::MethodNotAllowed(method.to_string()));
         }
         if request.body.len() > self.settings.max_body_bytes {
             return Err(Rejection::PayloadTooLarge {
@@ -329,10 +341,16 @@ mod tests {
         let p = pipeline();
         let mut get = signed(BODY);
         get.method = Method::GET;
-        assert!(matches!(
+        assert_eq!(
             p.handle(&get, "r", NOW).await,
-            Err(Rejection::MethodNotAllowed(_))
-        ));
+            Err(Rejection::MethodNotAllowed("GET".into()))
+        );
+        let mut custom = signed(BODY);
+        custom.method = Method::from_bytes(b"SECRETMARKER").unwrap();
+        assert_eq!(
+            p.handle(&custom, "r", NOW).await,
+            Err(Rejection::MethodNotAllowed("(non-standard)".into()))
+        );
         let mut tampered = signed(BODY);
         tampered.body = BODY.replace("i-1", "i-2").into_bytes();
         assert!(matches!(
