@@ -277,3 +277,225 @@ async fn standard_webhooks_timestamps_are_verified_as_sent() {
         .await
         .expect(200, "accepted");
 }
+
+/// Values at and past the AWS limits they flow into, and dates no calendar conversion can
+/// write, each correctly signed: each gets its documented status (accepted and mapped, or a
+/// 400 naming the field), never a 5xx (a retry loop) or a panic; exactly one message per
+/// accepted delivery.
+async fn hostile_values<S: Sample>(cases: Vec<(&str, String, u16)>) {
+    let h = Harness::<S>::new().await;
+    let mut accepted = 0;
+    for (case, body, status) in cases {
+        let r = h.send(h.signed(&body)).await;
+        assert_eq!(r.status, status, "{case}: {}", r.body);
+        if status == 200 {
+            assert_eq!(r.body["status"], "accepted", "{case}");
+            accepted += 1;
+        } else {
+            assert_refused(&r, status, case);
+        }
+    }
+    assert_eq!(h.resources.messages().await.len(), accepted);
+}
+
+fn with(payload: &str, edit: impl FnOnce(&mut Value)) -> String {
+    let mut value: Value = serde_json::from_str(payload).unwrap();
+    edit(&mut value);
+    value.to_string()
+}
+
+#[tokio::test]
+async fn hostile_values_baack() {
+    let p = BaackSample::payload();
+    let long = "u".repeat(3000);
+    let trigger = |n: u32, edit: fn(&mut Value)| {
+        with(&p, |v| {
+            v["trigger"]["urn"] = format!("urn:baack:trigger:{n}").into();
+            edit(v)
+        })
+    };
+    hostile_values::<BaackSample>(vec![
+        (
+            "3,000-character trigger urn",
+            with(&p, |v| v["trigger"]["urn"] = long.clone().into()),
+            200,
+        ),
+        (
+            "3,000-character subscription urn",
+            with(&p, |v| v["subscription"]["urn"] = long.clone().into()),
+            200,
+        ),
+        (
+            "trigger urn with NUL",
+            trigger(1, |v| v["trigger"]["urn"] = "urn:\u{0}".into()),
+            200,
+        ),
+        (
+            "trigger urn with U+FFFF",
+            trigger(2, |v| v["trigger"]["urn"] = "urn:\u{FFFF}".into()),
+            200,
+        ),
+        (
+            "year 0 before UTC",
+            trigger(3, |v| {
+                v["trigger"]["timestamp"] = "0000-01-01T00:00:00+00:01".into()
+            }),
+            200,
+        ),
+        (
+            "year 9999 after UTC",
+            trigger(4, |v| {
+                v["trigger"]["timestamp"] = "9999-12-31T23:59:59-00:01".into()
+            }),
+            200,
+        ),
+        (
+            "3,000-character timestamp",
+            trigger(5, |v| v["trigger"]["timestamp"] = "9".repeat(3000).into()),
+            200,
+        ),
+        (
+            "expiry in year 0",
+            trigger(6, |v| {
+                v["subscription"]["expirationTimestamp"] = "0000-01-01T00:00:00+00:01".into()
+            }),
+            200,
+        ),
+        (
+            "expiry not a date",
+            trigger(7, |v| {
+                v["subscription"]["expirationTimestamp"] = "soon".into()
+            }),
+            200,
+        ),
+        (
+            "3,000-character subject",
+            trigger(8, |v| v["trigger"]["subject"] = "S".repeat(3000).into()),
+            200,
+        ),
+        (
+            "3,000-character v1.urn",
+            trigger(9, |v| v["v1"]["urn"] = "urn".repeat(1000).into()),
+            400,
+        ),
+        (
+            "3,000-character v1.url",
+            trigger(10, |v| v["v1"]["url"] = "/".repeat(3000).into()),
+            400,
+        ),
+        (
+            "v1.urn with a newline",
+            trigger(11, |v| v["v1"]["urn"] = "urn:baack:x:\n".into()),
+            400,
+        ),
+    ])
+    .await;
+}
+
+#[tokio::test]
+async fn hostile_values_midbound() {
+    let p = MidboundSample::payload();
+    let event = |id: &str, edit: &dyn Fn(&mut Value)| {
+        with(&p, |v| {
+            v["id"] = id.into();
+            edit(v)
+        })
+    };
+    hostile_values::<MidboundSample>(vec![
+        (
+            "3,000-character webhook-id",
+            event(&"i".repeat(3000), &|_| {}),
+            200,
+        ),
+        (
+            "created before year 0",
+            event("evt_1", &|v| v["created"] = (-62_167_219_200_001i64).into()),
+            200,
+        ),
+        (
+            "created i64::MAX",
+            event("evt_2", &|v| v["created"] = i64::MAX.into()),
+            200,
+        ),
+        (
+            "created i64::MIN",
+            event("evt_3", &|v| v["created"] = i64::MIN.into()),
+            200,
+        ),
+        (
+            "3,000-character type",
+            event("evt_4", &|v| v["type"] = "t".repeat(3000).into()),
+            200,
+        ),
+        (
+            "type with a control character",
+            event("evt_5", &|v| v["type"] = "identity.\u{1}".into()),
+            200,
+        ),
+    ])
+    .await;
+}
+
+#[tokio::test]
+async fn hostile_values_clearid() {
+    let p = ClearIdSample::payload();
+    let ordinal = |n: u64, edit: &dyn Fn(&mut Value)| {
+        with(&p, |v| {
+            v["Ordinal"] = n.into();
+            edit(v)
+        })
+    };
+    hostile_values::<ClearIdSample>(vec![
+        (
+            "3,000-character ordinal",
+            ordinal(1, &|v| v["Ordinal"] = "9".repeat(3000).into()),
+            200,
+        ),
+        (
+            "deleted in year 0",
+            ordinal(2, &|v| {
+                v["DeletionDateUtc"] = "0000-01-01T00:00:00+00:01".into()
+            }),
+            200,
+        ),
+        (
+            "3,000-character AccountId",
+            ordinal(3, &|v| v["AccountId"] = "a".repeat(3000).into()),
+            400,
+        ),
+        (
+            "3,000-character IdentityId",
+            ordinal(4, &|v| v["IdentityId"] = "i".repeat(3000).into()),
+            400,
+        ),
+        (
+            "IdentityId with a bell",
+            ordinal(5, &|v| v["IdentityId"] = "id\u{7}".into()),
+            400,
+        ),
+    ])
+    .await;
+}
+
+#[tokio::test]
+async fn hostile_values_argyle() {
+    let p = ArgyleSample::payload();
+    hostile_values::<ArgyleSample>(vec![
+        (
+            "3,000-character event",
+            with(&p, |v| v["event"] = "e".repeat(3000).into()),
+            200,
+        ),
+        (
+            "name with U+FFFE",
+            with(&p, |v| v["name"] = "\u{FFFE}".into()),
+            200,
+        ),
+        (
+            "3,000-character identity",
+            with(&p, |v| v["data"]["identity"] = "f".repeat(3000).into()),
+            400,
+        ),
+    ])
+    .await;
+}
