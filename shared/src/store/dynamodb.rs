@@ -4,8 +4,11 @@ use super::{
     decide, Claim, ClaimOutcome, DedupRecord, EventStore, RecordStatus, StoreError, Stranded,
 };
 use crate::envelope::QueueMessage;
+use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use aws_sdk_dynamodb::Client;
 use std::collections::HashMap;
@@ -53,6 +56,24 @@ fn n(value: i64) -> AttributeValue {
 
 fn error(action: &str, err: impl std::error::Error) -> StoreError {
     StoreError(format!("{action} failed: {}", DisplayErrorContext(err)))
+}
+
+/// A conditional update's answer: `true` when it was applied, `false` when its condition did not
+/// hold (the record moved on: an expected outcome, not a failure).
+fn conditional<T>(
+    result: Result<T, SdkError<UpdateItemError, HttpResponse>>,
+    action: &str,
+) -> Result<bool, StoreError> {
+    match result {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(error(action, e)),
+    }
 }
 
 /// Reads the attributes [`decide`] needs from an item; `None` if the item is not ours.
@@ -142,18 +163,9 @@ impl EventStore for DynamoDbEventStore {
             .expression_attribute_values(":now", n(now))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            // Marked already, or consumed by the enricher before this mark: both are past
-            // ENQUEUED, and CONSUMED must not be turned back.
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(error("UpdateItem (enqueued)", e)),
-        }
+        // A failed condition: marked already, or consumed by the enricher before this mark;
+        // both are past ENQUEUED, and CONSUMED must not be turned back.
+        conditional(result, "UpdateItem (enqueued)").map(|_| ())
     }
 
     async fn release(&self, event_id: &str, claim_id: &str) -> Result<(), StoreError> {
@@ -170,17 +182,8 @@ impl EventStore for DynamoDbEventStore {
             .expression_attribute_values(":received", s(RecordStatus::Received.as_str()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            // Another attempt owns the record now: its lease is not ours to end.
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(error("UpdateItem (release)", e)),
-        }
+        // A failed condition: another attempt owns the record now, its lease is not ours.
+        conditional(result, "UpdateItem (release)").map(|_| ())
     }
 
     async fn stranded(&self, now: i64, limit: usize) -> Result<Vec<Stranded>, StoreError> {
@@ -247,16 +250,7 @@ impl EventStore for DynamoDbEventStore {
             .expression_attribute_values(":received", s(RecordStatus::Received.as_str()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(error("UpdateItem (take over)", e)),
-        }
+        conditional(result, "UpdateItem (take over)")
     }
 }
 
@@ -287,14 +281,5 @@ pub async fn reopen(
         .expression_attribute_values(":now", n(now))
         .send()
         .await;
-    match result {
-        Ok(_) => Ok(true),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
-        {
-            Ok(false)
-        }
-        Err(e) => Err(error("UpdateItem (consume)", e)),
-    }
+    conditional(result, "UpdateItem (consume)")
 }
