@@ -1,15 +1,17 @@
 //! hookline: verified, deduplicated, loss-free identity webhooks on AWS Lambda.
 //!
 //! Domain (no AWS types): [`request`], [`verify`], [`provider`], [`providers`], [`envelope`],
-//! [`store`] and [`queue`] ports, [`pipeline`], [`response`]. Edges: [`lambda_event`] (Lambda
-//! events), `store::DynamoDbEventStore`, `queue::SqsEventQueue`, [`runtime`] (the binaries' main).
+//! [`limits`], [`store`] and [`queue`] ports, [`pipeline`], [`response`], [`sweeper`]. Edges:
+//! [`lambda_event`] and [`invocation`] (Lambda events in, answers out),
+//! `store::DynamoDbEventStore`, `queue::SqsEventQueue`, and each binary's main: [`runtime`] (the
+//! webhook functions), `enrich::run`, `sweeper::run`.
 
 pub mod clock;
 pub mod config;
 pub mod digest;
 pub mod enrich;
 pub mod envelope;
-pub mod handler;
+pub mod invocation;
 pub mod json_text;
 pub mod lambda_event;
 pub mod limits;

@@ -3,5 +3,5 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), hookline::runtime::Error> {
-    hookline::runtime::run_sweeper().await
+    hookline::sweeper::run().await
 }

@@ -1,6 +1,10 @@
 //! The sweeper: completes handoffs whose attempt died between the claim and the send (a Lambda
 //! timeout or crash) when the provider does not retry. Runs on a schedule.
 
+mod runtime;
+
+pub use runtime::run;
+
 use crate::queue::EventQueue;
 use crate::store::EventStore;
 
