@@ -102,7 +102,9 @@ pub fn fitting<'a>(field: &str, value: &'a str, max: usize) -> Result<&'a str, P
 /// valid JSON they can only stand inside strings, where the escape means the same character,
 /// so the document's value is unchanged. Every other byte is kept.
 pub fn sqs_safe_json(text: &str) -> Cow<'_, str> {
-    if !text.contains(['\u{FFFE}', '\u{FFFF}']) {
+    // Both start with the byte 0xEF in UTF-8, which few payloads hold at all: a memchr-speed
+    // scan for it keeps the hot path's cost at a fraction of the HMAC's.
+    if !text.as_bytes().contains(&0xEF) || !text.contains(['\u{FFFE}', '\u{FFFF}']) {
         return Cow::Borrowed(text);
     }
     Cow::Owned(
