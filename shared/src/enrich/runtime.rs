@@ -49,18 +49,20 @@ pub async fn enricher_from_config(
             })?
         }
     };
+    // One connection pool; each provider gets its own pause, so one provider's `Retry-After`
+    // does not hold back the others.
     let client = ApiClient::new(config.http_timeout, config.http_max_attempts);
     let secret = |name: &str| credentials.get(name).cloned();
     let sources = Sources {
         baack: secret("BAACK_API_TOKEN").map(|token| BaackApi {
-            client: client.clone(),
+            client: client.independent(),
             base_url: config.baack_api_base.clone(),
             token,
         }),
         argyle: secret("ARGYLE_API_KEY_ID")
             .zip(secret("ARGYLE_API_KEY_SECRET"))
             .map(|(id, key_secret)| ArgyleApi {
-                client: client.clone(),
+                client: client.independent(),
                 base_url: config.argyle_api_base.clone(),
                 key_id: id.expose().to_string(),
                 key_secret,
@@ -69,7 +71,7 @@ pub async fn enricher_from_config(
             .zip(secret("CLEARID_CLIENT_SECRET"))
             .map(|(id, client_secret)| {
                 ClearIdApi::new(
-                    client.clone(),
+                    client.independent(),
                     config.clearid_token_url.clone(),
                     config.clearid_api_base.clone(),
                     config.clearid_identity_path.clone(),
@@ -106,8 +108,15 @@ impl<S: EnrichedStore> Enricher<S> {
                 .get("provider")
                 .and_then(|a| a.string_value.as_deref())
                 .unwrap_or("unknown");
-            // Every line about this message names it; `enrich` adds the event id once read.
-            let span = tracing::info_span!("message", message_id, event_id = tracing::field::Empty);
+            // Every line about this message names it; `enrich` adds the event id once read, and
+            // the provider's fetch the resource id once it has the provider's id shape (so no
+            // hostile id, and never a URL path, reaches a log line).
+            let span = tracing::info_span!(
+                "message",
+                message_id,
+                event_id = tracing::field::Empty,
+                resource_id = tracing::field::Empty
+            );
             self.handle_message(record, message_id, provider, deadline)
                 .instrument(span)
         })
@@ -145,18 +154,29 @@ impl<S: EnrichedStore> Enricher<S> {
 }
 
 /// A Lambda deadline (Unix milliseconds) as an `Instant`, less a safety margin.
+fn instant_of(deadline_ms: u64) -> Instant {
+    let now = Instant::now();
+    let remaining = remaining_of(deadline_ms, crate::clock::unix_now_ms() as u64);
+    // `remaining` is at most 15 minutes, so this cannot fail; if it did, no time is left.
+    now.checked_add(remaining).unwrap_or(now)
+}
+
+/// The time left before `deadline_ms`, less the margin, at most Lambda's longest invocation.
 ///
 /// `cargo lambda watch` sends the timeout itself (e.g. 600000) rather than a point in time; a
 /// value that cannot be a Unix time in milliseconds (before September 2001) is read as that.
-fn instant_of(deadline_ms: u64) -> Instant {
+/// The cap keeps a nonsensical deadline from reaching `Instant` arithmetic.
+fn remaining_of(deadline_ms: u64, now_ms: u64) -> Duration {
     const EARLIEST_EPOCH_MS: u64 = 1_000_000_000_000;
+    const LONGEST_INVOCATION: Duration = Duration::from_secs(15 * 60);
     let remaining_ms = if deadline_ms < EARLIEST_EPOCH_MS {
         deadline_ms
     } else {
-        let now_ms = crate::clock::unix_now_ms() as u64;
         deadline_ms.saturating_sub(now_ms)
     };
-    Instant::now() + Duration::from_millis(remaining_ms).saturating_sub(DEADLINE_MARGIN)
+    Duration::from_millis(remaining_ms)
+        .min(LONGEST_INVOCATION)
+        .saturating_sub(DEADLINE_MARGIN)
 }
 
 #[cfg(test)]
@@ -178,5 +198,23 @@ mod tests {
         assert_eq!(remaining(now_ms - 5_000), Duration::ZERO);
         let relative = remaining(600_000);
         assert!(relative > Duration::from_secs(598) && relative <= Duration::from_secs(599));
+        // Nonsense deadlines are capped instead of overflowing `Instant` arithmetic.
+        assert!(remaining(u64::MAX) <= Duration::from_secs(899));
+        assert!(remaining(EARLIEST - 1) <= Duration::from_secs(899));
+    }
+
+    const EARLIEST: u64 = 1_000_000_000_000;
+
+    #[test]
+    fn remaining_time_is_capped_and_never_negative() {
+        let now = 1_800_000_000_000;
+        let secs = Duration::from_secs;
+        assert_eq!(remaining_of(now + 30_000, now), secs(29));
+        assert_eq!(remaining_of(now + 500, now), Duration::ZERO);
+        assert_eq!(remaining_of(now - 5_000, now), Duration::ZERO);
+        assert_eq!(remaining_of(u64::MAX, now), secs(899));
+        assert_eq!(remaining_of(600_000, now), secs(599));
+        assert_eq!(remaining_of(EARLIEST - 1, now), secs(899));
+        assert_eq!(remaining_of(0, now), Duration::ZERO);
     }
 }
