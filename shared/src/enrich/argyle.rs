@@ -1,7 +1,7 @@
 //! Argyle: `GET /v2/identities/{id}` with HTTP Basic (API key id and secret). The identity holds
 //! an SSN: it is stored, never logged.
 
-use super::http::{ApiClient, ApiResponse, Auth};
+use super::http::{segment, ApiClient, ApiResponse, Auth};
 use super::{resource, FetchError, Fetched};
 use crate::envelope::ReceivedEnvelope;
 use crate::secrets::Secret;
@@ -21,7 +21,9 @@ impl ArgyleApi {
         deadline: Instant,
     ) -> Result<Fetched, FetchError> {
         let id = &resource(envelope)?.id;
-        let url = format!("{}/v2/identities/{id}", self.base_url.trim_end_matches('/'));
+        let path = Self::identity_path(id)?;
+        tracing::Span::current().record("resource_id", id.as_str());
+        let url = format!("{}{path}", self.base_url.trim_end_matches('/'));
         let auth = Auth::Basic(&self.key_id, self.key_secret.expose());
         match self.client.get_json(&url, auth, deadline).await? {
             ApiResponse::Json(data) => Ok(Fetched::Found {
@@ -35,6 +37,59 @@ impl ArgyleApi {
             ApiResponse::Unauthorized => Err(FetchError::Permanent(
                 "Argyle refused the API key (401/403)".into(),
             )),
+        }
+    }
+
+    /// The identity's API path. The id comes from the (signed, but still external) payload and
+    /// the call carries our API key, so only Argyle's id shape, a UUID, is accepted: anything
+    /// else could point the call at another resource. A bad id is a permanent failure.
+    pub fn identity_path(id: &str) -> Result<String, FetchError> {
+        if !is_uuid(id) {
+            return Err(FetchError::Permanent(
+                "data.identity is not a UUID: nothing fetched".into(),
+            ));
+        }
+        Ok(format!("/v2/identities/{}", segment(id)))
+    }
+}
+
+/// 8-4-4-4-12 hex digits, either case (Argyle's ids are lowercase; case says nothing unsafe).
+fn is_uuid(id: &str) -> bool {
+    let bytes = id.as_bytes();
+    bytes.len() == 36
+        && bytes.iter().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => *b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_uuids_make_a_path() {
+        assert_eq!(
+            ArgyleApi::identity_path("0187c66e-f13b-31e4-6b2c-6a0dd4f67e43").unwrap(),
+            "/v2/identities/0187c66e-f13b-31e4-6b2c-6a0dd4f67e43"
+        );
+        assert!(ArgyleApi::identity_path("0187C66E-F13B-31E4-6B2C-6A0DD4F67E43").is_ok());
+        for bad in [
+            "",
+            "0187c66e-f13b-31e4-6b2c-6a0dd4f67e4",
+            "0187c66e-f13b-31e4-6b2c-6a0dd4f67e433",
+            "0187c66ef13b31e46b2c6a0dd4f67e43",
+            "0187c66e-f13b-31e4-6b2c-6a0dd4f67e4g",
+            "0187c66e-f13b-31e4-6b2c_6a0dd4f67e43",
+            "../../v2/accounts/0187c66e-f13b-31e4",
+            "0187c66e-f13b-31e4-6b2c-6a0dd4f6%2F3",
+            "0187c66e-f13b-31e4-6b2c-6a0dd4f67?a=",
+            "0187c66e-f13b-31e4-6b2c-6a0dd4f67e4\u{e9}",
+        ] {
+            assert!(
+                matches!(ArgyleApi::identity_path(bad), Err(FetchError::Permanent(_))),
+                "{bad:?}"
+            );
         }
     }
 }

@@ -2,7 +2,7 @@
 //! then the identity lookup under the account (path configurable: the by-id route is
 //! unconfirmed).
 
-use super::http::{ApiClient, ApiResponse, Auth};
+use super::http::{segment, token_lifetime, ApiClient, ApiResponse, Auth};
 use super::{resource, FetchError, Fetched};
 use crate::envelope::ReceivedEnvelope;
 use crate::secrets::Secret;
@@ -56,10 +56,8 @@ impl ClearIdApi {
             .iter()
             .find_map(|k| envelope.payload.get(*k)?.as_str())
             .ok_or_else(|| FetchError::Permanent("payload has no AccountId".into()))?;
-        let path = self
-            .identity_path
-            .replace("{account_id}", account)
-            .replace("{identity_id}", identity);
+        let path = Self::identity_path(&self.identity_path, account, identity)?;
+        tracing::Span::current().record("resource_id", identity.as_str());
         let url = format!("{}{path}", self.base_url.trim_end_matches('/'));
         // A token can be revoked or expire early: on 401, fetch a new one and try once more.
         for fresh in [false, true] {
@@ -86,8 +84,10 @@ impl ClearIdApi {
 
     async fn token(&self, deadline: Instant, fresh: bool) -> Result<Secret, FetchError> {
         if !fresh {
-            if let Some((token, expires)) = self.token.lock().unwrap().as_ref() {
-                if Instant::now() + EXPIRY_MARGIN < *expires {
+            let cached = self.token.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((token, expires)) = cached.as_ref() {
+                // Subtracting, not adding: nothing here can overflow an `Instant`.
+                if expires.saturating_duration_since(Instant::now()) > EXPIRY_MARGIN {
                     return Ok(token.clone());
                 }
             }
@@ -114,12 +114,104 @@ impl ClearIdApi {
             .and_then(|v| v.as_str())
             .map(Secret::new)
             .ok_or_else(|| FetchError::Permanent("token response has no access_token".into()))?;
-        let lifetime = body
-            .get("expires_in")
-            .and_then(|v| v.as_u64())
-            .unwrap_or(3600);
-        let expires = Instant::now() + Duration::from_secs(lifetime);
-        *self.token.lock().unwrap() = Some((token.clone(), expires));
+        // Capped (24 h), so the expiry is always a representable `Instant`; were it not, the
+        // token is used once and not cached.
+        let lifetime = token_lifetime(body.get("expires_in"));
+        *self.token.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now()
+            .checked_add(lifetime)
+            .map(|expires| (token.clone(), expires));
         Ok(token)
+    }
+
+    /// `template` (`CLEARID_IDENTITY_PATH`) with the account and identity ids filled in, each
+    /// percent-encoded, or a permanent failure when either is not of ClearID's id shape.
+    ///
+    /// Their shape is unconfirmed (GUIDs are expected), so any `[A-Za-z0-9._-]{1,128}` is taken,
+    /// except `.`/`..` sequences: enough for GUIDs and most id schemes, never a `/`, `%`, `?`,
+    /// `#` or dot segment that could make the call (with our token) reach another resource.
+    pub fn identity_path(
+        template: &str,
+        account: &str,
+        identity: &str,
+    ) -> Result<String, FetchError> {
+        if !is_clearid_id(account) {
+            return Err(FetchError::Permanent(
+                "AccountId is not a ClearID id: nothing fetched".into(),
+            ));
+        }
+        if !is_clearid_id(identity) {
+            return Err(FetchError::Permanent(
+                "IdentityId is not a ClearID id: nothing fetched".into(),
+            ));
+        }
+        Ok(template
+            .replace("{account_id}", &segment(account))
+            .replace("{identity_id}", &segment(identity)))
+    }
+}
+
+fn is_clearid_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
+        && id != "."
+        && !id.contains("..")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEMPLATE: &str = "/api/v2/accounts/{account_id}/identities/{identity_id}";
+
+    #[test]
+    fn ids_of_clearid_shape_fill_the_template() {
+        assert_eq!(
+            ClearIdApi::identity_path(
+                TEMPLATE,
+                "3f1c2a6e-0d3b-4a51-9d0e-2b7c1f9e8a10",
+                "a7d4e2c9-5b61-4f0a-8e3d-6c2b9f1e7d20"
+            )
+            .unwrap(),
+            "/api/v2/accounts/3f1c2a6e-0d3b-4a51-9d0e-2b7c1f9e8a10/identities/\
+             a7d4e2c9-5b61-4f0a-8e3d-6c2b9f1e7d20"
+        );
+        assert_eq!(
+            ClearIdApi::identity_path(TEMPLATE, "acc_1.x", "ID-7").unwrap(),
+            "/api/v2/accounts/acc_1.x/identities/ID-7"
+        );
+        let longest = "a".repeat(128);
+        assert!(ClearIdApi::identity_path(TEMPLATE, &longest, &longest).is_ok());
+    }
+
+    #[test]
+    fn other_ids_are_refused() {
+        let too_long = "a".repeat(129);
+        for bad in [
+            "",
+            ".",
+            "..",
+            "a..b",
+            "../acc-2",
+            "acc-1/identities/id-8",
+            "acc%2F1",
+            "acc?x=1",
+            "acc#x",
+            "acc 1",
+            "acc{identity_id}",
+            "\u{e9}",
+            too_long.as_str(),
+        ] {
+            for (account, identity) in [(bad, "id-7"), ("acc-1", bad)] {
+                assert!(
+                    matches!(
+                        ClearIdApi::identity_path(TEMPLATE, account, identity),
+                        Err(FetchError::Permanent(_))
+                    ),
+                    "{account:?} {identity:?}"
+                );
+            }
+        }
     }
 }
