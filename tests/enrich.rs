@@ -28,8 +28,17 @@ struct Setup {
 
 /// The enricher on `table`, every provider's API at `api` with test credentials.
 async fn enricher_for(resources: &Resources, api: &MockServer) -> Enricher<DynamoDbEnrichedStore> {
+    enricher_with(resources, api, &[]).await
+}
+
+/// As [`enricher_for`], with `overrides` replacing or adding variables.
+async fn enricher_with(
+    resources: &Resources,
+    api: &MockServer,
+    overrides: &[(&str, String)],
+) -> Enricher<DynamoDbEnrichedStore> {
     let uri = api.uri();
-    let vars = [
+    let defaults = [
         ("EVENTS_TABLE", resources.table.clone()),
         ("BAACK_API_BASE", uri.clone()),
         ("BAACK_API_TOKEN", "baack-api-token".into()),
@@ -44,7 +53,9 @@ async fn enricher_for(resources: &Resources, api: &MockServer) -> Enricher<Dynam
         ("HTTP_MAX_ATTEMPTS", "3".into()),
     ];
     let config = EnricherConfig::from_lookup(|name| {
-        vars.iter()
+        overrides
+            .iter()
+            .chain(defaults.iter())
             .find(|(k, _)| *k == name)
             .map(|(_, v)| v.clone())
     })
@@ -664,4 +675,700 @@ async fn credentials_can_come_from_secrets_manager() {
         .enrich(&argyle_envelope("argyle#sm"), deadline())
         .await;
     assert_eq!(outcome, Ok(EnrichOutcome::Enriched));
+}
+
+// ---- Hostile answers and payloads: nothing panics, nothing is fetched that was not notified,
+// ---- no path reaches a log line.
+
+const BAACK_URN: &str = "urn:baack:clientidentifier:7c2d";
+const BAACK_PATH: &str = "/n/v1/clientidentifier/urn:baack:clientidentifier:7c2d";
+
+fn baack_envelope(event_id: &str, urn: &str, url: Option<&str>) -> String {
+    let mut resource = json!({ "id": urn });
+    if let Some(url) = url {
+        resource["url"] = json!(url);
+    }
+    envelope(
+        "baack",
+        event_id,
+        "IDENTITY_CLIENT_IDENTIFIER.UPDATE",
+        resource,
+        json!({}),
+    )
+}
+
+/// An Argyle notification naming `identity` (the payload's `data.identity`).
+fn argyle_envelope_for(event_id: &str, identity: &str) -> String {
+    envelope(
+        "argyle",
+        event_id,
+        "identities.added",
+        json!({"id": identity, "url": format!("/v2/identities/{identity}")}),
+        json!({"event": "identities.added", "data": {"identity": identity}}),
+    )
+}
+
+fn clearid_envelope_for(event_id: &str, account: &str, identity: &str) -> String {
+    envelope(
+        "clearid",
+        event_id,
+        "identity.updated",
+        json!({"id": identity}),
+        json!({"AccountId": account, "IdentityId": identity, "Ordinal": 1}),
+    )
+}
+
+fn retryable(outcome: &Result<EnrichOutcome, EnrichError>) -> bool {
+    matches!(
+        outcome,
+        Err(EnrichError::Fetch {
+            error: FetchError::Retryable(_),
+            ..
+        })
+    )
+}
+
+fn permanent(outcome: &Result<EnrichOutcome, EnrichError>) -> bool {
+    matches!(
+        outcome,
+        Err(EnrichError::Fetch {
+            error: FetchError::Permanent(_),
+            ..
+        })
+    )
+}
+
+/// Answers any request, so that every request the enricher makes is received and counted.
+async fn answer_everything(api: &MockServer) {
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "not-asked-for"})))
+        .mount(api)
+        .await;
+}
+
+async fn send_messages(resources: &Resources, bodies: &[String]) {
+    for chunk in bodies.chunks(10) {
+        let entries = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, body)| {
+                aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+                    .id(format!("m{i}"))
+                    .message_body(body)
+                    .build()
+                    .unwrap()
+            })
+            .collect();
+        let sent = resources
+            .sqs
+            .send_message_batch()
+            .queue_url(&resources.queue_url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .unwrap();
+        assert!(sent.failed.is_empty(), "{:?}", sent.failed);
+    }
+}
+
+fn failed_ids(response: &aws_lambda_events::event::sqs::SqsBatchResponse) -> Vec<String> {
+    response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect()
+}
+
+fn message_id_of(event: &aws_lambda_events::event::sqs::SqsEvent, marker: &str) -> String {
+    event
+        .records
+        .iter()
+        .find(|r| r.body.as_deref().unwrap_or_default().contains(marker))
+        .and_then(|r| r.message_id.clone())
+        .unwrap_or_else(|| panic!("no message with {marker}"))
+}
+
+#[tokio::test]
+async fn a_retry_after_too_large_for_any_clock_fails_only_its_message() {
+    let t = setup().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v2/identities/{ARGYLE_ID}")))
+        .respond_with(
+            ResponseTemplate::new(429).insert_header("retry-after", "18446744073709551615"),
+        )
+        .expect(1)
+        .mount(&t.api)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(BAACK_PATH))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"urn": BAACK_URN})))
+        .expect(1)
+        .mount(&t.api)
+        .await;
+    send_messages(
+        &t.resources,
+        &[
+            argyle_envelope("argyle#huge"),
+            baack_envelope("baack#beside", BAACK_URN, Some(BAACK_PATH)),
+        ],
+    )
+    .await;
+    let event = t.resources.receive_event(30).await;
+    assert_eq!(event.records.len(), 2);
+    let started = Instant::now();
+    let response = t.enricher.handle_batch(&event, deadline()).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "it did not wait"
+    );
+    assert_eq!(
+        failed_ids(&response),
+        [message_id_of(&event, "argyle#huge")]
+    );
+    assert!(t.resources.item("enriched#argyle#huge").await.is_none());
+    assert_eq!(
+        data(&record(&t.resources, "baack#beside").await)["urn"],
+        BAACK_URN
+    );
+    // Argyle asked for a pause: the next Argyle message fails at once, retryable, without a
+    // request (the mock's `expect(1)` checks it), while the pause is Argyle's alone.
+    let next = t
+        .enricher
+        .enrich(&argyle_envelope("argyle#next"), deadline())
+        .await;
+    assert!(retryable(&next), "{next:?}");
+}
+
+#[tokio::test]
+async fn a_huge_retry_after_on_a_server_error_is_retryable_at_once() {
+    for value in ["18446744073709551615", "99999999999999999999999999999999"] {
+        let t = setup().await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(503).insert_header("retry-after", value))
+            .expect(1)
+            .mount(&t.api)
+            .await;
+        let outcome = t
+            .enricher
+            .enrich(&argyle_envelope("argyle#h503"), deadline())
+            .await;
+        assert!(retryable(&outcome), "{value}: {outcome:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_unreadable_retry_after_falls_back_to_backoff() {
+    for value in ["-1", "1.5", "soon", "Wed, 21 Oct 2015 07:28:00 GMT"] {
+        let throttled = ResponseTemplate::new(429).insert_header("retry-after", value);
+        transient_failure_then_success(throttled, "argyle#unreadable").await;
+    }
+}
+
+#[tokio::test]
+async fn a_huge_token_lifetime_is_capped_and_the_token_reused() {
+    for expires_in in [json!(u64::MAX), json!(1e300), json!("18446744073709551616")] {
+        let t = setup().await;
+        Mock::given(method("POST"))
+            .and(path("/connect/token"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"access_token": "long-lived", "expires_in": expires_in})),
+            )
+            .expect(1)
+            .mount(&t.api)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/api/v2/accounts/acc-1/identities/id-7"))
+            .and(header("authorization", "Bearer long-lived"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"Id": "id-7"})))
+            .expect(2)
+            .mount(&t.api)
+            .await;
+        for id in ["clearid#l1", "clearid#l2"] {
+            let body = clearid_envelope(id, "identity.updated");
+            assert_eq!(
+                t.enricher.enrich(&body, deadline()).await,
+                Ok(EnrichOutcome::Enriched),
+                "{expires_in}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_negative_token_lifetime_is_used_once_and_not_cached() {
+    let t = setup().await;
+    Mock::given(method("POST"))
+        .and(path("/connect/token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"access_token": "expired", "expires_in": -1})),
+        )
+        .expect(2)
+        .mount(&t.api)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/accounts/acc-1/identities/id-7"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"Id": "id-7"})))
+        .expect(2)
+        .mount(&t.api)
+        .await;
+    for id in ["clearid#n1", "clearid#n2"] {
+        let body = clearid_envelope(id, "identity.updated");
+        assert_eq!(
+            t.enricher.enrich(&body, deadline()).await,
+            Ok(EnrichOutcome::Enriched)
+        );
+    }
+}
+
+#[tokio::test]
+async fn ids_not_of_the_providers_shape_fetch_nothing_and_fail_permanently() {
+    let t = setup().await;
+    answer_everything(&t.api).await;
+    let mut bodies = Vec::new();
+    for identity in [
+        "../../v2/accounts/0187c66e".to_string(),
+        "..%2F..%2Fv2%2Faccounts".to_string(),
+        "%2e%2e/%2e%2e/v2/users".to_string(),
+        format!("{ARGYLE_ID}?expand=ssn"),
+        format!("{ARGYLE_ID}#x"),
+        format!("{ARGYLE_ID}/../../users/1"),
+        format!("{ARGYLE_ID}%2F..%2F..%2Fusers"),
+        String::new(),
+    ] {
+        bodies.push(argyle_envelope_for("argyle#hostile", &identity));
+    }
+    for (urn, url) in [
+        // The notified urn, but a url that walks to another object.
+        (BAACK_URN, Some("/n/v1/../v1/person/urn:baack:person:1")),
+        (BAACK_URN, Some("/n/v1/person/urn:baack:person:2")),
+        (BAACK_URN, Some("https://elsewhere.example/n/v1/x")),
+        (BAACK_URN, Some("//elsewhere.example/n/v1/x")),
+        (BAACK_URN, Some(&format!("{BAACK_PATH}?expand=all")[..])),
+        ("urn:baack:..:x", None),
+        ("urn:baack:person:a%2F..%2Fb", None),
+        ("urn:baack:person:1/../../company/2", None),
+        ("urn:baack:person:1?x=1", None),
+        ("urn:baack:person:1#x", None),
+        ("not-a-urn", None),
+    ] {
+        bodies.push(baack_envelope("baack#hostile", urn, url));
+    }
+    for (account, identity) in [
+        ("../acc-2", "id-7"),
+        ("acc-1%2Fidentities%2Fid-8", "id-7"),
+        ("acc-1/identities/id-8", "id-7"),
+        ("acc-1?x=", "id-7"),
+        ("acc-1", "id-7/.."),
+        ("acc-1", ".."),
+        ("acc-1", "id-7#"),
+        ("acc-1", "id%2e%2e"),
+    ] {
+        bodies.push(clearid_envelope_for("clearid#hostile", account, identity));
+    }
+    for body in &bodies {
+        let outcome = t.enricher.enrich(body, deadline()).await;
+        assert!(permanent(&outcome), "{body}: {outcome:?}");
+    }
+    assert!(
+        t.api.received_requests().await.unwrap().is_empty(),
+        "no request, not even for a token"
+    );
+    assert_eq!(t.resources.item_count().await, 0);
+}
+
+#[tokio::test]
+async fn the_documented_baack_url_without_its_slash_is_accepted_and_the_urn_path_fetched() {
+    let t = setup().await;
+    Mock::given(method("GET"))
+        .and(path(BAACK_PATH))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"urn": BAACK_URN})))
+        .expect(2)
+        .mount(&t.api)
+        .await;
+    let documented = "/n/v1/clientidentifierurn:baack:clientidentifier:7c2d";
+    for (id, url) in [("baack#doc", Some(documented)), ("baack#nourl", None)] {
+        assert_eq!(
+            t.enricher
+                .enrich(&baack_envelope(id, BAACK_URN, url), deadline())
+                .await,
+            Ok(EnrichOutcome::Enriched),
+            "{url:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_hostile_id_ends_in_the_dead_letter_queue_without_a_request() {
+    let t = setup().await;
+    answer_everything(&t.api).await;
+    let dlq = t.resources.add_dead_letter_queue(1).await;
+    send_messages(
+        &t.resources,
+        &[argyle_envelope_for(
+            "argyle#traversal",
+            &format!("{ARGYLE_ID}/../../users/1"),
+        )],
+    )
+    .await;
+    let event = t.resources.receive_event(30).await;
+    let response = t.enricher.handle_batch(&event, deadline()).await;
+    assert_eq!(response.batch_item_failures.len(), 1);
+    t.resources.settle(&event, &response).await;
+    assert!(t.resources.receive_event(30).await.records.is_empty());
+    let dead = t.resources.messages_of(&dlq).await;
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].body["event_id"], "argyle#traversal");
+    assert!(t.api.received_requests().await.unwrap().is_empty());
+}
+
+const OTHER_ID: &str = "0187c66e-f13b-31e4-6b2c-000000000302";
+
+#[tokio::test]
+async fn redirects_are_not_followed_and_not_named() {
+    let t = setup().await;
+    let target = format!("/v2/identities/{OTHER_ID}");
+    Mock::given(method("GET"))
+        .and(path(format!("/v2/identities/{ARGYLE_ID}")))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("location", format!("{}{target}", t.api.uri())),
+        )
+        .expect(1)
+        .mount(&t.api)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(&target))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(argyle_identity("2026-11-20T10:00:00Z")),
+        )
+        .expect(0)
+        .mount(&t.api)
+        .await;
+    let outcome = t
+        .enricher
+        .enrich(&argyle_envelope("argyle#moved"), deadline())
+        .await;
+    assert!(permanent(&outcome), "{outcome:?}");
+    let error = outcome.unwrap_err().to_string();
+    assert_eq!(
+        error,
+        "argyle: permanent: 302 Found: redirects are not followed"
+    );
+    assert!(t.resources.item("enriched#argyle#moved").await.is_none());
+}
+
+/// A port nothing listens on.
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// An SQS record as the event source mapping hands it over, `provider` attribute included.
+fn sqs_record(message_id: &str, body: String) -> aws_lambda_events::event::sqs::SqsMessage {
+    let mut attribute = aws_lambda_events::event::sqs::SqsMessageAttribute::default();
+    attribute.string_value = Some("argyle".into());
+    attribute.data_type = Some("String".into());
+    let mut record = aws_lambda_events::event::sqs::SqsMessage::default();
+    record.message_id = Some(message_id.into());
+    record.body = Some(body);
+    record.event_source_arn = Some("arn:aws:sqs:us-east-1:000000000000:events".into());
+    record
+        .message_attributes
+        .insert("provider".into(), attribute);
+    record
+}
+
+fn sqs_event(
+    records: Vec<aws_lambda_events::event::sqs::SqsMessage>,
+) -> aws_lambda_events::event::sqs::SqsEvent {
+    let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
+    event.records = records;
+    event
+}
+
+#[tokio::test]
+async fn enricher_logs_name_the_resource_once_and_never_a_path() {
+    let t = setup().await;
+    let failing = "0187c66e-f13b-31e4-6b2c-000000000503";
+    let moved = OTHER_ID;
+    let slow = "0187c66e-f13b-31e4-6b2c-000000000408";
+    let unreachable = "0187c66e-f13b-31e4-6b2c-000000000111";
+    let hostile = "HOSTILE-MARKER/../../users";
+    let identity = |id: &str| path(format!("/v2/identities/{id}"));
+    Mock::given(method("GET"))
+        .and(identity(ARGYLE_ID))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(argyle_identity("2026-11-20T10:00:00Z")),
+        )
+        .mount(&t.api)
+        .await;
+    Mock::given(method("GET"))
+        .and(identity(failing))
+        .respond_with(ResponseTemplate::new(503))
+        .expect(3)
+        .mount(&t.api)
+        .await;
+    Mock::given(method("GET"))
+        .and(identity(moved))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("location", format!("{}/v2/identities/x", t.api.uri())),
+        )
+        .mount(&t.api)
+        .await;
+    Mock::given(method("GET"))
+        .and(identity(slow))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(4)))
+        .mount(&t.api)
+        .await;
+    let one_attempt =
+        enricher_with(&t.resources, &t.api, &[("HTTP_MAX_ATTEMPTS", "1".into())]).await;
+    let nowhere = enricher_with(
+        &t.resources,
+        &t.api,
+        &[(
+            "ARGYLE_API_BASE",
+            format!("http://127.0.0.1:{}", closed_port()),
+        )],
+    )
+    .await;
+
+    let capture = Capture::default();
+    let guard = tracing::subscriber::set_default(subscriber(Level::TRACE, capture.clone()));
+    let main = sqs_event(vec![
+        sqs_record("m-ok", argyle_envelope_for("argyle#l-ok", ARGYLE_ID)),
+        sqs_record("m-503", argyle_envelope_for("argyle#l-503", failing)),
+        sqs_record("m-302", argyle_envelope_for("argyle#l-302", moved)),
+        sqs_record(
+            "m-hostile",
+            argyle_envelope_for("argyle#l-hostile", hostile),
+        ),
+    ]);
+    let main_response = t.enricher.handle_batch(&main, deadline()).await;
+    let slow_response = one_attempt
+        .handle_batch(
+            &sqs_event(vec![sqs_record(
+                "m-slow",
+                argyle_envelope_for("argyle#l-slow", slow),
+            )]),
+            deadline(),
+        )
+        .await;
+    let nowhere_response = nowhere
+        .handle_batch(
+            &sqs_event(vec![sqs_record(
+                "m-nowhere",
+                argyle_envelope_for("argyle#l-nowhere", unreachable),
+            )]),
+            deadline(),
+        )
+        .await;
+    drop(guard);
+    assert_eq!(failed_ids(&main_response), ["m-503", "m-302", "m-hostile"]);
+    assert_eq!(failed_ids(&slow_response), ["m-slow"]);
+    assert_eq!(failed_ids(&nowhere_response), ["m-nowhere"]);
+
+    let lines = capture.lines();
+    let ids = [ARGYLE_ID, failing, moved, slow, unreachable];
+    for line in &lines {
+        let text = line.to_string();
+        // Nor the provider API's URL (the HTTP stack's TRACE lines name its host and port, the
+        // AWS SDK its own endpoint: configuration, not ids).
+        for forbidden in ["/v2/", "/identities", &t.api.uri(), "HOSTILE-MARKER"] {
+            assert!(!text.contains(forbidden), "{forbidden:?} in {text}");
+        }
+        // An identity id appears only as the `resource_id` field of its message's lines.
+        let mut rest = line.clone();
+        rest.as_object_mut().unwrap().remove("resource_id");
+        for id in ids {
+            assert!(
+                !rest.to_string().contains(id),
+                "{id} outside resource_id: {text}"
+            );
+        }
+    }
+    // One closing line per message: its provider, its resource id (when it had the shape of
+    // one) and what failed, in words.
+    let closing = |message_id: &str| -> Value {
+        let found: Vec<&Value> = lines
+            .iter()
+            .filter(|l| l["message_id"] == message_id && l.get("outcome").is_some())
+            .collect();
+        assert_eq!(found.len(), 1, "{message_id}: {found:?}");
+        found[0].clone()
+    };
+    for (message_id, resource_id, error) in [
+        ("m-ok", Some(ARGYLE_ID), None),
+        (
+            "m-503",
+            Some(failing),
+            Some("argyle: retryable: 503 Service Unavailable after 3 attempts"),
+        ),
+        (
+            "m-302",
+            Some(moved),
+            Some("argyle: permanent: 302 Found: redirects are not followed"),
+        ),
+        (
+            "m-hostile",
+            None,
+            Some("argyle: permanent: data.identity is not a UUID: nothing fetched"),
+        ),
+        (
+            "m-slow",
+            Some(slow),
+            Some("argyle: retryable: timed out after 1 attempts"),
+        ),
+        (
+            "m-nowhere",
+            Some(unreachable),
+            Some("argyle: retryable: connection failed after 3 attempts"),
+        ),
+    ] {
+        let line = closing(message_id);
+        assert_eq!(line["provider"], "argyle", "{line}");
+        assert_eq!(line["resource_id"].as_str(), resource_id, "{line}");
+        assert_eq!(line["error"].as_str(), error, "{line}");
+    }
+}
+
+// ---- A first sync: a burst of notifications against a throttling API.
+
+/// The provider's identity API during a first sync: the first request for every third identity
+/// is throttled (429, `Retry-After: 1`); everything is recorded with the time it arrived.
+#[derive(Clone, Default)]
+struct ThrottlingApi {
+    seen: std::sync::Arc<std::sync::Mutex<Vec<(Instant, String, u16)>>>,
+}
+
+fn burst_identity(index: u64) -> String {
+    format!("0187c66e-f13b-31e4-6b2c-{index:012x}")
+}
+
+impl wiremock::Respond for ThrottlingApi {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let id = request
+            .url
+            .path()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let index = u64::from_str_radix(&id[id.len().saturating_sub(12)..], 16).unwrap_or(1);
+        let mut seen = self.seen.lock().unwrap();
+        let first = !seen.iter().any(|(_, s, _)| *s == id);
+        let status = if index % 3 == 0 && first { 429 } else { 200 };
+        seen.push((Instant::now(), id.clone(), status));
+        if status == 429 {
+            ResponseTemplate::new(429).insert_header("retry-after", "1")
+        } else {
+            ResponseTemplate::new(200).set_body_json(json!({
+                "id": id, "first_name": format!("Person {index}"),
+                "updated_at": "2026-11-20T10:00:00Z"
+            }))
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_first_sync_burst_is_enriched_completely_without_hammering_a_throttling_api() {
+    const IDENTITIES: u64 = 40;
+    let t = setup().await;
+    let api = ThrottlingApi::default();
+    Mock::given(method("GET"))
+        .respond_with(api.clone())
+        .mount(&t.api)
+        .await;
+    let bodies: Vec<String> = (0..IDENTITIES)
+        .map(|i| argyle_envelope_for(&format!("argyle#burst{i}"), &burst_identity(i)))
+        .collect();
+    send_messages(&t.resources, &bodies).await;
+
+    // The event source mapping: batches of up to 10 until the queue is drained.
+    let capture = Capture::default();
+    let guard = tracing::subscriber::set_default(subscriber(Level::INFO, capture.clone()));
+    let mut handled = Vec::new();
+    for _ in 0..20 {
+        let event = t.resources.receive_event(30).await;
+        if event.records.is_empty() {
+            break;
+        }
+        assert!(event.records.len() <= 10);
+        let response = t.enricher.handle_batch(&event, deadline()).await;
+        assert!(
+            response.batch_item_failures.is_empty(),
+            "{:?}",
+            response.batch_item_failures
+        );
+        t.resources.settle(&event, &response).await;
+        handled.extend(event.records.iter().map(|r| r.message_id.clone().unwrap()));
+    }
+    drop(guard);
+
+    // Every message handled once, none left visible or in flight.
+    let distinct: std::collections::HashSet<&String> = handled.iter().collect();
+    assert_eq!((handled.len(), distinct.len()), (40, 40));
+    let attributes = t
+        .resources
+        .sqs
+        .get_queue_attributes()
+        .queue_url(&t.resources.queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap();
+    for name in [
+        aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages,
+        aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+    ] {
+        assert_eq!(
+            attributes.get(&name).map(String::as_str),
+            Some("0"),
+            "{name:?}"
+        );
+    }
+
+    // Every identity recorded with the API's data, and nothing else.
+    for i in 0..IDENTITIES {
+        let item = record(&t.resources, &format!("argyle#burst{i}")).await;
+        assert_eq!(s(&item, "status"), "ENRICHED");
+        assert_eq!(s(&item, "resource_id"), burst_identity(i));
+        assert_eq!(data(&item)["first_name"], format!("Person {i}"));
+    }
+    assert_eq!(t.resources.item_count().await, IDENTITIES as usize);
+    let mut counted = counts(&capture.lines());
+    counted.dedup();
+    assert_eq!(counted, [count("Enriched", "unknown", None)]);
+
+    // The API saw each throttled identity twice (429, then 200), the others once.
+    let seen = api.seen.lock().unwrap().clone();
+    for i in 0..IDENTITIES {
+        let statuses: Vec<u16> = seen
+            .iter()
+            .filter(|(_, id, _)| *id == burst_identity(i))
+            .map(|(_, _, status)| *status)
+            .collect();
+        let expected: &[u16] = if i % 3 == 0 { &[429, 200] } else { &[200] };
+        assert_eq!(statuses, expected, "identity {i}");
+    }
+    assert_eq!(seen.iter().filter(|(_, _, s)| *s == 429).count(), 14);
+    assert_eq!(seen.len(), 54);
+    // Not hammered: after each 429, no request at all (for any identity) within its
+    // Retry-After.
+    for (throttled_at, _, _) in seen.iter().filter(|(_, _, s)| *s == 429) {
+        for (at, id, _) in &seen {
+            assert!(
+                *at <= *throttled_at || *at >= *throttled_at + Duration::from_secs(1),
+                "{id} requested {:?} after a 429",
+                at.duration_since(*throttled_at)
+            );
+        }
+    }
 }
