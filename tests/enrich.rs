@@ -7,6 +7,7 @@ use hookline::enrich::{
 };
 use hookline::logging::{subscriber, Capture};
 use integration_tests::aws::{n, s};
+use integration_tests::enricher::{enricher_for, enricher_with};
 use integration_tests::metrics::{count, counts};
 use integration_tests::samples::{ArgyleSample, BaackSample, ClearIdSample, MidboundSample};
 use integration_tests::{Harness, Resources, Sample};
@@ -26,47 +27,10 @@ struct Setup {
     enricher: Enricher<DynamoDbEnrichedStore>,
 }
 
-/// The enricher on `table`, every provider's API at `api` with test credentials.
-async fn enricher_for(resources: &Resources, api: &MockServer) -> Enricher<DynamoDbEnrichedStore> {
-    enricher_with(resources, api, &[]).await
-}
-
-/// As [`enricher_for`], with `overrides` replacing or adding variables.
-async fn enricher_with(
-    resources: &Resources,
-    api: &MockServer,
-    overrides: &[(&str, String)],
-) -> Enricher<DynamoDbEnrichedStore> {
-    let uri = api.uri();
-    let defaults = [
-        ("EVENTS_TABLE", resources.table.clone()),
-        ("BAACK_API_BASE", uri.clone()),
-        ("BAACK_API_TOKEN", "baack-api-token".into()),
-        ("ARGYLE_API_BASE", uri.clone()),
-        ("ARGYLE_API_KEY_ID", "argyle-key-id".into()),
-        ("ARGYLE_API_KEY_SECRET", "argyle-key-secret".into()),
-        ("CLEARID_API_BASE", uri.clone()),
-        ("CLEARID_TOKEN_URL", format!("{uri}/connect/token")),
-        ("CLEARID_CLIENT_ID", "clearid-client".into()),
-        ("CLEARID_CLIENT_SECRET", "clearid-client-secret".into()),
-        ("HTTP_TIMEOUT_SECONDS", "2".into()),
-        ("HTTP_MAX_ATTEMPTS", "3".into()),
-    ];
-    let config = EnricherConfig::from_lookup(|name| {
-        overrides
-            .iter()
-            .chain(defaults.iter())
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.clone())
-    })
-    .unwrap();
-    enricher_from_config(&config, &resources.sdk).await.unwrap()
-}
-
 async fn setup() -> Setup {
     let resources = Resources::create(false).await;
     let api = MockServer::start().await;
-    let enricher = enricher_for(&resources, &api).await;
+    let enricher = enricher_for(&resources, &api.uri()).await;
     Setup {
         resources,
         api,
@@ -563,7 +527,7 @@ async fn full_flow<S: Sample>(api: &MockServer) -> (Harness<S>, String) {
     let h = Harness::<S>::new().await;
     let body = S::payload();
     h.send(h.signed(&body)).await.expect(200, "accepted");
-    let enricher = enricher_for(&h.resources, api).await;
+    let enricher = enricher_for(&h.resources, &api.uri()).await;
     let event = h.resources.receive_event(30).await;
     assert_eq!(event.records.len(), 1);
     let response = enricher.handle_batch(&event, deadline()).await;
@@ -1126,11 +1090,15 @@ async fn enricher_logs_name_the_resource_once_and_never_a_path() {
         .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(4)))
         .mount(&t.api)
         .await;
-    let one_attempt =
-        enricher_with(&t.resources, &t.api, &[("HTTP_MAX_ATTEMPTS", "1".into())]).await;
+    let one_attempt = enricher_with(
+        &t.resources,
+        &t.api.uri(),
+        &[("HTTP_MAX_ATTEMPTS", "1".into())],
+    )
+    .await;
     let nowhere = enricher_with(
         &t.resources,
-        &t.api,
+        &t.api.uri(),
         &[(
             "ARGYLE_API_BASE",
             format!("http://127.0.0.1:{}", closed_port()),

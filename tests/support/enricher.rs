@@ -5,7 +5,16 @@ use hookline::enrich::{enricher_from_config, DynamoDbEnrichedStore, Enricher, En
 
 /// Test credentials for every provider; the APIs at `api_uri` (a wiremock server).
 pub async fn enricher_for(resources: &Resources, api_uri: &str) -> Enricher<DynamoDbEnrichedStore> {
-    let vars = [
+    enricher_with(resources, api_uri, &[]).await
+}
+
+/// As [`enricher_for`], with `overrides` replacing or adding variables.
+pub async fn enricher_with(
+    resources: &Resources,
+    api_uri: &str,
+    overrides: &[(&str, String)],
+) -> Enricher<DynamoDbEnrichedStore> {
+    let defaults = [
         ("EVENTS_TABLE", resources.table.clone()),
         ("BAACK_API_BASE", api_uri.to_string()),
         ("BAACK_API_TOKEN", "baack-api-token".into()),
@@ -20,7 +29,9 @@ pub async fn enricher_for(resources: &Resources, api_uri: &str) -> Enricher<Dyna
         ("HTTP_MAX_ATTEMPTS", "3".into()),
     ];
     let config = EnricherConfig::from_lookup(|name| {
-        vars.iter()
+        overrides
+            .iter()
+            .chain(defaults.iter())
             .find(|(k, _)| *k == name)
             .map(|(_, v)| v.clone())
     })
