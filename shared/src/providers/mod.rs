@@ -17,17 +17,22 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 /// anything unparseable, or outside the years 0-9999 once in UTC (RFC 3339 cannot write it), is
 /// passed on as given rather than failing a genuine delivery.
 pub(crate) fn normalise_timestamp(raw: &str) -> String {
-    let normalised = if let Ok(at) = OffsetDateTime::parse(raw, &Rfc3339) {
-        rfc3339(at)
-    } else {
-        let zoneless = time::macros::format_description!(
-            "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]"
-        );
-        PrimitiveDateTime::parse(raw, zoneless)
-            .ok()
-            .and_then(|at| rfc3339(at.assume_utc()))
-    };
-    normalised.unwrap_or_else(|| raw.to_string())
+    parse_timestamp(raw)
+        .and_then(rfc3339)
+        .unwrap_or_else(|| raw.to_string())
+}
+
+/// RFC 3339, or zone-less ISO 8601 read as UTC.
+fn parse_timestamp(raw: &str) -> Option<OffsetDateTime> {
+    if let Ok(at) = OffsetDateTime::parse(raw, &Rfc3339) {
+        return Some(at);
+    }
+    let zoneless = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]"
+    );
+    PrimitiveDateTime::parse(raw, zoneless)
+        .ok()
+        .map(PrimitiveDateTime::assume_utc)
 }
 
 /// A delivery's `occurred_at`: the normalised time, or the provider's own text when it is
@@ -41,12 +46,7 @@ pub(crate) fn occurred_at(raw: &str) -> Option<String> {
 
 /// A provider timestamp (RFC 3339, or zone-less UTC) as Unix seconds.
 pub(crate) fn unix_seconds(raw: &str) -> Option<i64> {
-    let text = normalise_timestamp(raw);
-    Some(
-        OffsetDateTime::parse(&text, &Rfc3339)
-            .ok()?
-            .unix_timestamp(),
-    )
+    parse_timestamp(raw).map(OffsetDateTime::unix_timestamp)
 }
 
 /// RFC 3339 in UTC; `None` for a year RFC 3339 cannot write (before 0 or after 9999: `time`
