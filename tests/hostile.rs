@@ -369,6 +369,21 @@ async fn hostile_values_baack() {
             200,
         ),
         (
+            "expiry a number",
+            trigger(12, |v| {
+                v["subscription"]["expirationTimestamp"] = 1.5e300.into()
+            }),
+            200,
+        ),
+        (
+            "empty subject and event",
+            trigger(13, |v| {
+                v["trigger"]["subject"] = "".into();
+                v["trigger"]["event"] = "".into()
+            }),
+            200,
+        ),
+        (
             "3,000-character subject",
             trigger(8, |v| v["trigger"]["subject"] = "S".repeat(3000).into()),
             200,
@@ -430,6 +445,11 @@ async fn hostile_values_midbound() {
         (
             "type with a control character",
             event("evt_5", &|v| v["type"] = "identity.\u{1}".into()),
+            200,
+        ),
+        (
+            "empty type",
+            event("evt_6", &|v| v["type"] = "".into()),
             200,
         ),
     ])
@@ -496,6 +516,7 @@ async fn hostile_values_argyle() {
             with(&p, |v| v["data"]["identity"] = "f".repeat(3000).into()),
             400,
         ),
+        ("empty event", with(&p, |v| v["event"] = "".into()), 200),
     ])
     .await;
 }

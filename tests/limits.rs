@@ -258,3 +258,16 @@ async fn provider_data_too_large_for_an_item_fails_permanently_without_a_write()
         .await
         .is_none());
 }
+
+/// SQS refuses an empty message attribute value (moto does not): an empty event type travels
+/// as `unknown`, flagged, never as an empty attribute that would fail every retry.
+#[tokio::test]
+async fn an_empty_event_type_travels_as_unknown() {
+    let h = Harness::<ArgyleSample>::new().await;
+    let body = edited(&ArgyleSample::payload(), |v| v["event"] = "".into());
+    h.send(h.signed(&body)).await.expect(200, "accepted");
+    let m = &h.resources.messages().await[0];
+    assert_eq!(m.attributes["event_type"], "unknown");
+    assert_eq!(m.body["event_type"], "unknown");
+    assert_eq!(m.body["recognized"], false);
+}

@@ -162,3 +162,49 @@ async fn an_event_keyed_by_its_id_stays_a_duplicate_after_enrichment() {
     h.send(h.signed(&body)).await.expect(200, "duplicate");
     assert!(h.resources.messages().await.is_empty());
 }
+
+/// A late mark from the attempt that handed off an earlier occurrence must not end the handoff
+/// of the next one: only the attempt holding the record marks it ENQUEUED.
+#[tokio::test]
+async fn a_late_mark_of_an_earlier_occurrence_leaves_the_next_one_claimable() {
+    use hookline::store::{Claim, ClaimOutcome, DynamoDbEventStore, EventStore};
+    let h = Harness::<ArgyleSample>::new().await;
+    let store = DynamoDbEventStore::new(h.resources.dynamodb.clone(), &h.resources.table);
+    let body = ArgyleSample::payload();
+    let event_id = ArgyleSample::event_id(&body);
+    let now = integration_tests::samples::now();
+    let claim = |attempt: &str| Claim {
+        message: hookline::envelope::QueueMessage {
+            event_id: event_id.clone(),
+            provider: "argyle".into(),
+            event_type: "identities.added".into(),
+            group: IDENTITY.into(),
+            deduplication_id: format!("dedup-{attempt}"),
+            body: "{}".into(),
+        },
+        payload_sha256: hookline::digest::sha256_hex(body.as_bytes()),
+        claim_id: attempt.into(),
+        now,
+        lease_expires_at: now + 30,
+        expires_at: now + 600,
+    };
+    // Occurrence 1, claimed by r1 and sent; the enricher consumes it before r1 marks it.
+    assert_eq!(store.claim(&claim("r1")).await, Ok(ClaimOutcome::Claimed));
+    let (client, table) = (&h.resources.dynamodb, &h.resources.table);
+    assert!(hookline::store::reopen(client, table, &event_id, now)
+        .await
+        .unwrap());
+    // Occurrence 2, claimed by r2; then r1's late mark.
+    assert_eq!(store.claim(&claim("r2")).await, Ok(ClaimOutcome::Claimed));
+    store.mark_enqueued(&event_id, "r1", now).await.unwrap();
+    let record = h.resources.item(&event_id).await.unwrap();
+    assert_eq!(s(&record, "status"), "RECEIVED");
+    assert_eq!(s(&record, "claim_id"), "r2");
+    assert!(record.contains_key("pending"), "still found by the sweeper");
+    // r2's send fails: its release works, and the provider's retry takes the event over.
+    store.release(&event_id, "r2").await.unwrap();
+    assert_eq!(store.claim(&claim("r3")).await, Ok(ClaimOutcome::Claimed));
+    store.mark_enqueued(&event_id, "r3", now).await.unwrap();
+    let record = h.resources.item(&event_id).await.unwrap();
+    assert_eq!(s(&record, "status"), "ENQUEUED");
+}

@@ -22,6 +22,9 @@ pub const SQS_MESSAGE_BYTES: usize = 1024 * 1024;
 pub const MAX_KEY_BYTES: usize = 256;
 /// Event types longer than this are mapped the same way (no known type comes near it).
 pub const MAX_EVENT_TYPE_BYTES: usize = 128;
+/// What an empty event type becomes: SQS refuses an empty message attribute value. Flagged
+/// unrecognized.
+pub const UNKNOWN_EVENT_TYPE: &str = "unknown";
 /// A resource id (what the enricher fetches) longer than this is refused: no provider's ids
 /// come near it, and it travels in the envelope, the record and the FIFO group.
 pub const MAX_RESOURCE_ID_BYTES: usize = 256;

@@ -5,7 +5,9 @@
 //! the record in a state from which that retry completes the handoff.
 
 use crate::envelope::QueueMessage;
-use crate::limits::{bounded, ENVELOPE_OVERHEAD_BYTES, MAX_EVENT_TYPE_BYTES, MAX_KEY_BYTES};
+use crate::limits::{
+    bounded, ENVELOPE_OVERHEAD_BYTES, MAX_EVENT_TYPE_BYTES, MAX_KEY_BYTES, UNKNOWN_EVENT_TYPE,
+};
 use crate::provider::{Provider, Subscription};
 use crate::queue::EventQueue;
 use crate::rejection::Rejection;
@@ -133,6 +135,11 @@ impl<P: Provider, S: EventStore, Q: EventQueue> Pipeline<P, S, Q> {
             delivery.event_type = event_type;
             delivery.recognized = false;
         }
+        // SQS refuses an empty message attribute value, on every retry.
+        if delivery.event_type.is_empty() {
+            delivery.event_type = UNKNOWN_EVENT_TYPE.to_string();
+            delivery.recognized = false;
+        }
         // The message is built before the claim so that the record can keep it for the sweeper.
         let message = QueueMessage::new(P::NAME, &event_id, delivery, parsed.body, now, attempt_id);
         // Only escaping can make it outgrow its bound; a body that does is as good as too large.
@@ -193,7 +200,11 @@ impl<P: Provider, S: EventStore, Q: EventQueue> Pipeline<P, S, Q> {
         }
         // The event is in the queue: the answer is 2xx whatever happens next. If this update
         // fails, the record stays RECEIVED and a retry after the lease re-sends (at least once).
-        if let Err(e) = self.store.mark_enqueued(event_id, claim.now).await {
+        if let Err(e) = self
+            .store
+            .mark_enqueued(event_id, &claim.claim_id, claim.now)
+            .await
+        {
             tracing::warn!(error = %e, "event queued but its record was not marked ENQUEUED");
         }
         Outcome::Accepted

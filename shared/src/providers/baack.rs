@@ -46,8 +46,9 @@ struct Trigger {
 #[serde(rename_all = "camelCase")]
 struct Subscription {
     urn: String,
-    /// Zone-less ISO 8601 (UTC), 30 days after creation in the docs' example.
-    expiration_timestamp: Option<String>,
+    /// Zone-less ISO 8601 (UTC), 30 days after creation in the docs' example. Read as any JSON
+    /// value: it only feeds a metric, so an unexpected type must not refuse the delivery.
+    expiration_timestamp: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -116,7 +117,8 @@ impl Provider for Baack {
         let subscription = n
             .subscription
             .expiration_timestamp
-            .as_deref()
+            .as_ref()
+            .and_then(serde_json::Value::as_str)
             .and_then(super::unix_seconds)
             .map(|expires_at| crate::provider::Subscription {
                 id: n.subscription.urn.clone(),

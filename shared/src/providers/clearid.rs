@@ -23,7 +23,6 @@ const EVENT_TYPES: [&str; 5] = [
     "identity_request.created",
     "identity_request.updated",
 ];
-const UNKNOWN_EVENT: &str = "unknown";
 
 /// Fields shared by ClearID's identity callback models. .NET serialisers differ in casing, so
 /// both PascalCase and camelCase names are read.
@@ -99,7 +98,7 @@ impl Provider for ClearId {
             .or(callback.event_type)
             .map(|t| t.trim().to_ascii_lowercase())
             .filter(|t| !t.is_empty())
-            .unwrap_or_else(|| UNKNOWN_EVENT.to_string());
+            .unwrap_or_else(|| crate::limits::UNKNOWN_EVENT_TYPE.to_string());
         let recognized = EVENT_TYPES.contains(&event_type.as_str());
         // With a commit ordinal the key is stable across retries; without one, only the exact
         // bytes identify a delivery.

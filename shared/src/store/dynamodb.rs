@@ -17,9 +17,9 @@ use std::collections::HashMap;
 /// lazy, so expiry is checked here), or RECEIVED for the same payload with a lapsed lease or
 /// held by this very attempt (an SDK retry of a put that landed but whose answer was lost).
 /// A CONSUMED record (a content-keyed event the enricher has taken) is claimed as a new
-/// occurrence.
+/// occurrence of the same payload.
 const CLAIM_CONDITION: &str = "attribute_not_exists(pk) OR expires_at <= :now \
-     OR #status = :consumed \
+     OR (#status = :consumed AND payload_sha256 = :sha) \
      OR (#status = :received AND payload_sha256 = :sha \
          AND (lease_expires_at <= :now OR claim_id = :claim))";
 
@@ -146,7 +146,12 @@ impl EventStore for DynamoDbEventStore {
         })
     }
 
-    async fn mark_enqueued(&self, event_id: &str, now: i64) -> Result<(), StoreError> {
+    async fn mark_enqueued(
+        &self,
+        event_id: &str,
+        claim_id: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
         let result = self
             .client
             .update_item()
@@ -156,15 +161,17 @@ impl EventStore for DynamoDbEventStore {
                 "SET #status = :enqueued, enqueued_at = :now, updated_at = :now \
                  REMOVE {HANDOFF_ATTRIBUTES}"
             ))
-            .condition_expression("#status = :received")
+            .condition_expression("#status = :received AND claim_id = :claim")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":enqueued", s(RecordStatus::Enqueued.as_str()))
             .expression_attribute_values(":received", s(RecordStatus::Received.as_str()))
+            .expression_attribute_values(":claim", s(claim_id))
             .expression_attribute_values(":now", n(now))
             .send()
             .await;
-        // A failed condition: marked already, or consumed by the enricher before this mark;
-        // both are past ENQUEUED, and CONSUMED must not be turned back.
+        // A failed condition: marked already, consumed by the enricher before this mark (not
+        // to be turned back), or claimed since by another attempt for a new occurrence (whose
+        // handoff is not ours to end).
         conditional(result, "UpdateItem (enqueued)").map(|_| ())
     }
 

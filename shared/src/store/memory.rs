@@ -36,9 +36,7 @@ impl MemoryEventStore {
     /// (`dynamodb::reopen` in production).
     pub fn consume(&self, event_id: &str) {
         if let Some((record, _, _)) = self.records.lock().unwrap().get_mut(event_id) {
-            if record.status != RecordStatus::Consumed {
-                record.status = RecordStatus::Consumed;
-            }
+            record.status = RecordStatus::Consumed;
         }
     }
 }
@@ -63,16 +61,19 @@ impl EventStore for MemoryEventStore {
         Ok(outcome)
     }
 
-    async fn mark_enqueued(&self, event_id: &str, _now: i64) -> Result<(), StoreError> {
-        match self.records.lock().unwrap().get_mut(event_id) {
-            Some((record, _, _)) => {
-                if record.status == RecordStatus::Received {
-                    record.status = RecordStatus::Enqueued;
-                }
-                Ok(())
+    async fn mark_enqueued(
+        &self,
+        event_id: &str,
+        claim_id: &str,
+        _now: i64,
+    ) -> Result<(), StoreError> {
+        // As DynamoDB's condition: only the attempt holding a RECEIVED record marks it.
+        if let Some((record, owner, _)) = self.records.lock().unwrap().get_mut(event_id) {
+            if record.status == RecordStatus::Received && owner == claim_id {
+                record.status = RecordStatus::Enqueued;
             }
-            None => Err(StoreError(format!("no record {event_id}"))),
         }
+        Ok(())
     }
 
     async fn release(&self, event_id: &str, claim_id: &str) -> Result<(), StoreError> {

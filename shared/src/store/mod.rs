@@ -151,11 +151,14 @@ pub trait EventStore: Send + Sync {
     fn claim(&self, claim: &Claim)
         -> impl Future<Output = Result<ClaimOutcome, StoreError>> + Send;
 
-    /// Records that the event is in the queue, unless the record moved on meanwhile (the
-    /// enricher may consume a content-keyed event before its sender marks it).
+    /// Records that the event is in the queue, if the attempt `claim_id` still holds it. The
+    /// record may have moved on meanwhile: the enricher may consume a content-keyed event before
+    /// its sender marks it, and the next occurrence may already be claimed by another attempt,
+    /// whose handoff this mark must not end.
     fn mark_enqueued(
         &self,
         event_id: &str,
+        claim_id: &str,
         now: i64,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 

@@ -57,7 +57,7 @@ pub async fn sweep<S: EventStore, Q: EventQueue>(
             report.failed += 1;
             continue;
         }
-        if let Err(e) = store.mark_enqueued(event_id, now).await {
+        if let Err(e) = store.mark_enqueued(event_id, sweep_id, now).await {
             tracing::warn!(event_id, error = %e, "sent by the sweeper but not marked ENQUEUED");
         }
         tracing::info!(event_id, outcome = "swept", "stranded event handed off");
@@ -97,7 +97,10 @@ mod tests {
         store.claim(&claim("a#lapsed", 100, 130)).await.unwrap();
         store.claim(&claim("a#live", 100, 200)).await.unwrap();
         store.claim(&claim("a#done", 100, 130)).await.unwrap();
-        store.mark_enqueued("a#done", 101).await.unwrap();
+        store
+            .mark_enqueued("a#done", "dead-attempt", 101)
+            .await
+            .unwrap();
 
         let report = sweep(&store, &queue, "sweep-1", 150, 30).await.unwrap();
         assert_eq!(
