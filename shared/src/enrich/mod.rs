@@ -21,10 +21,10 @@ pub use runtime::{enricher_from_config, run};
 
 use crate::envelope::ReceivedEnvelope;
 use crate::limits::{DYNAMODB_ITEM_BYTES, RECORD_OVERHEAD_BYTES};
+use std::time::Instant;
 
 /// The most provider data an enriched record holds: the item less its other attributes.
 pub const MAX_DATA_BYTES: usize = DYNAMODB_ITEM_BYTES - RECORD_OVERHEAD_BYTES;
-use std::time::Instant;
 
 /// What the provider says about the event's resource.
 #[derive(Debug, Clone, PartialEq)]
@@ -123,8 +123,8 @@ impl<S: EnrichedStore> Enricher<S> {
             })?;
         let record = EnrichedRecord::new(&envelope, fetched, crate::clock::unix_now());
         if let Some(size) = record.data_size().filter(|size| *size > MAX_DATA_BYTES) {
-            // DynamoDB would refuse the item on every receive: say why, once, and let the
-            // redrive policy move it to the dead-letter queue.
+            // DynamoDB would refuse the item: fail before the write, saying why, and let the
+            // redrive policy move the message to the dead-letter queue after its receives.
             return Err(EnrichError::Fetch {
                 provider: envelope.provider.clone(),
                 error: FetchError::Permanent(format!(

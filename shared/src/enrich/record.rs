@@ -126,7 +126,8 @@ impl EnrichedStore for DynamoDbEnrichedStore {
             put = put.item("data", s(&data.to_string()));
         }
         if let Some(updated) = &record.source_updated_at {
-            // RFC 3339 UTC strings order like the times they name.
+            // RFC 3339 UTC strings order like the times they name (a time the provider wrote in
+            // another form is kept as written, and compares as text).
             put = put
                 .item("source_updated_at", s(updated))
                 .condition_expression(

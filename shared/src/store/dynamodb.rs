@@ -213,20 +213,17 @@ impl EventStore for DynamoDbEventStore {
             .items()
             .iter()
             .filter_map(|item| {
+                let event_id = text(item, "pk")?;
+                // Records written before the attribute existed: their id was this.
+                let deduplication_id = text(item, "message_deduplication_id")
+                    .unwrap_or_else(|| crate::digest::sha256_hex(event_id.as_bytes()));
                 Some(Stranded {
                     message: QueueMessage {
-                        event_id: text(item, "pk")?,
+                        event_id,
                         provider: text(item, "provider")?,
                         event_type: text(item, "event_type")?,
                         group: text(item, "message_group")?,
-                        // Records written before the attribute existed: their id was this.
-                        deduplication_id: text(item, "message_deduplication_id").unwrap_or_else(
-                            || {
-                                crate::digest::sha256_hex(
-                                    text(item, "pk").unwrap_or_default().as_bytes(),
-                                )
-                            },
-                        ),
+                        deduplication_id,
                         body: text(item, "message_body")?,
                     },
                 })

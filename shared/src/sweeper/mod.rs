@@ -17,7 +17,8 @@ pub struct SweepReport {
     pub found: usize,
     /// Handed to the queue and marked ENQUEUED.
     pub sent: usize,
-    /// Taken by someone else between the query and the take-over (a provider retry).
+    /// Taken by someone else between the query and the take-over (a provider retry, or the
+    /// enricher consuming a content-keyed event whose message did reach the queue).
     pub skipped: usize,
     /// Left for the next run (queue or store failure); their lease lapses again.
     pub failed: usize,
