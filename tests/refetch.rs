@@ -208,3 +208,34 @@ async fn a_late_mark_of_an_earlier_occurrence_leaves_the_next_one_claimable() {
     let record = h.resources.item(&event_id).await.unwrap();
     assert_eq!(s(&record, "status"), "ENQUEUED");
 }
+
+/// Without an update time from the provider (ClearID), two reads of one event written out of
+/// order keep the later read's data: the slower, earlier read is stale.
+#[tokio::test]
+async fn without_an_update_time_the_later_read_wins() {
+    use hookline::enrich::{DynamoDbEnrichedStore, EnrichedRecord, EnrichedStore, Fetched};
+    let resources = integration_tests::Resources::create(false).await;
+    let store = DynamoDbEnrichedStore::new(resources.dynamodb.clone(), &resources.table);
+    let envelope = hookline::envelope::ReceivedEnvelope::parse(
+        &json!({"version": 1, "event_id": "clearid#identity.updated#sha256:ab", "provider": "clearid",
+                "event_type": "identity.updated", "received_at": "2026-12-01T10:00:00Z",
+                "resource": {"id": "id-7"}, "keyed_by_content": true, "payload": {}})
+        .to_string(),
+    )
+    .unwrap();
+    let read = |name: &str, started_ms| {
+        let fetched = Fetched::Found {
+            data: json!({"name": name}),
+            updated_at: None,
+        };
+        EnrichedRecord::new(&envelope, fetched, started_ms, 0)
+    };
+    assert_eq!(store.put(&read("newer", 2_000)).await, Ok(true));
+    assert_eq!(store.put(&read("older", 1_000)).await, Ok(false), "stale");
+    let item = resources
+        .item("enriched#clearid#identity.updated#sha256:ab")
+        .await
+        .unwrap();
+    assert_eq!(s(&item, "data"), r#"{"name":"newer"}"#);
+    assert_eq!(store.put(&read("newest", 3_000)).await, Ok(true));
+}

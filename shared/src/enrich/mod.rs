@@ -109,6 +109,7 @@ impl<S: EnrichedStore> Enricher<S> {
                 .await
                 .map_err(|e| EnrichError::Store(e.to_string()))?;
         }
+        let read_started_ms = crate::clock::unix_now_ms();
         let fetched = self
             .fetch(&envelope, deadline)
             .await
@@ -121,7 +122,12 @@ impl<S: EnrichedStore> Enricher<S> {
                     error,
                 },
             })?;
-        let record = EnrichedRecord::new(&envelope, fetched, crate::clock::unix_now());
+        let record = EnrichedRecord::new(
+            &envelope,
+            fetched,
+            read_started_ms,
+            crate::clock::unix_now(),
+        );
         if let Some(size) = record.data_size().filter(|size| *size > MAX_DATA_BYTES) {
             // DynamoDB would refuse the item: fail before the write, saying why, and let the
             // redrive policy move the message to the dead-letter queue after its receives.

@@ -33,11 +33,19 @@ pub struct EnrichedRecord {
     pub kind: RecordKind,
     pub data: Option<serde_json::Value>,
     pub source_updated_at: Option<String>,
+    /// When the read that produced this record began (Unix milliseconds): what orders two
+    /// reads of one event that come back out of order when the provider gives no update time.
+    pub read_started_ms: i64,
     pub enriched_at: i64,
 }
 
 impl EnrichedRecord {
-    pub fn new(envelope: &ReceivedEnvelope, fetched: Fetched, now: i64) -> Self {
+    pub fn new(
+        envelope: &ReceivedEnvelope,
+        fetched: Fetched,
+        read_started_ms: i64,
+        now: i64,
+    ) -> Self {
         let (kind, data, source_updated_at) = match fetched {
             Fetched::Found { data, updated_at } => (RecordKind::Enriched, Some(data), updated_at),
             Fetched::Gone => (RecordKind::Tombstone, None, None),
@@ -50,6 +58,7 @@ impl EnrichedRecord {
             kind,
             data,
             source_updated_at,
+            read_started_ms,
             enriched_at: now,
         }
     }
@@ -118,6 +127,10 @@ impl EnrichedStore for DynamoDbEnrichedStore {
             .item(
                 "enriched_at",
                 AttributeValue::N(record.enriched_at.to_string()),
+            )
+            .item(
+                "read_started_ms",
+                AttributeValue::N(record.read_started_ms.to_string()),
             );
         if let Some(id) = &record.resource_id {
             put = put.item("resource_id", s(id));
@@ -135,6 +148,19 @@ impl EnrichedStore for DynamoDbEnrichedStore {
                      OR source_updated_at <= :updated",
                 )
                 .expression_attribute_values(":updated", s(updated));
+        } else {
+            // No update time (Baack, ClearID, tombstones): the later read wins. Two reads of
+            // one event can be in flight at once (a content-keyed event's next occurrence, an
+            // SQS redelivery), and the slower one must not overwrite newer data.
+            put = put
+                .condition_expression(
+                    "attribute_not_exists(pk) OR attribute_not_exists(read_started_ms) \
+                     OR read_started_ms <= :started",
+                )
+                .expression_attribute_values(
+                    ":started",
+                    AttributeValue::N(record.read_started_ms.to_string()),
+                );
         }
         match put.send().await {
             Ok(_) => Ok(true),
