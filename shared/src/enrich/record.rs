@@ -31,7 +31,9 @@ pub struct EnrichedRecord {
     pub event_type: String,
     pub resource_id: Option<String>,
     pub kind: RecordKind,
-    pub data: Option<serde_json::Value>,
+    /// The provider's data as JSON text, serialized once: its size is checked against the
+    /// item limit and the same text is written.
+    pub data: Option<String>,
     pub source_updated_at: Option<String>,
     /// When the read that produced this record began (Unix milliseconds): what orders two
     /// reads of one event that come back out of order when the provider gives no update time.
@@ -47,7 +49,9 @@ impl EnrichedRecord {
         now: i64,
     ) -> Self {
         let (kind, data, source_updated_at) = match fetched {
-            Fetched::Found { data, updated_at } => (RecordKind::Enriched, Some(data), updated_at),
+            Fetched::Found { data, updated_at } => {
+                (RecordKind::Enriched, Some(data.to_string()), updated_at)
+            }
             Fetched::Gone => (RecordKind::Tombstone, None, None),
         };
         Self {
@@ -65,7 +69,7 @@ impl EnrichedRecord {
 
     /// Bytes of `data` as stored (JSON text).
     pub fn data_size(&self) -> Option<usize> {
-        self.data.as_ref().map(|data| data.to_string().len())
+        self.data.as_ref().map(String::len)
     }
 
     pub fn key(&self) -> String {
@@ -136,7 +140,7 @@ impl EnrichedStore for DynamoDbEnrichedStore {
             put = put.item("resource_id", s(id));
         }
         if let Some(data) = &record.data {
-            put = put.item("data", s(&data.to_string()));
+            put = put.item("data", s(data));
         }
         if let Some(updated) = &record.source_updated_at {
             // RFC 3339 UTC strings order like the times they name (a time the provider wrote in
