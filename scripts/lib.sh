@@ -130,3 +130,40 @@ load_test_secrets() {
     into[$(echo "$key" | tr '[:upper:]' '[:lower:]')]=${line#*=}
   done <"$ROOT/events/test-secrets.env"
 }
+
+# Starts a second moto on 127.0.0.1:$1 with IAM enforcement on: every call is checked against
+# the caller's IAM policies. Its first three calls (unauthenticated) create an administrator,
+# whose key is exported for test set-up; the functions under test get role credentials.
+# Exports HOOKLINE_IAM_ENDPOINT_URL, HOOKLINE_IAM_ADMIN_KEY_ID, HOOKLINE_IAM_ADMIN_SECRET.
+IAM_MOTO_PID=
+start_iam_moto() {
+  local port=$1 log_file=${2:-/dev/null} keys
+  INITIAL_NO_AUTH_ACTION_COUNT=3 "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log_file" 2>&1 &
+  IAM_MOTO_PID=$!
+  for _ in $(seq 1 100); do
+    "$VENV/bin/python" -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$port/moto-api/')" 2>/dev/null && break
+    sleep 0.1
+  done
+  keys=$(ENDPOINT="http://127.0.0.1:$port" "$VENV/bin/python" - <<'PY'
+import json, os, boto3
+iam = boto3.client("iam", endpoint_url=os.environ["ENDPOINT"], region_name="us-east-1",
+                   aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")
+iam.create_user(UserName="hookline-test-admin")
+iam.put_user_policy(UserName="hookline-test-admin", PolicyName="everything", PolicyDocument=json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+key = iam.create_access_key(UserName="hookline-test-admin")["AccessKey"]
+print(key["AccessKeyId"], key["SecretAccessKey"])
+PY
+  ) || return 1
+  export HOOKLINE_IAM_ENDPOINT_URL="http://127.0.0.1:$port"
+  export HOOKLINE_IAM_ADMIN_KEY_ID=${keys% *} HOOKLINE_IAM_ADMIN_SECRET=${keys#* }
+  log "moto with IAM enforcement listening on $HOOKLINE_IAM_ENDPOINT_URL"
+}
+
+stop_iam_moto() {
+  if [ -n "$IAM_MOTO_PID" ]; then
+    kill "$IAM_MOTO_PID" 2>/dev/null || true
+    wait "$IAM_MOTO_PID" 2>/dev/null || true
+    IAM_MOTO_PID=
+  fi
+}
