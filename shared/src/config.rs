@@ -15,6 +15,12 @@ pub const MAX_TOLERANCE_SECONDS: i64 = 3600;
 /// 64 bytes). Anything shorter is far more often a mistake (a comma that split one secret in
 /// two, a bare `whsec_`) than a provider's choice.
 pub const MIN_SECRET_BYTES: usize = 16;
+/// How long a secret read from Secrets Manager is used before it is read again
+/// (`SECRETS_CACHE_SECONDS`): a rotation reaches running instances within this time.
+pub const DEFAULT_SECRETS_CACHE_SECONDS: u64 = 300;
+/// The longest `SECRETS_CACHE_SECONDS`: beyond an hour an instance could verify with a removed
+/// secret for longer than a rotation's overlap is usually kept.
+pub const MAX_SECRETS_CACHE_SECONDS: u64 = 3600;
 /// Longer than any function timeout we deploy with, so a live first attempt is never overtaken.
 pub const DEFAULT_LEASE_SECONDS: u64 = 30;
 
@@ -34,6 +40,9 @@ pub struct Config {
     pub lease_seconds: u64,
     /// `MAX_BODY_BYTES`: larger bodies get 413.
     pub max_body_bytes: usize,
+    /// `SECRETS_CACHE_SECONDS`: how long secrets from `WEBHOOK_SECRETS_ARN` are used before
+    /// the next delivery reads them again (0: at every delivery).
+    pub secrets_cache_seconds: u64,
     /// `WEBHOOK_ALLOW_SHORT_SECRETS`: accept secrets under [`MIN_SECRET_BYTES`] (a provider
     /// that issues shorter ones). An empty key is refused all the same.
     pub allow_short_secrets: bool,
@@ -45,7 +54,8 @@ pub enum SecretSource {
     /// `WEBHOOK_SECRETS`: comma-separated; several at once during a rotation.
     Inline(Secrets),
     /// `WEBHOOK_SECRETS_ARN`: an AWS Secrets Manager secret holding the same list (or a JSON
-    /// array of strings), read once per cold start. Takes precedence over `WEBHOOK_SECRETS`.
+    /// array of strings), read at start-up and again once older than `SECRETS_CACHE_SECONDS`.
+    /// Takes precedence over `WEBHOOK_SECRETS`.
     SecretsManager { arn: String },
 }
 
@@ -183,6 +193,7 @@ impl Config {
             retention_seconds: positive(&get, "DEDUP_RETENTION_SECONDS")?,
             lease_seconds: positive(&get, "DEDUP_LEASE_SECONDS")?.unwrap_or(DEFAULT_LEASE_SECONDS),
             max_body_bytes,
+            secrets_cache_seconds: secrets_cache_seconds(&get)?,
             allow_short_secrets: flag(&get, "WEBHOOK_ALLOW_SHORT_SECRETS")?.unwrap_or(false),
         })
     }
@@ -277,6 +288,23 @@ impl Config {
 #[cfg(test)]
 pub(crate) fn test_config(secrets: &str) -> AuthConfig {
     AuthConfig::new(Secrets::parse(secrets), AuthOptions::default()).expect("a secret")
+}
+
+/// `SECRETS_CACHE_SECONDS`, 0 to [`MAX_SECRETS_CACHE_SECONDS`], default
+/// [`DEFAULT_SECRETS_CACHE_SECONDS`]; the webhook functions and the enricher read it alike.
+pub fn secrets_cache_seconds(get: &impl Fn(&str) -> Option<String>) -> Result<u64, ConfigError> {
+    let name = "SECRETS_CACHE_SECONDS";
+    let seconds = number::<u64>(get, name)?.unwrap_or(DEFAULT_SECRETS_CACHE_SECONDS);
+    if seconds > MAX_SECRETS_CACHE_SECONDS {
+        return Err(ConfigError::Invalid {
+            name,
+            reason: format!(
+                "{seconds} is above {MAX_SECRETS_CACHE_SECONDS}: a removed secret would still be \
+                 accepted that long after a rotation"
+            ),
+        });
+    }
+    Ok(seconds)
 }
 
 fn number<T: std::str::FromStr>(
@@ -470,6 +498,23 @@ mod tests {
                 "MAX_BODY_BYTES is invalid: {above} is above {ceiling}, the largest body whose \
                  dedup record (a DynamoDB item) and queue message (SQS) still fit"
             )
+        );
+    }
+
+    #[test]
+    fn the_secrets_cache_lifetime_is_bounded() {
+        let cache = |value| with(&[("SECRETS_CACHE_SECONDS", value)]);
+        assert_eq!(config(&BASE).unwrap().secrets_cache_seconds, 300);
+        assert_eq!(cache("0").unwrap().secrets_cache_seconds, 0);
+        assert_eq!(cache("3600").unwrap().secrets_cache_seconds, 3600);
+        assert_eq!(
+            cache("3601").unwrap_err().to_string(),
+            "SECRETS_CACHE_SECONDS is invalid: 3601 is above 3600: a removed secret would still \
+             be accepted that long after a rotation"
+        );
+        assert_eq!(
+            cache("-1").unwrap_err().to_string(),
+            "SECRETS_CACHE_SECONDS is invalid: \"-1\" is not a whole number"
         );
     }
 

@@ -1,10 +1,11 @@
 //! What every function binary runs: configuration, clients, then the Lambda runtime loop.
 
-use crate::config::{AuthConfig, Config, ConfigError};
+use crate::config::{AuthConfig, Config, ConfigError, SecretSource};
 use crate::pipeline::{Pipeline, Settings};
 use crate::provider::Provider;
 use crate::queue::SqsEventQueue;
-use crate::secrets::Secrets;
+use crate::secrets::{Refresh, Refreshing, Secrets};
+use crate::secrets_manager::{parse_secret_string, SecretsManagerReader, REFRESH_TIMEOUT};
 use crate::store::DynamoDbEventStore;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -12,6 +13,7 @@ use lambda_http::lambda_runtime::{self, service_fn, LambdaEvent};
 pub use lambda_http::Error;
 use serde_json::Value;
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Starts the function for provider `P`. Refuses to start (an error naming the problem, before
@@ -20,7 +22,7 @@ use std::time::{Duration, Instant};
 pub async fn run<P: Provider>() -> Result<(), Error> {
     let started = Instant::now();
     crate::logging::init();
-    let (pipeline, before_sdk) = from_env::<P>(started)
+    let (function, before_sdk) = from_env::<P>(started)
         .await
         .inspect_err(|e| tracing::error!(error = %e, "invalid configuration, not starting"))?;
     // How long start-up took, and how much of it came before the AWS SDK (scripts/cold-start).
@@ -31,10 +33,10 @@ pub async fn run<P: Provider>() -> Result<(), Error> {
         "ready"
     );
 
-    let pipeline = &pipeline;
+    let function = &function;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         Ok::<_, Infallible>(
-            pipeline
+            function
                 .handle_event(event.payload, &event.context.request_id)
                 .await,
         )
@@ -47,12 +49,66 @@ pub async fn run<P: Provider>() -> Result<(), Error> {
 /// after `started` the SDK began loading.
 async fn from_env<P: Provider>(
     started: Instant,
-) -> Result<(LivePipeline<P>, Duration), ConfigError> {
+) -> Result<(LiveFunction<P>, Duration), ConfigError> {
     let config = Config::from_env()?;
     let before_sdk = started.elapsed();
     let aws = sdk_config().await;
-    let secrets = crate::secrets_manager::resolve(&config.secrets, &aws).await?;
-    Ok((live_pipeline::<P>(&config, secrets, &aws)?, before_sdk))
+    let function = LiveFunction::<P>::start(&config, &aws, crate::clock::unix_now()).await?;
+    Ok((function, before_sdk))
+}
+
+/// Builds a function's pipeline from its secret's text.
+type Build<P> = Box<dyn Fn(&str) -> Result<LivePipeline<P>, ConfigError> + Send + Sync>;
+
+/// A webhook function as it runs: its pipeline, rebuilt when the secret in `WEBHOOK_SECRETS_ARN`
+/// changed, read again at the first delivery after `SECRETS_CACHE_SECONDS` (inline secrets
+/// never change). A failed re-read keeps the pipeline that was serving (`secrets::Refreshing`).
+pub struct LiveFunction<P: Provider> {
+    pipelines: Refreshing<LivePipeline<P>, SecretsManagerReader, Build<P>>,
+}
+
+impl<P: Provider> LiveFunction<P> {
+    /// Reads the secrets and assembles the pipeline (every start-up check of
+    /// [`live_pipeline`], on every value read later too); `now` is Unix seconds.
+    pub async fn start(
+        config: &Config,
+        aws: &aws_config::SdkConfig,
+        now: i64,
+    ) -> Result<Self, ConfigError> {
+        let build: Build<P> = {
+            let (config, aws) = (config.clone(), aws.clone());
+            Box::new(move |text| live_pipeline::<P>(&config, parse_secret_string(text)?, &aws))
+        };
+        let pipelines = match &config.secrets {
+            SecretSource::Inline(secrets) => {
+                Refreshing::fixed(live_pipeline::<P>(config, secrets.clone(), aws)?, build)
+            }
+            SecretSource::SecretsManager { arn } => {
+                let text = crate::secrets_manager::secret_string(arn, aws).await?;
+                let reader = SecretsManagerReader::new(arn, aws).with_timeout(REFRESH_TIMEOUT);
+                Refreshing::new(reader, build, config.secrets_cache_seconds, text, now)?
+            }
+        };
+        Ok(Self { pipelines })
+    }
+
+    /// The pipeline to serve a delivery at `now`, after a re-read of the secrets if due.
+    pub async fn pipeline(&self, now: i64) -> (Arc<LivePipeline<P>>, Refresh) {
+        self.pipelines.get_with(now).await
+    }
+
+    /// One invocation (see [`Pipeline::handle_event`]).
+    pub async fn handle_event(&self, event: Value, request_id: &str) -> Value {
+        self.handle_event_at(event, request_id, crate::clock::unix_now())
+            .await
+    }
+
+    /// As [`Self::handle_event`] with an explicit clock, for the secrets' lifetime and replay
+    /// windows in tests.
+    pub async fn handle_event_at(&self, event: Value, request_id: &str, now: i64) -> Value {
+        let (pipeline, _) = self.pipeline(now).await;
+        pipeline.handle_event_at(event, request_id, now).await
+    }
 }
 
 /// Per attempt and per operation (all retries): one delivery makes at most three calls in

@@ -1,8 +1,70 @@
-//! The Secrets Manager adapter: webhook secrets read once per cold start.
+//! The Secrets Manager adapter: secrets read at start-up and re-read once older than their
+//! lifetime (`secrets::Refreshing`).
 
 use crate::config::{ConfigError, SecretSource};
-use crate::secrets::{Secret, Secrets};
+use crate::secrets::{Secret, SecretReader, Secrets};
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
+use std::time::Duration;
+
+/// A re-read happens inside a delivery (or a batch): it may take this long, against the SDK's
+/// 3 s operation budget, so that a slow Secrets Manager leaves the delivery its time.
+pub const REFRESH_TIMEOUT: Duration = Duration::from_millis(1000);
+
+/// One secret, by ARN (or name), read through one client.
+#[derive(Clone, Debug)]
+pub struct SecretsManagerReader {
+    client: aws_sdk_secretsmanager::Client,
+    arn: String,
+    timeout: Option<Duration>,
+}
+
+impl SecretsManagerReader {
+    /// A reader bounded by the SDK's own timeouts: for the start-up read.
+    pub fn new(arn: &str, aws: &aws_config::SdkConfig) -> Self {
+        Self {
+            client: aws_sdk_secretsmanager::Client::new(aws),
+            arn: arn.to_string(),
+            timeout: None,
+        }
+    }
+
+    /// The same reader, each read cut off after `timeout`.
+    pub fn with_timeout(self, timeout: Duration) -> Self {
+        Self {
+            timeout: Some(timeout),
+            ..self
+        }
+    }
+
+    pub fn arn(&self) -> &str {
+        &self.arn
+    }
+
+    async fn get(&self) -> Result<String, ConfigError> {
+        let unavailable = |reason: String| ConfigError::SecretUnavailable {
+            arn: self.arn.clone(),
+            reason,
+        };
+        let call = self.client.get_secret_value().secret_id(&self.arn).send();
+        let result = match self.timeout {
+            None => call.await,
+            Some(limit) => tokio::time::timeout(limit, call)
+                .await
+                .map_err(|_| unavailable(format!("no answer within {} ms", limit.as_millis())))?,
+        };
+        let output = result.map_err(|e| unavailable(DisplayErrorContext(e).to_string()))?;
+        output
+            .secret_string()
+            .map(str::to_string)
+            .ok_or_else(|| unavailable("the secret has no SecretString".into()))
+    }
+}
+
+impl SecretReader for SecretsManagerReader {
+    async fn read(&self) -> Result<String, ConfigError> {
+        self.get().await
+    }
+}
 
 /// The secrets a function verifies with: inline, or fetched from Secrets Manager.
 pub async fn resolve(
@@ -19,20 +81,7 @@ pub async fn resolve(
 
 /// The `SecretString` of a secret; errors name the ARN, never a value.
 pub async fn secret_string(arn: &str, aws: &aws_config::SdkConfig) -> Result<String, ConfigError> {
-    let unavailable = |reason: String| ConfigError::SecretUnavailable {
-        arn: arn.to_string(),
-        reason,
-    };
-    let output = aws_sdk_secretsmanager::Client::new(aws)
-        .get_secret_value()
-        .secret_id(arn)
-        .send()
-        .await
-        .map_err(|e| unavailable(DisplayErrorContext(e).to_string()))?;
-    output
-        .secret_string()
-        .map(str::to_string)
-        .ok_or_else(|| unavailable("the secret has no SecretString".into()))
+    SecretsManagerReader::new(arn, aws).get().await
 }
 
 /// A JSON array of strings (`["old", "new"]`, the form to prefer: a comma stays inside its

@@ -34,6 +34,9 @@ pub struct EnricherConfig {
     pub http_timeout: Duration,
     /// `HTTP_MAX_ATTEMPTS` per call, default 4.
     pub http_max_attempts: u32,
+    /// `SECRETS_CACHE_SECONDS`: how long credentials from `ENRICHER_SECRETS_ARN` are used
+    /// before the next batch reads them again (as the webhook functions' secrets).
+    pub secrets_cache_seconds: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -123,6 +126,7 @@ impl EnricherConfig {
             ),
             http_timeout: Duration::from_secs(number("HTTP_TIMEOUT_SECONDS", 5)?),
             http_max_attempts: number("HTTP_MAX_ATTEMPTS", 4)? as u32,
+            secrets_cache_seconds: crate::config::secrets_cache_seconds(&get)?,
         })
     }
 }
@@ -165,5 +169,15 @@ mod tests {
             _ => None,
         });
         assert!(bad.is_err());
+        let cache = |value: &'static str| {
+            EnricherConfig::from_lookup(move |name| match name {
+                "EVENTS_TABLE" => Some("events".into()),
+                "SECRETS_CACHE_SECONDS" => Some(value.into()),
+                _ => None,
+            })
+        };
+        assert_eq!(cache("").unwrap().secrets_cache_seconds, 300);
+        assert_eq!(cache("0").unwrap().secrets_cache_seconds, 0);
+        assert!(cache("3601").is_err());
     }
 }

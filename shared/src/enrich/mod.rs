@@ -17,7 +17,7 @@ pub use baack::BaackApi;
 pub use clearid::ClearIdApi;
 pub use config::EnricherConfig;
 pub use record::{DynamoDbEnrichedStore, EnrichedRecord, EnrichedStore, RecordKind};
-pub use runtime::{enricher_from_config, run};
+pub use runtime::{enricher_from_config, enricher_from_credentials, run, LiveEnricher};
 
 use crate::envelope::ReceivedEnvelope;
 use crate::limits::{DYNAMODB_ITEM_BYTES, RECORD_OVERHEAD_BYTES};

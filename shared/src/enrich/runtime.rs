@@ -8,9 +8,12 @@ use super::{
     Sources,
 };
 use crate::config::ConfigError;
+use crate::secrets::{Refresh, Refreshing};
+use crate::secrets_manager::{SecretsManagerReader, REFRESH_TIMEOUT};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use lambda_runtime::{service_fn, LambdaEvent};
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::Instrument;
 
@@ -22,16 +25,75 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
     let enricher = async {
         let config = EnricherConfig::from_env()?;
         let aws = crate::runtime::sdk_config().await;
-        enricher_from_config(&config, &aws).await
+        LiveEnricher::start(&config, &aws, crate::clock::unix_now()).await
     }
     .await
     .inspect_err(|e| tracing::error!(error = %e, "invalid configuration, not starting"))?;
     let enricher = &enricher;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         let deadline = instant_of(event.context.deadline);
+        let enricher = enricher.current(crate::clock::unix_now()).await;
         Ok::<_, Infallible>(enricher.handle_batch(&event.payload, deadline).await)
     }))
     .await
+}
+
+type Build =
+    Box<dyn Fn(&str) -> Result<Enricher<DynamoDbEnrichedStore>, ConfigError> + Send + Sync>;
+
+/// The enricher as it runs: rebuilt when the credentials in `ENRICHER_SECRETS_ARN` changed,
+/// read again at the first batch after `SECRETS_CACHE_SECONDS`; a failed re-read keeps the
+/// clients that were serving (`secrets::Refreshing`). Unchanged credentials keep the clients,
+/// with ClearID's cached token and any provider's `Retry-After` pause.
+pub struct LiveEnricher {
+    enrichers: Refreshing<Enricher<DynamoDbEnrichedStore>, SecretsManagerReader, Build>,
+}
+
+impl LiveEnricher {
+    pub async fn start(
+        config: &EnricherConfig,
+        aws: &aws_config::SdkConfig,
+        now: i64,
+    ) -> Result<Self, ConfigError> {
+        let enrichers = match &config.credentials {
+            CredentialSource::Inline(credentials) => {
+                let enricher = enricher_from_credentials(config, credentials, aws);
+                Refreshing::fixed(enricher, build(config, aws, String::new()))
+            }
+            CredentialSource::SecretsManager { arn } => {
+                let text = crate::secrets_manager::secret_string(arn, aws).await?;
+                let reader = SecretsManagerReader::new(arn, aws).with_timeout(REFRESH_TIMEOUT);
+                let build = build(config, aws, arn.clone());
+                Refreshing::new(reader, build, config.secrets_cache_seconds, text, now)?
+            }
+        };
+        Ok(Self { enrichers })
+    }
+
+    /// The enricher for a batch at `now` (Unix seconds), after a re-read if due.
+    pub async fn current(&self, now: i64) -> Arc<Enricher<DynamoDbEnrichedStore>> {
+        self.enrichers.get(now).await
+    }
+
+    /// As [`Self::current`], saying whether the credentials were read again.
+    pub async fn current_with(&self, now: i64) -> (Arc<Enricher<DynamoDbEnrichedStore>>, Refresh) {
+        self.enrichers.get_with(now).await
+    }
+}
+
+fn build(config: &EnricherConfig, aws: &aws_config::SdkConfig, arn: String) -> Build {
+    let (config, aws) = (config.clone(), aws.clone());
+    Box::new(move |text| {
+        let credentials = credentials_from_json(&arn, text)?;
+        Ok(enricher_from_credentials(&config, &credentials, &aws))
+    })
+}
+
+fn credentials_from_json(arn: &str, text: &str) -> Result<Credentials, ConfigError> {
+    Credentials::from_json(text).ok_or_else(|| ConfigError::SecretUnavailable {
+        arn: arn.to_string(),
+        reason: "the secret is not a JSON object of strings".into(),
+    })
 }
 
 /// Builds the enricher: each provider's API client when its credentials are present.
@@ -43,12 +105,18 @@ pub async fn enricher_from_config(
         CredentialSource::Inline(credentials) => credentials.clone(),
         CredentialSource::SecretsManager { arn } => {
             let text = crate::secrets_manager::secret_string(arn, aws).await?;
-            Credentials::from_json(&text).ok_or_else(|| ConfigError::SecretUnavailable {
-                arn: arn.clone(),
-                reason: "the secret is not a JSON object of strings".into(),
-            })?
+            credentials_from_json(arn, &text)?
         }
     };
+    Ok(enricher_from_credentials(config, &credentials, aws))
+}
+
+/// The enricher for these credentials: each provider's API client when its are present.
+pub fn enricher_from_credentials(
+    config: &EnricherConfig,
+    credentials: &Credentials,
+    aws: &aws_config::SdkConfig,
+) -> Enricher<DynamoDbEnrichedStore> {
     // One connection pool; each provider gets its own pause, so one provider's `Retry-After`
     // does not hold back the others.
     let client = ApiClient::new(config.http_timeout, config.http_max_attempts);
@@ -87,7 +155,7 @@ pub async fn enricher_from_config(
         "enricher ready (providers with API credentials)"
     );
     let store = DynamoDbEnrichedStore::new(aws_sdk_dynamodb::Client::new(aws), &config.table);
-    Ok(Enricher::new(sources, store))
+    Enricher::new(sources, store)
 }
 
 impl<S: EnrichedStore> Enricher<S> {
