@@ -369,7 +369,8 @@ async fn permanent_401_fails_the_message_until_it_reaches_the_dead_letter_queue(
         .respond_with(ResponseTemplate::new(401))
         .mount(&t.api)
         .await;
-    let dlq = t.resources.add_dead_letter_queue(2).await;
+    // The template's redrive policy: after this many receives SQS moves the message on.
+    let receives = t.resources.max_receive_count().await;
     let body = argyle_envelope("argyle#p1");
     t.resources
         .sqs
@@ -379,8 +380,9 @@ async fn permanent_401_fails_the_message_until_it_reaches_the_dead_letter_queue(
         .send()
         .await
         .unwrap();
-    // Lambda's event source mapping: receive, run the batch, settle; twice, then redrive.
-    for _ in 0..2 {
+    // Lambda's event source mapping: receive, run the batch, settle; `receives` times, then
+    // the redrive.
+    for _ in 0..receives {
         let event = t.resources.receive_event(30).await;
         assert_eq!(event.records.len(), 1);
         let response = t.enricher.handle_batch(&event, deadline()).await;
@@ -388,7 +390,7 @@ async fn permanent_401_fails_the_message_until_it_reaches_the_dead_letter_queue(
         t.resources.settle(&event, &response).await;
     }
     assert!(t.resources.receive_event(30).await.records.is_empty());
-    let dead = t.resources.messages_of(&dlq).await;
+    let dead = t.resources.messages_of(&t.resources.dlq_url).await;
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].body["event_id"], "argyle#p1");
     assert!(t.resources.item("enriched#argyle#p1").await.is_none());
@@ -967,7 +969,7 @@ async fn the_documented_baack_url_without_its_slash_is_accepted_and_the_urn_path
 async fn a_hostile_id_ends_in_the_dead_letter_queue_without_a_request() {
     let t = setup().await;
     answer_everything(&t.api).await;
-    let dlq = t.resources.add_dead_letter_queue(1).await;
+    let receives = t.resources.max_receive_count().await;
     send_messages(
         &t.resources,
         &[argyle_envelope_for(
@@ -976,12 +978,16 @@ async fn a_hostile_id_ends_in_the_dead_letter_queue_without_a_request() {
         )],
     )
     .await;
-    let event = t.resources.receive_event(30).await;
-    let response = t.enricher.handle_batch(&event, deadline()).await;
-    assert_eq!(response.batch_item_failures.len(), 1);
-    t.resources.settle(&event, &response).await;
+    // Fails on every receive the template's redrive policy allows, then is moved on.
+    for _ in 0..receives {
+        let event = t.resources.receive_event(30).await;
+        assert_eq!(event.records.len(), 1);
+        let response = t.enricher.handle_batch(&event, deadline()).await;
+        assert_eq!(response.batch_item_failures.len(), 1);
+        t.resources.settle(&event, &response).await;
+    }
     assert!(t.resources.receive_event(30).await.records.is_empty());
-    let dead = t.resources.messages_of(&dlq).await;
+    let dead = t.resources.messages_of(&t.resources.dlq_url).await;
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].body["event_id"], "argyle#traversal");
     assert!(t.api.received_requests().await.unwrap().is_empty());

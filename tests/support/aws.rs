@@ -1,19 +1,110 @@
-//! One table and one queue per test, on the endpoint in `AWS_ENDPOINT_URL`, so tests run in
-//! parallel without seeing each other's data.
+//! One CloudFormation stack per test, created from the rendered template.yaml on the emulator
+//! (`AWS_ENDPOINT_URL`, or another one given explicitly), so tests run in parallel without seeing
+//! each other's data, on the table, queues and environment the template defines.
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, ScalarAttributeType,
-};
+use crate::stack::{self, Resolver};
+use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus};
+use aws_sdk_dynamodb::types::{AttributeValue, TimeToLiveSpecification};
 use aws_sdk_sqs::types::QueueAttributeName;
 use hookline::runtime::{live_pipeline, LivePipeline};
 use hookline::{Config, Provider};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+/// An emulator to create stacks on: its endpoint and, optionally, the credentials to call it with
+/// (an IAM-enforcing moto needs real keys; the plain one takes the dummies in the environment).
+#[derive(Debug, Clone)]
+pub struct Emulator {
+    pub endpoint: String,
+    /// Access key id and secret; `None`: the standard environment variables.
+    pub credentials: Option<(String, String)>,
+}
+
+impl Emulator {
+    /// The emulator scripts/test starts: `AWS_ENDPOINT_URL`, credentials from the environment.
+    pub fn from_env() -> Self {
+        let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| {
+            panic!("AWS_ENDPOINT_URL is not set: run the tests with scripts/test, which starts the emulator")
+        });
+        Self {
+            endpoint,
+            credentials: None,
+        }
+    }
+
+    /// The IAM-enforcing emulator scripts/test starts (`start_iam_moto` in scripts/lib.sh), with
+    /// its administrator's keys: `HOOKLINE_IAM_ENDPOINT_URL`, `HOOKLINE_IAM_ADMIN_KEY_ID`,
+    /// `HOOKLINE_IAM_ADMIN_SECRET`.
+    pub fn iam_enforcing() -> Self {
+        let get = |name: &str| {
+            std::env::var(name).unwrap_or_else(|_| {
+                panic!("{name} is not set: run the tests with scripts/test, which starts the IAM-enforcing emulator")
+            })
+        };
+        Self::with_credentials(
+            &get("HOOKLINE_IAM_ENDPOINT_URL"),
+            &get("HOOKLINE_IAM_ADMIN_KEY_ID"),
+            &get("HOOKLINE_IAM_ADMIN_SECRET"),
+        )
+    }
+
+    pub fn with_credentials(endpoint: &str, key_id: &str, secret: &str) -> Self {
+        Self {
+            endpoint: endpoint.to_string(),
+            credentials: Some((key_id.to_string(), secret.to_string())),
+        }
+    }
+
+    /// The product's SDK configuration (its timeouts and retries), pointed at this emulator.
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        let base = hookline::runtime::sdk_config().await;
+        let mut builder = base.to_builder().endpoint_url(&self.endpoint);
+        if let Some((key_id, secret)) = &self.credentials {
+            builder = builder.credentials_provider(
+                aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
+                    aws_sdk_dynamodb::config::Credentials::new(
+                        key_id,
+                        secret,
+                        None,
+                        None,
+                        "hookline-tests",
+                    ),
+                ),
+            );
+        }
+        if base.region().is_none() {
+            builder = builder.region(aws_types::region::Region::new("us-east-1"));
+        }
+        builder.build()
+    }
+}
+
+/// One function of the stack, as created.
+#[derive(Debug, Clone)]
+pub struct Function {
+    /// Its logical id in the template (`BaackFunction`).
+    pub logical_id: String,
+    /// The binary it runs (`Metadata.BuildProperties.Binary`: `baack`, `sweeper`, ...).
+    pub binary: String,
+    /// Its function name in the stack.
+    pub name: String,
+    /// The ARN of its execution role (the template's policies, SAM's managed ones attached).
+    pub role_arn: String,
+    /// Its environment as the stack resolves it (parameters, conditions, resource names).
+    pub environment: HashMap<String, String>,
+}
+
 pub struct Resources {
+    pub stack_name: String,
     pub table: String,
     pub queue_url: String,
+    /// The events queue's dead-letter queue (redrive policy from the template).
+    pub dlq_url: String,
+    /// Every function of the stack, by binary name.
+    pub functions: HashMap<String, Function>,
+    /// The secret ARN passed for each secret parameter, by logical id (`BaackWebhookSecrets`).
+    pub secrets: HashMap<String, String>,
+    pub emulator: Emulator,
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub sdk: aws_config::SdkConfig,
@@ -41,95 +132,227 @@ fn unique_name(prefix: &str) -> String {
     )
 }
 
-fn attribute(name: &str, kind: ScalarAttributeType) -> AttributeDefinition {
-    AttributeDefinition::builder()
-        .attribute_name(name)
-        .attribute_type(kind)
-        .build()
-        .unwrap()
-}
-
-fn key(name: &str, kind: KeyType) -> KeySchemaElement {
-    KeySchemaElement::builder()
-        .attribute_name(name)
-        .key_type(kind)
-        .build()
-        .unwrap()
-}
-
-async fn sdk_config() -> aws_config::SdkConfig {
-    assert!(
-        std::env::var("AWS_ENDPOINT_URL").is_ok(),
-        "AWS_ENDPOINT_URL is not set: run the tests with scripts/test, which starts the emulator"
-    );
-    hookline::runtime::sdk_config().await
+fn output<'a>(outputs: &'a HashMap<String, String>, name: &str) -> &'a str {
+    outputs
+        .get(name)
+        .unwrap_or_else(|| panic!("the stack has no output {name}: {outputs:?}"))
 }
 
 impl Resources {
-    /// A new table and a new standard (or FIFO) queue.
+    /// A new stack from the rendered template on the emulator in `AWS_ENDPOINT_URL`, with a FIFO
+    /// or a standard events queue.
     pub async fn create(fifo: bool) -> Self {
-        let config = sdk_config().await;
+        Self::create_on(&Emulator::from_env(), fifo).await
+    }
+
+    /// A new stack from the rendered template on `emulator`: parameters `QueueType` (fifo or
+    /// standard) and `EndpointType=function-url`, a Secrets Manager secret created for each
+    /// secret parameter (its ARN passed), the template's TTL applied to each table (moto's
+    /// CloudFormation ignores it). The code object the functions point at must exist there
+    /// (`scripts/stack.py upload-code`, run by scripts/test on each emulator).
+    pub async fn create_on(emulator: &Emulator, fifo: bool) -> Self {
+        let config = emulator.sdk_config().await;
         let dynamodb = aws_sdk_dynamodb::Client::new(&config);
         let sqs = aws_sdk_sqs::Client::new(&config);
-        let table = unique_name("hookline-events");
-        dynamodb
-            .create_table()
-            .table_name(&table)
-            .attribute_definitions(attribute("pk", ScalarAttributeType::S))
-            .attribute_definitions(attribute("pending", ScalarAttributeType::S))
-            .attribute_definitions(attribute("lease_expires_at", ScalarAttributeType::N))
-            .global_secondary_indexes(
-                GlobalSecondaryIndex::builder()
-                    .index_name(hookline::store::PENDING_INDEX)
-                    .key_schema(key("pending", KeyType::Hash))
-                    .key_schema(key("lease_expires_at", KeyType::Range))
-                    .projection(
-                        Projection::builder()
-                            .projection_type(ProjectionType::All)
-                            .build(),
-                    )
-                    .build()
-                    .unwrap(),
-            )
-            .key_schema(key("pk", KeyType::Hash))
-            .billing_mode(BillingMode::PayPerRequest)
-            .send()
-            .await
-            .expect("create table");
-        let mut queue = sqs.create_queue();
-        if fifo {
-            queue = queue
-                .queue_name(format!("{}.fifo", unique_name("hookline-events")))
-                .attributes(QueueAttributeName::FifoQueue, "true");
-        } else {
-            queue = queue.queue_name(unique_name("hookline-events"));
+        let cloudformation = aws_sdk_cloudformation::Client::new(&config);
+        let secrets_manager = aws_sdk_secretsmanager::Client::new(&config);
+        let stack_name = unique_name("hookline");
+        let rehearsal = stack::rehearsal();
+
+        let mut parameters: HashMap<String, String> = HashMap::from([
+            (
+                "QueueType".to_string(),
+                if fifo { "fifo" } else { "standard" }.to_string(),
+            ),
+            ("EndpointType".to_string(), "function-url".to_string()),
+        ]);
+        let mut secrets = HashMap::new();
+        for (logical_id, secret) in rehearsal["Secrets"].as_object().expect("Secrets") {
+            let value = secret["SecretString"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("placeholder-{}", unique_name(logical_id)));
+            let arn = secrets_manager
+                .create_secret()
+                .name(format!("{stack_name}-{logical_id}"))
+                .description(secret["Description"].as_str().unwrap_or_default())
+                .secret_string(value)
+                .send()
+                .await
+                .expect("create secret")
+                .arn
+                .expect("secret arn");
+            parameters.insert(logical_id.clone(), arn.clone());
+            secrets.insert(logical_id.clone(), arn);
         }
-        let queue_url = queue
+
+        let mut create = cloudformation
+            .create_stack()
+            .stack_name(&stack_name)
+            .template_body(stack::template().to_string())
+            .capabilities(Capability::CapabilityIam)
+            .capabilities(Capability::CapabilityNamedIam);
+        for (k, v) in &parameters {
+            create = create.parameters(
+                Parameter::builder()
+                    .parameter_key(k)
+                    .parameter_value(v)
+                    .build(),
+            );
+        }
+        create.send().await.unwrap_or_else(|e| {
+            panic!(
+                "create stack {stack_name} on {}: {e:?} (is the code object uploaded? \
+                 scripts/stack.py upload-code)",
+                emulator.endpoint
+            )
+        });
+        let described = cloudformation
+            .describe_stacks()
+            .stack_name(&stack_name)
             .send()
             .await
-            .expect("create queue")
-            .queue_url
-            .expect("queue url");
+            .expect("describe stack")
+            .stacks
+            .unwrap_or_default()
+            .pop()
+            .expect("the stack");
+        assert_eq!(
+            described.stack_status,
+            Some(StackStatus::CreateComplete),
+            "stack {stack_name}: {:?}",
+            described.stack_status_reason
+        );
+        let outputs: HashMap<String, String> = described
+            .outputs
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|o| Some((o.output_key?, o.output_value?)))
+            .collect();
+        let physical: HashMap<String, String> = cloudformation
+            .list_stack_resources()
+            .stack_name(&stack_name)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .expect("list stack resources")
+            .into_iter()
+            .filter_map(|r| Some((r.logical_resource_id?, r.physical_resource_id?)))
+            .filter(|(_, physical)| !physical.is_empty())
+            .collect();
+
+        for (logical_id, spec) in rehearsal["TimeToLive"].as_object().expect("TimeToLive") {
+            let enabled = match &spec["Enabled"] {
+                serde_json::Value::Bool(b) => *b,
+                other => other.as_str() == Some("true"),
+            };
+            dynamodb
+                .update_time_to_live()
+                .table_name(&physical[logical_id])
+                .time_to_live_specification(
+                    TimeToLiveSpecification::builder()
+                        .attribute_name(spec["AttributeName"].as_str().expect("TTL attribute"))
+                        .enabled(enabled)
+                        .build()
+                        .unwrap(),
+                )
+                .send()
+                .await
+                .expect("update time to live");
+        }
+
+        let account = aws_sdk_sts::Client::new(&config)
+            .get_caller_identity()
+            .send()
+            .await
+            .expect("get caller identity")
+            .account
+            .expect("account");
+        let region = config
+            .region()
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| "us-east-1".into());
+        let resolver = Resolver::new(&stack_name, &parameters, physical, &account, &region);
+        let functions = stack::functions()
+            .into_iter()
+            .filter(|(logical_id, _)| resolver.physical.contains_key(logical_id))
+            .map(|(logical_id, binary)| {
+                let role = stack::resources()[&logical_id]["Properties"]["Role"].clone();
+                let function = Function {
+                    name: resolver.physical[&logical_id].clone(),
+                    role_arn: resolver.string(&role).expect("a role"),
+                    environment: resolver.environment(&logical_id),
+                    binary: binary.clone(),
+                    logical_id,
+                };
+                (binary, function)
+            })
+            .collect();
+
         Self {
-            table,
-            queue_url,
+            table: output(&outputs, "EventsTableName").to_string(),
+            queue_url: output(&outputs, "EventsQueueUrl").to_string(),
+            dlq_url: output(&outputs, "EventsDeadLetterQueueUrl").to_string(),
+            stack_name,
+            functions,
+            secrets,
+            emulator: emulator.clone(),
             dynamodb,
             sqs,
             sdk: config,
         }
     }
 
-    /// The function's configuration: this test's table and queue plus `vars`.
+    /// The function running `binary` (`baack`, `sweeper`, `enricher`, ...).
+    pub fn function(&self, binary: &str) -> &Function {
+        self.functions
+            .get(binary)
+            .unwrap_or_else(|| panic!("the stack has no function for binary {binary}"))
+    }
+
+    /// The execution role ARN of the function running `binary`.
+    pub fn role_arn(&self, binary: &str) -> &str {
+        &self.function(binary).role_arn
+    }
+
+    /// The environment the stack gives the function running `binary`.
+    pub fn environment(&self, binary: &str) -> &HashMap<String, String> {
+        &self.function(binary).environment
+    }
+
+    /// The variables every function of the stack gets with the same value (the template's
+    /// Globals: table, queue, metrics namespace).
+    pub fn shared_environment(&self) -> HashMap<String, String> {
+        let mut functions = self.functions.values();
+        let mut shared = functions
+            .next()
+            .map(|f| f.environment.clone())
+            .unwrap_or_default();
+        for f in functions {
+            shared.retain(|k, v| f.environment.get(k) == Some(v));
+        }
+        shared
+    }
+
+    /// A receiver's configuration: the environment the stack gives `binary`, then `vars` (which
+    /// win; a test's inline `WEBHOOK_SECRETS` replaces the template's `WEBHOOK_SECRETS_ARN`).
+    pub fn config_for(&self, binary: &str, vars: &[(&str, String)]) -> Config {
+        let mut env = self.environment(binary).clone();
+        if vars.iter().any(|(k, _)| *k == "WEBHOOK_SECRETS") {
+            env.remove("WEBHOOK_SECRETS_ARN");
+        }
+        env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.clone())));
+        Config::from_lookup(|name| env.get(name).cloned()).expect("valid test configuration")
+    }
+
+    /// A receiver's configuration: what every function of the stack gets (the table, the queue,
+    /// the metrics namespace, from the template), plus `vars`.
     pub fn config(&self, vars: &[(&str, String)]) -> Config {
-        let vars: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .chain([
-                ("EVENTS_TABLE".to_string(), self.table.clone()),
-                ("EVENTS_QUEUE_URL".to_string(), self.queue_url.clone()),
-            ])
-            .collect();
-        Config::from_lookup(|name| vars.get(name).cloned()).expect("valid test configuration")
+        let mut env = self.shared_environment();
+        env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.clone())));
+        Config::from_lookup(|name| env.get(name).cloned()).expect("valid test configuration")
     }
 
     /// The pipeline exactly as `hookline::run` assembles it, for this configuration (secrets
@@ -154,29 +377,28 @@ impl Resources {
             .expect("secret arn")
     }
 
-    /// Gives the queue a dead-letter queue that takes messages received `max_receives` times.
-    pub async fn add_dead_letter_queue(&self, max_receives: u32) -> String {
-        let dlq_url = self
+    /// How many receives the template's redrive policy allows before SQS moves a message to the
+    /// dead-letter queue, as the created queue reports it.
+    pub async fn max_receive_count(&self) -> u32 {
+        let policy = self
             .sqs
-            .create_queue()
-            .queue_name(unique_name("hookline-dlq"))
-            .send()
-            .await
-            .expect("create dlq")
-            .queue_url
-            .expect("dlq url");
-        let policy = serde_json::json!({
-            "deadLetterTargetArn": self.queue_arn_of(&dlq_url).await,
-            "maxReceiveCount": max_receives,
-        });
-        self.sqs
-            .set_queue_attributes()
+            .get_queue_attributes()
             .queue_url(&self.queue_url)
-            .attributes(QueueAttributeName::RedrivePolicy, policy.to_string())
+            .attribute_names(QueueAttributeName::RedrivePolicy)
             .send()
             .await
-            .expect("set redrive policy");
-        dlq_url
+            .expect("queue attributes")
+            .attributes
+            .and_then(|a| a.get(&QueueAttributeName::RedrivePolicy).cloned())
+            .expect("the events queue has a redrive policy");
+        let policy: serde_json::Value = serde_json::from_str(&policy).expect("redrive policy JSON");
+        match &policy["maxReceiveCount"] {
+            serde_json::Value::Number(n) => n.as_u64().unwrap() as u32,
+            other => other
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .expect("maxReceiveCount"),
+        }
     }
 
     pub async fn queue_arn_of(&self, queue_url: &str) -> String {

@@ -8,8 +8,9 @@ pub mod faults;
 pub mod harness;
 pub mod metrics;
 pub mod samples;
+pub mod stack;
 
-pub use aws::{Message, Resources};
+pub use aws::{Emulator, Function, Message, Resources};
 pub use events::{invoke, invoke_at, Event, Response, Shape};
 pub use harness::Harness;
 pub use samples::Sample;

@@ -1,0 +1,257 @@
+//! The rendered template (`scripts/stack.py render`, path in `HOOKLINE_STACK_TEMPLATE`): the
+//! transformed template.yaml the tests create their stacks from, and what it says about each
+//! function, resolved the way CloudFormation resolves it for a created stack.
+
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// The rendered template, read once.
+pub fn template() -> &'static Value {
+    static TEMPLATE: OnceLock<Value> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let path = std::env::var("HOOKLINE_STACK_TEMPLATE").unwrap_or_else(|_| {
+            panic!(
+                "HOOKLINE_STACK_TEMPLATE is not set: run the tests with scripts/test, which renders \
+                 template.yaml (scripts/stack.py render OUT.json) and points this variable at it"
+            )
+        });
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read the rendered template {path}: {e}"));
+        serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("the rendered template {path} is not JSON: {e}"))
+    })
+}
+
+/// What the rendering changed for moto (`Metadata.HooklineRehearsal`).
+pub fn rehearsal() -> &'static Value {
+    &template()["Metadata"]["HooklineRehearsal"]
+}
+
+pub fn resources() -> &'static Map<String, Value> {
+    template()["Resources"]
+        .as_object()
+        .expect("template Resources")
+}
+
+/// Logical id and binary (`Metadata.BuildProperties.Binary`) of every function in the template.
+pub fn functions() -> Vec<(String, String)> {
+    resources()
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Lambda::Function")
+        .filter_map(|(id, r)| {
+            let binary = r["Metadata"]["BuildProperties"]["Binary"].as_str()?;
+            Some((id.clone(), binary.to_string()))
+        })
+        .collect()
+}
+
+/// A function's `Environment.Variables` as the template writes them (Globals already merged by
+/// the SAM transform), unresolved.
+pub fn environment_of(logical_id: &str) -> Map<String, Value> {
+    resources()[logical_id]["Properties"]["Environment"]["Variables"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Resolves template values for one created stack: parameters (given, else the template's
+/// defaults), pseudo parameters, conditions and the stack's physical ids.
+pub struct Resolver {
+    pub parameters: HashMap<String, String>,
+    pub physical: HashMap<String, String>,
+    pub account: String,
+    pub region: String,
+}
+
+impl Resolver {
+    pub fn new(
+        stack: &str,
+        given: &HashMap<String, String>,
+        physical: HashMap<String, String>,
+        account: &str,
+        region: &str,
+    ) -> Self {
+        let mut parameters: HashMap<String, String> = template()["Parameters"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, p)| Some((k.clone(), scalar(p.get("Default")?)?)))
+            .collect();
+        parameters.extend(given.iter().map(|(k, v)| (k.clone(), v.clone())));
+        for (name, value) in [
+            ("AWS::StackName", stack),
+            ("AWS::Region", region),
+            ("AWS::AccountId", account),
+            ("AWS::Partition", "aws"),
+            ("AWS::URLSuffix", "amazonaws.com"),
+        ] {
+            parameters.insert(name.to_string(), value.to_string());
+        }
+        Self {
+            parameters,
+            physical,
+            account: account.to_string(),
+            region: region.to_string(),
+        }
+    }
+
+    /// A resolved environment: variables whose value is `AWS::NoValue` are left out.
+    pub fn environment(&self, logical_id: &str) -> HashMap<String, String> {
+        environment_of(logical_id)
+            .iter()
+            .filter_map(|(k, v)| Some((k.clone(), self.string(v)?)))
+            .collect()
+    }
+
+    pub fn condition(&self, name: &str) -> bool {
+        let condition = &template()["Conditions"][name];
+        assert!(!condition.is_null(), "no condition {name} in the template");
+        self.truth(condition)
+    }
+
+    fn truth(&self, value: &Value) -> bool {
+        let (key, args) = single(value);
+        match key {
+            "Fn::Equals" => self.value(&args[0]) == self.value(&args[1]),
+            "Fn::Not" => !self.truth(&args[0]),
+            "Fn::And" => args.as_array().unwrap().iter().all(|a| self.truth(a)),
+            "Fn::Or" => args.as_array().unwrap().iter().any(|a| self.truth(a)),
+            "Condition" => self.condition(args.as_str().unwrap()),
+            other => panic!("unsupported condition function {other}"),
+        }
+    }
+
+    /// `None` for `AWS::NoValue`.
+    pub fn string(&self, value: &Value) -> Option<String> {
+        match self.value(value)? {
+            Value::String(s) => Some(s),
+            other => scalar(&other),
+        }
+    }
+
+    fn value(&self, value: &Value) -> Option<Value> {
+        let Value::Object(map) = value else {
+            return Some(value.clone());
+        };
+        if map.len() != 1 {
+            return Some(value.clone());
+        }
+        let (key, args) = single(value);
+        Some(match key {
+            "Ref" => {
+                let name = args.as_str().unwrap();
+                if name == "AWS::NoValue" {
+                    return None;
+                }
+                Value::String(self.reference(name))
+            }
+            "Fn::If" => {
+                let branch = if self.condition(args[0].as_str().unwrap()) {
+                    &args[1]
+                } else {
+                    &args[2]
+                };
+                return self.value(branch);
+            }
+            "Fn::Sub" => Value::String(self.sub(args)),
+            "Fn::GetAtt" => {
+                let (id, attribute) = match args {
+                    Value::Array(a) => (a[0].as_str().unwrap(), a[1].as_str().unwrap()),
+                    Value::String(s) => s.split_once('.').unwrap(),
+                    _ => panic!("bad GetAtt {args}"),
+                };
+                Value::String(self.attribute(id, attribute))
+            }
+            "Fn::Join" => {
+                let separator = args[0].as_str().unwrap();
+                let parts: Vec<String> = args[1]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter_map(|p| self.string(p))
+                    .collect();
+                Value::String(parts.join(separator))
+            }
+            _ => value.clone(),
+        })
+    }
+
+    fn reference(&self, name: &str) -> String {
+        if let Some(v) = self.parameters.get(name) {
+            return v.clone();
+        }
+        self.physical
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| panic!("Ref {name}: neither a parameter nor a stack resource"))
+    }
+
+    fn attribute(&self, id: &str, attribute: &str) -> String {
+        let physical = self.reference(id);
+        let kind = resources()[id]["Type"].as_str().unwrap_or_default();
+        let (region, account) = (&self.region, &self.account);
+        match (kind, attribute) {
+            ("AWS::SQS::Queue", "Arn") => {
+                let name = physical.rsplit('/').next().unwrap();
+                format!("arn:aws:sqs:{region}:{account}:{name}")
+            }
+            ("AWS::SQS::Queue", "QueueName") => physical.rsplit('/').next().unwrap().to_string(),
+            ("AWS::DynamoDB::Table", "Arn") => {
+                format!("arn:aws:dynamodb:{region}:{account}:table/{physical}")
+            }
+            ("AWS::IAM::Role", "Arn") => format!("arn:aws:iam::{account}:role/{physical}"),
+            ("AWS::Lambda::Function", "Arn") => {
+                format!("arn:aws:lambda:{region}:{account}:function:{physical}")
+            }
+            _ => panic!("GetAtt {id}.{attribute} ({kind}) is not resolved by the test harness"),
+        }
+    }
+
+    fn sub(&self, args: &Value) -> String {
+        let (text, locals) = match args {
+            Value::String(s) => (s.as_str(), Map::new()),
+            Value::Array(a) => (
+                a[0].as_str().unwrap(),
+                a[1].as_object().cloned().unwrap_or_default(),
+            ),
+            _ => panic!("bad Sub {args}"),
+        };
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let end = rest[start..].find('}').expect("closed ${") + start;
+            let name = &rest[start + 2..end];
+            if let Some(literal) = name.strip_prefix('!') {
+                out.push_str("${");
+                out.push_str(literal);
+                out.push('}');
+            } else if let Some(local) = locals.get(name) {
+                out.push_str(&self.string(local).unwrap_or_default());
+            } else if let Some((id, attribute)) = name.split_once('.') {
+                out.push_str(&self.attribute(id, attribute));
+            } else {
+                out.push_str(&self.reference(name));
+            }
+            rest = &rest[end + 1..];
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+fn single(value: &Value) -> (&str, &Value) {
+    let map = value.as_object().expect("an intrinsic function");
+    let (k, v) = map.iter().next().expect("one key");
+    (k.as_str(), v)
+}
+
+fn scalar(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
