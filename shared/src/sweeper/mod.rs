@@ -3,7 +3,7 @@
 
 mod runtime;
 
-pub use runtime::run;
+pub use runtime::{run, SweeperConfig};
 
 use crate::queue::EventQueue;
 use crate::store::EventStore;

@@ -1,0 +1,162 @@
+//! Every function's environment in the transformed template against what its code reads.
+//!
+//! "What the code reads" comes from the code: each function's configuration loader (chosen by
+//! the template's `BuildProperties.Binary`) runs with a lookup that records every name asked
+//! for, on the environment a stack created from the template resolves for that function. A
+//! variable is required when removing it alone makes the loader fail. Names read outside the
+//! loaders, by process-wide readers (the metrics namespace, the AWS SDK's own configuration),
+//! are found by setting the name to a probe value and asking those readers what they got.
+//!
+//! Fails when the template sets a variable no code reads (Globals merged; a conditional
+//! `Fn::If`/`AWS::NoValue` variable counts as one the template can set), or when the code
+//! requires one the template does not always set.
+
+use hookline::enrich::EnricherConfig;
+use hookline::providers::{Argyle, Baack, ClearId, Midbound};
+use hookline::sweeper::SweeperConfig;
+use hookline::{Config, Provider};
+use integration_tests::{stack, Resources};
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
+
+/// The loader the binary runs at start-up, as `Ok(())` or the error it refuses to start with.
+type Loader = fn(&dyn Fn(&str) -> Option<String>) -> Result<(), String>;
+
+fn loader_for(binary: &str) -> Option<Loader> {
+    let receivers = [Baack::NAME, ClearId::NAME, Argyle::NAME, Midbound::NAME];
+    Some(match binary {
+        "sweeper" => |get| {
+            SweeperConfig::from_lookup(get)
+                .map(drop)
+                .map_err(|e| e.to_string())
+        },
+        "enricher" => |get| {
+            EnricherConfig::from_lookup(get)
+                .map(drop)
+                .map_err(|e| e.to_string())
+        },
+        b if receivers.contains(&b) => |get| {
+            Config::from_lookup(get)
+                .map(drop)
+                .map_err(|e| e.to_string())
+        },
+        _ => return None,
+    })
+}
+
+/// Runs `loader` on `env`; returns its result and every name it looked up.
+fn run(loader: Loader, env: &HashMap<String, String>) -> (Result<(), String>, BTreeSet<String>) {
+    let asked = RefCell::new(BTreeSet::new());
+    let lookup = |name: &str| {
+        asked.borrow_mut().insert(name.to_string());
+        env.get(name).cloned()
+    };
+    let result = loader(&lookup);
+    (result, asked.into_inner())
+}
+
+/// Which of `names` a process-wide reader (outside the loaders) reads: each is set to its own
+/// probe value, then the readers say what they got. Restores the environment afterwards.
+async fn read_by_process_readers(names: &BTreeSet<String>) -> BTreeSet<String> {
+    let saved: Vec<(String, Option<String>)> = names
+        .iter()
+        .map(|n| (n.clone(), std::env::var(n).ok()))
+        .collect();
+    let probe = |name: &str| format!("http://probe.invalid/{name}");
+    for name in names {
+        std::env::set_var(name, probe(name));
+    }
+    let sdk = hookline::runtime::sdk_config().await;
+    let seen = [
+        Some(hookline::metrics::namespace().to_string()),
+        sdk.endpoint_url().map(str::to_string),
+    ];
+    for (name, value) in saved {
+        match value {
+            Some(v) => std::env::set_var(&name, v),
+            None => std::env::remove_var(&name),
+        }
+    }
+    names
+        .iter()
+        .filter(|n| seen.iter().flatten().any(|v| *v == probe(n)))
+        .cloned()
+        .collect()
+}
+
+// One test: the probes change the process environment, which a parallel test would see.
+#[tokio::test]
+async fn each_function_environment_is_what_its_code_reads() {
+    let resources = Resources::create(false).await;
+    let functions = stack::functions();
+    assert!(
+        !functions.is_empty(),
+        "no functions in the rendered template"
+    );
+    let mut problems = Vec::new();
+    let mut unread_by_loaders: Vec<(String, BTreeSet<String>)> = Vec::new();
+    for (logical_id, binary) in &functions {
+        let Some(loader) = loader_for(binary) else {
+            problems.push(format!(
+                "{logical_id}: no configuration loader known for binary {binary:?}"
+            ));
+            continue;
+        };
+        let declared: BTreeSet<String> =
+            stack::environment_of(logical_id).keys().cloned().collect();
+        let env = resources.environment(binary).clone();
+        let (baseline, asked) = run(loader, &env);
+        if let Err(error) = &baseline {
+            problems.push(format!(
+                "{logical_id} ({binary}) does not start on the template's environment: {error}"
+            ));
+        }
+        for name in env.keys() {
+            let mut without = env.clone();
+            without.remove(name);
+            if baseline.is_ok() && run(loader, &without).0.is_err() {
+                // Required: it must be set whatever the parameters (not only under a condition).
+                let value = &stack::environment_of(logical_id)[name];
+                if value.get("Fn::If").is_some() {
+                    problems.push(format!(
+                        "{logical_id} ({binary}) requires {name}, which the template sets only under a condition"
+                    ));
+                }
+            }
+        }
+        let unread: BTreeSet<String> = declared.difference(&asked).cloned().collect();
+        if !unread.is_empty() {
+            unread_by_loaders.push((format!("{logical_id} ({binary})"), unread));
+        }
+    }
+    drop(resources);
+    let all: BTreeSet<String> = unread_by_loaders
+        .iter()
+        .flat_map(|(_, names)| names.clone())
+        .collect();
+    let process_wide = read_by_process_readers(&all).await;
+    for (function, names) in unread_by_loaders {
+        let unread: Vec<&String> = names.difference(&process_wide).collect();
+        if !unread.is_empty() {
+            problems.push(format!(
+                "{function}: the template sets {unread:?}, which its code never reads"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn a_variable_the_loader_never_reads_is_found() {
+    let env = HashMap::from([
+        ("EVENTS_TABLE".to_string(), "t".to_string()),
+        ("EVENTS_QUEUE_URL".to_string(), "q".to_string()),
+        ("NOT_A_SETTING".to_string(), "x".to_string()),
+    ]);
+    let (result, asked) = run(loader_for("sweeper").unwrap(), &env);
+    assert!(result.is_ok());
+    assert!(asked.contains("EVENTS_TABLE") && !asked.contains("NOT_A_SETTING"));
+    let mut without = env.clone();
+    without.remove("EVENTS_QUEUE_URL");
+    assert!(run(loader_for("sweeper").unwrap(), &without).0.is_err());
+}
