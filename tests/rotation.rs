@@ -194,3 +194,39 @@ async fn the_enricher_re_reads_its_credentials() {
     assert!(matches!(refresh, Refresh::Failed(_)), "{refresh:?}");
     assert!(!std::sync::Arc::ptr_eq(&first, &kept));
 }
+
+#[tokio::test]
+async fn a_refused_or_new_secret_never_reaches_a_log_line() {
+    use hookline::logging::{subscriber, Capture};
+    let capture = Capture::default();
+    let _guard =
+        tracing::subscriber::set_default(subscriber(tracing::Level::TRACE, capture.clone()));
+    let resources = Resources::create(false).await;
+    let arn = resources.create_secret(&format!(r#"["{OLD}"]"#)).await;
+    let t = now();
+    let function =
+        LiveFunction::<Argyle>::start(&config(&resources, &arn, "300"), &resources.sdk, t)
+            .await
+            .unwrap();
+    // Refused by the start-up rules (an entry under 16 bytes): kept the old list, said why.
+    const SHORT: &str = "short-7f3a";
+    put(&resources, &arn, &format!(r#"["{NEW}", "{SHORT}"]"#)).await;
+    let (_, refresh) = function.pipeline(t + 300).await;
+    assert!(matches!(refresh, Refresh::Failed(_)), "{refresh:?}");
+    assert_eq!(status(&function, OLD, t + 301).await, 200);
+    put(&resources, &arn, &format!(r#"["{NEW}"]"#)).await;
+    assert_eq!(status(&function, NEW, t + 330).await, 200);
+    let text = capture.text();
+    assert!(
+        text.contains("could not refresh the secrets: serving with the ones read before"),
+        "{text}"
+    );
+    assert!(
+        text.contains("entry 2 of 2 is shorter than 16 bytes"),
+        "{text}"
+    );
+    assert!(text.contains("secrets re-read: a new value is in use"));
+    for secret in [OLD, NEW, SHORT] {
+        assert!(!text.contains(secret), "{secret} in the logs");
+    }
+}
