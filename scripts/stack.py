@@ -178,6 +178,14 @@ def render(out_path, template_path=os.path.join(ROOT, "template.yaml")):
         elif resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
             strip_conditions(resource["Properties"]["PolicyDocument"], logical_id, changes)
 
+    mappings = sorted(k for k, r in resources.items() if r["Type"] == "AWS::Lambda::EventSourceMapping")
+    for k in mappings:
+        resources[k]["Properties"]["Enabled"] = False
+    if mappings:
+        changes.append({"change": "event-source-mappings-disabled", "where": mappings,
+                        "why": "an enabled mapping makes moto take each message off the queue to invoke "
+                               "the placeholder code; the harness plays the event source mapping itself"})
+
     ttl = {k: r["Properties"]["TimeToLiveSpecification"] for k, r in resources.items()
            if r["Type"] == "AWS::DynamoDB::Table" and "TimeToLiveSpecification" in r["Properties"]}
     if ttl:

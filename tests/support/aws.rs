@@ -154,8 +154,20 @@ impl Resources {
         let config = emulator.sdk_config().await;
         let dynamodb = aws_sdk_dynamodb::Client::new(&config);
         let sqs = aws_sdk_sqs::Client::new(&config);
-        let cloudformation = aws_sdk_cloudformation::Client::new(&config);
-        let secrets_manager = aws_sdk_secretsmanager::Client::new(&config);
+        // Set-up calls wait as long as they need: the product's per-attempt timeout (1 s) is
+        // shorter than a stack creation on a busy emulator, and a retried CreateStack would find
+        // its own stack already there.
+        let setup = config
+            .to_builder()
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .connect_timeout(std::time::Duration::from_secs(10))
+                    .operation_attempt_timeout(std::time::Duration::from_secs(120))
+                    .build(),
+            )
+            .build();
+        let cloudformation = aws_sdk_cloudformation::Client::new(&setup);
+        let secrets_manager = aws_sdk_secretsmanager::Client::new(&setup);
         let stack_name = unique_name("hookline");
         let rehearsal = stack::rehearsal();
 
@@ -200,13 +212,19 @@ impl Resources {
                     .build(),
             );
         }
-        create.send().await.unwrap_or_else(|e| {
-            panic!(
+        if let Err(e) = create.send().await {
+            // A retried attempt (the first one slow or cut off) finds the stack it created: the
+            // name is this test's own.
+            let exists = e
+                .as_service_error()
+                .is_some_and(|e| e.meta().code() == Some("AlreadyExistsException"));
+            assert!(
+                exists,
                 "create stack {stack_name} on {}: {e:?} (is the code object uploaded? \
                  scripts/stack.py upload-code)",
                 emulator.endpoint
-            )
-        });
+            );
+        }
         let described = cloudformation
             .describe_stacks()
             .stack_name(&stack_name)
@@ -243,12 +261,13 @@ impl Resources {
             .filter(|(_, physical)| !physical.is_empty())
             .collect();
 
+        let ttl_client = aws_sdk_dynamodb::Client::new(&setup);
         for (logical_id, spec) in rehearsal["TimeToLive"].as_object().expect("TimeToLive") {
             let enabled = match &spec["Enabled"] {
                 serde_json::Value::Bool(b) => *b,
                 other => other.as_str() == Some("true"),
             };
-            dynamodb
+            ttl_client
                 .update_time_to_live()
                 .table_name(&physical[logical_id])
                 .time_to_live_specification(
@@ -263,7 +282,7 @@ impl Resources {
                 .expect("update time to live");
         }
 
-        let account = aws_sdk_sts::Client::new(&config)
+        let account = aws_sdk_sts::Client::new(&setup)
             .get_caller_identity()
             .send()
             .await
