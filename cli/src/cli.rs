@@ -1,0 +1,28 @@
+//! The command line: one subcommand per verb, each verb's arguments beside its code.
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "hookline",
+    version,
+    about = "The hookline operator's tool: sign and verify webhook deliveries with the product's \
+             own code, list a stack's webhook URLs"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Sign a payload as the provider does: print the headers, write an invocation event, or POST.
+    #[command(after_help = crate::sign::EXAMPLES)]
+    Sign(crate::sign::SignArgs),
+    /// Say whether a captured delivery verifies, and if not, why (the function's own reason).
+    #[command(after_help = crate::verify::EXAMPLES)]
+    Verify(crate::verify::VerifyArgs),
+    /// Print every provider's webhook URL from a deployed stack's outputs, ready to register.
+    #[command(after_help = crate::urls::EXAMPLES)]
+    Urls(crate::urls::UrlsArgs),
+}

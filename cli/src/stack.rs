@@ -1,0 +1,73 @@
+//! A deployed hookline stack, read through CloudFormation: its outputs by name. The region and
+//! credentials come from the AWS SDK's standard chain (environment, profile, SSO, instance role)
+//! or from `--region` / `--profile`.
+
+use crate::failure::Failure;
+use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata};
+use std::collections::BTreeMap;
+
+/// How every verb that works on a deployed stack names it.
+#[derive(clap::Args, Debug, Clone)]
+pub struct StackArgs {
+    /// The CloudFormation stack hookline was deployed as.
+    #[arg(long, env = "HOOKLINE_STACK")]
+    pub stack: String,
+    /// AWS region (default: the SDK's, e.g. AWS_REGION or the profile's).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// AWS profile (default: the SDK's, e.g. AWS_PROFILE).
+    #[arg(long)]
+    pub profile: Option<String>,
+}
+
+impl StackArgs {
+    pub async fn sdk_config(&self) -> Result<aws_config::SdkConfig, Failure> {
+        let mut loader = aws_config::from_env();
+        if let Some(region) = &self.region {
+            loader = loader.region(aws_config::Region::new(region.clone()));
+        }
+        if let Some(profile) = &self.profile {
+            loader = loader.profile_name(profile);
+        }
+        let config = loader.load().await;
+        if config.region().is_none() {
+            return Err(Failure::Failed(
+                "no AWS region: pass --region, or set AWS_REGION or a profile's region".into(),
+            ));
+        }
+        Ok(config)
+    }
+
+    /// The stack's outputs, key to value.
+    pub async fn outputs(&self) -> Result<BTreeMap<String, String>, Failure> {
+        let config = self.sdk_config().await?;
+        let region = config.region().map(ToString::to_string).unwrap_or_default();
+        let client = aws_sdk_cloudformation::Client::new(&config);
+        let described = client
+            .describe_stacks()
+            .stack_name(&self.stack)
+            .send()
+            .await
+            .map_err(|e| {
+                let message = e.message().unwrap_or_default();
+                if e.code() == Some("ValidationError") && message.contains("does not exist") {
+                    Failure::Failed(format!("no stack {:?} in {region}", self.stack))
+                } else {
+                    Failure::Failed(format!(
+                        "cannot read stack {:?} in {region}: {}",
+                        self.stack,
+                        DisplayErrorContext(&e)
+                    ))
+                }
+            })?;
+        let stack = described
+            .stacks()
+            .first()
+            .ok_or_else(|| Failure::Failed(format!("no stack {:?} in {region}", self.stack)))?;
+        Ok(stack
+            .outputs()
+            .iter()
+            .filter_map(|o| Some((o.output_key()?.to_string(), o.output_value()?.to_string())))
+            .collect())
+    }
+}

@@ -1,0 +1,120 @@
+//! `hookline urls`: the URL to register with each provider, from the stack's outputs. ClearID
+//! has one webhook per event type, each registered with its own URL (the type in its query).
+
+use crate::failure::Failure;
+use crate::stack::StackArgs;
+use std::process::ExitCode;
+
+pub const EXAMPLES: &str = "\
+Examples:
+  hookline urls --stack hookline
+  hookline urls --stack hookline --region eu-west-1 --json | jq -r '.[] | .url'";
+
+#[derive(clap::Args, Debug)]
+pub struct UrlsArgs {
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// Print a JSON array instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The template's webhook URL outputs: output name, provider, and the event type the URL is
+/// for (ClearID), `None` when one URL takes every type.
+pub const WEBHOOK_OUTPUTS: [(&str, &str, Option<&str>); 8] = [
+    ("BaackWebhookUrl", "baack", None),
+    (
+        "ClearIdIdentityCreatedWebhookUrl",
+        "clearid",
+        Some("identity.created"),
+    ),
+    (
+        "ClearIdIdentityUpdatedWebhookUrl",
+        "clearid",
+        Some("identity.updated"),
+    ),
+    (
+        "ClearIdIdentityDeletedWebhookUrl",
+        "clearid",
+        Some("identity.deleted"),
+    ),
+    (
+        "ClearIdIdentityRequestCreatedWebhookUrl",
+        "clearid",
+        Some("identity_request.created"),
+    ),
+    (
+        "ClearIdIdentityRequestUpdatedWebhookUrl",
+        "clearid",
+        Some("identity_request.updated"),
+    ),
+    ("ArgyleWebhookUrl", "argyle", None),
+    ("MidboundWebhookUrl", "midbound", None),
+];
+
+pub async fn run(args: &UrlsArgs) -> Result<ExitCode, Failure> {
+    let outputs = args.stack.outputs().await?;
+    let mut rows = Vec::new();
+    let mut missing = Vec::new();
+    for (output, provider, event_type) in WEBHOOK_OUTPUTS {
+        match outputs.get(output) {
+            Some(url) => rows.push((provider, event_type, url.as_str(), output)),
+            None => missing.push(output),
+        }
+    }
+    if rows.is_empty() {
+        return Err(Failure::Failed(format!(
+            "stack {:?} has no webhook URL outputs: is it a hookline stack?",
+            args.stack.stack
+        )));
+    }
+    if args.json {
+        let rows: Vec<_> = rows
+            .iter()
+            .map(|(provider, event_type, url, output)| {
+                serde_json::json!({
+                    "provider": provider, "event_type": event_type, "url": url, "output": output
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).expect("JSON serializes")
+        );
+    } else {
+        let table: Vec<[&str; 3]> = rows
+            .iter()
+            .map(|(provider, event_type, url, _)| [*provider, event_type.unwrap_or("(all)"), url])
+            .collect();
+        print_table(["PROVIDER", "EVENT TYPE", "URL"], &table);
+    }
+    if !missing.is_empty() {
+        return Err(Failure::Failed(format!(
+            "stack {:?} lacks the outputs {}: update it from the current template.yaml",
+            args.stack.stack,
+            missing.join(", ")
+        )));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Left-aligned columns, two spaces apart; the last one unpadded.
+fn print_table<const N: usize>(heading: [&str; N], rows: &[[&str; N]]) {
+    let mut widths = heading.map(str::len);
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.len());
+        }
+    }
+    for row in std::iter::once(&heading).chain(rows) {
+        let mut line = String::new();
+        for (index, cell) in row.iter().enumerate() {
+            if index + 1 == N {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{cell:<width$}  ", width = widths[index]));
+            }
+        }
+        println!("{line}");
+    }
+}
