@@ -3,7 +3,7 @@
 //! or from `--region` / `--profile`.
 
 use crate::failure::Failure;
-use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 use std::collections::BTreeMap;
 
 /// How every verb that works on a deployed stack names it.
@@ -56,7 +56,7 @@ impl StackArgs {
                     Failure::Failed(format!(
                         "cannot read stack {:?} in {region}: {}",
                         self.stack,
-                        DisplayErrorContext(&e)
+                        short(&e)
                     ))
                 }
             })?;
@@ -70,4 +70,27 @@ impl StackArgs {
             .filter_map(|o| Some((o.output_key()?.to_string(), o.output_value()?.to_string())))
             .collect())
     }
+}
+
+/// An SDK error in one line: the service's code and message, else the chain of causes (no
+/// credentials, no connection), without the SDK's debug dump.
+fn short<E: ProvideErrorMetadata + std::error::Error + 'static>(error: &E) -> String {
+    if let (Some(code), Some(message)) = (error.code(), error.message()) {
+        return format!("{code}: {message}");
+    }
+    let mut causes = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if text.contains("no credentials found in chain") {
+            return "no AWS credentials found (environment, profile, SSO or instance role): \
+                    pass --profile or set AWS_PROFILE"
+                .into();
+        }
+        if !causes.iter().any(|c| c.contains(&text)) {
+            causes.push(text);
+        }
+        source = cause.source();
+    }
+    causes.join(": ")
 }

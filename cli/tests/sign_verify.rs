@@ -311,3 +311,42 @@ fn help_lists_the_choices_and_an_example_per_verb() {
     assert!(verify.contains("Examples:") && verify.contains("hookline verify --provider"));
     assert!(help("urls").contains("hookline urls --stack"));
 }
+
+/// The ClearID event types `hookline urls` lists (one webhook each) are the ones the function
+/// recognizes; another type is accepted and flagged.
+#[test]
+fn every_clearid_type_of_the_urls_is_recognized_by_the_function() {
+    let dir = temp_dir("clearid-types");
+    let body = payload("clearid");
+    for (event_type, recognized) in [
+        ("identity.created", true),
+        ("identity.updated", true),
+        ("identity.deleted", true),
+        ("identity_request.created", true),
+        ("identity_request.updated", true),
+        ("badge.printed", false),
+    ] {
+        let signed = run(
+            &[
+                "sign",
+                "--provider",
+                "clearid",
+                "--file",
+                body.to_str().unwrap(),
+                "--event-type",
+                event_type,
+            ],
+            &secret("clearid"),
+        );
+        let headers = dir.join(format!("{event_type}.txt"));
+        std::fs::write(&headers, &signed.stdout).unwrap();
+        let output = verify("clearid", &secret("clearid"), &headers, &body, NOW);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        assert_eq!(
+            !stdout.contains("unrecognized"),
+            recognized,
+            "{event_type}: {stdout}"
+        );
+    }
+}
