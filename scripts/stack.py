@@ -7,7 +7,8 @@ Usage: stack.py render OUT.json
        stack.py changes OUT.json
            Prints what the rendering changed: what a rehearsal on moto does not cover.
        stack.py upload-code OUT.json
-           Puts the (placeholder) code object the functions point at on the emulator.
+           Puts the (placeholder) code object the functions point at, and OUT.json itself (for
+           CreateStack's TemplateURL), on the emulator.
        stack.py deploy OUT.json STACK [Param=Value ...] [--secret BINARY=VALUE ...]
            Creates the stack on the emulator: the code object, one Secrets Manager secret per
            secret parameter, the stack, the tables' TTL from the template. A secret's value is
@@ -200,7 +201,8 @@ def render(out_path, template_path=os.path.join(ROOT, "template.yaml")):
         "Changes": changes,
         "Secrets": secret_parameters,
         "TimeToLive": ttl,
-        "Code": {"Bucket": CODE_BUCKET, "Key": CODE_KEY},
+        "Code": {"Bucket": CODE_BUCKET, "Key": CODE_KEY, "TemplateKey": "template.json",
+                 "TemplateURL": f"https://{CODE_BUCKET}.s3.amazonaws.com/template.json"},
         "Functions": functions,
     }
     with open(out_path, "w") as f:
@@ -238,6 +240,11 @@ def upload_code(path):
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("bootstrap", "#!/bin/sh\necho 'placeholder: functions run under cargo lambda watch'\n")
     s3.put_object(Bucket=code["Bucket"], Key=code["Key"], Body=archive.getvalue())
+    # The rendered template itself, for CreateStack's TemplateURL: moto with IAM enforcement
+    # re-encodes a form body before checking its signature, which fails for a long TemplateBody
+    # sent by the Rust SDK (its encoding differs from botocore's).
+    with open(path, "rb") as f:
+        s3.put_object(Bucket=code["Bucket"], Key=code["TemplateKey"], Body=f.read())
 
 
 def deploy(path, stack, *args):
