@@ -231,16 +231,27 @@ impl Resources {
                 emulator.endpoint
             );
         }
-        let described = cloudformation
-            .describe_stacks()
-            .stack_name(&stack_name)
-            .send()
-            .await
-            .expect("describe stack")
-            .stacks
-            .unwrap_or_default()
-            .pop()
-            .expect("the stack");
+        // moto creates a stack within the call, but a retried call can return while the first
+        // one is still creating it.
+        let mut described;
+        let mut waited = 0;
+        loop {
+            described = cloudformation
+                .describe_stacks()
+                .stack_name(&stack_name)
+                .send()
+                .await
+                .expect("describe stack")
+                .stacks
+                .unwrap_or_default()
+                .pop()
+                .expect("the stack");
+            if described.stack_status != Some(StackStatus::CreateInProgress) || waited >= 600 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            waited += 1;
+        }
         assert_eq!(
             described.stack_status,
             Some(StackStatus::CreateComplete),
