@@ -305,3 +305,357 @@ fn the_readme_documents_every_parameter() {
         );
     }
 }
+
+// ---- Least privilege: the function roles, as the SAM transform renders them.
+//
+// moto enforces actions only (tests/least_privilege.rs); what it cannot check is proved here from
+// the transformed template (HOOKLINE_STACK_TEMPLATE, rendered by scripts/test): each statement's
+// Resource and the `dynamodb:LeadingKeys` conditions (which the rendering takes out for moto and
+// records in `Metadata.HooklineRehearsal.Changes`, from where they are put back).
+
+mod least_privilege {
+    use hookline::enrich::record::KEY_PREFIX;
+    use hookline::providers::{Argyle, Baack, ClearId, Midbound};
+    use hookline::Provider;
+    use integration_tests::samples::{ArgyleSample, BaackSample, ClearIdSample, MidboundSample};
+    use integration_tests::{stack, Sample};
+    use serde_json::{json, Value};
+    use std::collections::BTreeSet;
+
+    const RECEIVERS: [&str; 4] = [Baack::NAME, ClearId::NAME, Argyle::NAME, Midbound::NAME];
+
+    /// What Lambda's SQS event source calls with the enricher's role (the code never does).
+    const EVENT_SOURCE: [&str; 3] = [
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+    ];
+
+    struct Role {
+        binary: String,
+        function: String,
+        logical_id: String,
+        statements: Vec<Value>,
+    }
+
+    fn actions(statement: &Value) -> Vec<String> {
+        match &statement["Action"] {
+            Value::String(a) => vec![a.clone()],
+            Value::Array(list) => list
+                .iter()
+                .map(|a| a.as_str().expect("an action").to_string())
+                .collect(),
+            other => panic!("an Action of another shape: {other}"),
+        }
+    }
+
+    /// Every function's role and its inline statements, conditions put back.
+    fn roles() -> Vec<Role> {
+        let rehearsal = stack::rehearsal();
+        let removed: Vec<(String, Value)> = rehearsal["Changes"]
+            .as_array()
+            .expect("Changes")
+            .iter()
+            .filter(|c| c["change"] == "iam-condition-removed")
+            .map(|c| {
+                (
+                    c["where"].as_str().unwrap().to_string(),
+                    c["condition"].clone(),
+                )
+            })
+            .collect();
+        let mut roles = Vec::new();
+        for (function, binary) in stack::functions() {
+            let logical_id = rehearsal["Functions"][&function]["role"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{function} has no role of its own"))
+                .to_string();
+            let mut statements = Vec::new();
+            for policy in stack::resources()[&logical_id]["Properties"]["Policies"]
+                .as_array()
+                .expect("inline policies")
+            {
+                let name = policy["PolicyName"].as_str().unwrap();
+                for (i, statement) in policy["PolicyDocument"]["Statement"]
+                    .as_array()
+                    .expect("statements")
+                    .iter()
+                    .enumerate()
+                {
+                    let mut statement = statement.clone();
+                    let at = format!("{logical_id} {name} statement {i}");
+                    if let Some((_, condition)) = removed.iter().find(|(w, _)| *w == at) {
+                        statement["Condition"] = condition.clone();
+                    }
+                    statements.push(statement);
+                }
+            }
+            roles.push(Role {
+                binary,
+                function,
+                logical_id,
+                statements,
+            });
+        }
+        assert_eq!(roles.len(), 6, "four receivers, the sweeper, the enricher");
+        roles
+    }
+
+    /// The secret the function's code reads: the Ref its `*_SECRETS_ARN` variable holds.
+    fn own_secret(function: &str) -> Option<Value> {
+        let env = stack::environment_of(function);
+        env.get("WEBHOOK_SECRETS_ARN")
+            .or_else(|| env.get("ENRICHER_SECRETS_ARN"))
+            .cloned()
+    }
+
+    #[test]
+    fn role_statements_name_only_the_stacks_own_resources() {
+        let table = json!({"Fn::GetAtt": ["EventsTable", "Arn"]});
+        let index = json!({"Fn::Sub": format!("${{EventsTable.Arn}}/index/{}", hookline::store::PENDING_INDEX)});
+        let queue = json!({"Fn::GetAtt": ["EventsQueue", "Arn"]});
+        for role in roles() {
+            let managed = &stack::resources()[&role.logical_id]["Properties"]["ManagedPolicyArns"];
+            assert_eq!(
+                managed,
+                &json!(["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]),
+                "{}: only SAM's logging policy is attached",
+                role.binary
+            );
+            for statement in &role.statements {
+                let what = format!("{} {statement}", role.binary);
+                assert_eq!(statement["Effect"], "Allow", "{what}");
+                assert!(
+                    statement.get("NotAction").is_none() && statement.get("NotResource").is_none(),
+                    "{what}"
+                );
+                let resource = &statement["Resource"];
+                let actions = actions(statement);
+                let services: BTreeSet<&str> = actions
+                    .iter()
+                    .map(|a| a.split(':').next().unwrap())
+                    .collect();
+                assert_eq!(services.len(), 1, "{what}: one service per statement");
+                assert!(
+                    actions.iter().all(|a| !a.contains('*')),
+                    "{what}: a wildcard action"
+                );
+                let expected = match services.into_iter().next().unwrap() {
+                    "dynamodb" if actions == ["dynamodb:Query"] => index.clone(),
+                    "dynamodb" => table.clone(),
+                    "sqs" => queue.clone(),
+                    "secretsmanager" => own_secret(&role.function)
+                        .unwrap_or_else(|| panic!("{what}: the function reads no secret")),
+                    other => panic!("{what}: a call to {other}"),
+                };
+                assert_eq!(resource, &expected, "{what}: not the stack's own resource");
+            }
+        }
+    }
+
+    /// IAM's StringLike: `*` any run, `?` any one character.
+    fn like(pattern: &str, value: &str) -> bool {
+        let (p, v): (Vec<char>, Vec<char>) = (pattern.chars().collect(), value.chars().collect());
+        fn go(p: &[char], v: &[char]) -> bool {
+            match p.first() {
+                None => v.is_empty(),
+                Some('*') => (0..=v.len()).any(|i| go(&p[1..], &v[i..])),
+                Some('?') => !v.is_empty() && go(&p[1..], &v[1..]),
+                Some(c) => v.first() == Some(c) && go(&p[1..], &v[1..]),
+            }
+        }
+        go(&p, &v)
+    }
+
+    /// A statement's LeadingKeys patterns; it must say nothing else.
+    fn leading_keys(what: &str, statement: &Value) -> Vec<String> {
+        let condition = statement["Condition"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{what}: no Condition"));
+        assert_eq!(condition.len(), 1, "{what}");
+        let like = condition["ForAllValues:StringLike"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{what}"));
+        assert_eq!(like.len(), 1, "{what}");
+        like["dynamodb:LeadingKeys"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{what}: no dynamodb:LeadingKeys"))
+            .iter()
+            .map(|p| p.as_str().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn leading_keys_confine_each_writer_to_its_own_records() {
+        let prefix = |name: &str| format!("{name}#*");
+        // Real keys, as the pipelines and the enricher write them.
+        let events = [
+            (Baack::NAME, BaackSample::event_id(&BaackSample::payload())),
+            (
+                ClearId::NAME,
+                ClearIdSample::event_id(&ClearIdSample::payload()),
+            ),
+            (
+                Argyle::NAME,
+                ArgyleSample::event_id(&ArgyleSample::payload()),
+            ),
+            (
+                Midbound::NAME,
+                MidboundSample::event_id(&MidboundSample::payload()),
+            ),
+        ];
+        for role in roles() {
+            for statement in &role.statements {
+                let writes: Vec<String> = actions(statement)
+                    .into_iter()
+                    .filter(|a| a == "dynamodb:PutItem" || a == "dynamodb:UpdateItem")
+                    .collect();
+                if writes.is_empty() {
+                    assert!(
+                        statement.get("Condition").is_none(),
+                        "{}: a condition moto cannot check, on a statement that writes nothing",
+                        role.binary
+                    );
+                    continue;
+                }
+                let what = format!("{} {writes:?}", role.binary);
+                let patterns = leading_keys(&what, statement);
+                let expected: Vec<String> = match (role.binary.as_str(), writes[0].as_str()) {
+                    (b, _) if RECEIVERS.contains(&b) => vec![prefix(b)],
+                    ("sweeper", _) => RECEIVERS.iter().map(|n| prefix(n)).collect(),
+                    ("enricher", "dynamodb:PutItem") => vec![format!("{KEY_PREFIX}*")],
+                    // Only these providers' deliveries can be keyed by content (and reopened).
+                    ("enricher", _) => vec![prefix(Argyle::NAME), prefix(ClearId::NAME)],
+                    _ => panic!("{what}: a writer this test does not know"),
+                };
+                assert_eq!(patterns, expected, "{what}");
+                let allowed = |key: &str| patterns.iter().any(|p| like(p, key));
+                for (provider, event_id) in &events {
+                    let enriched = format!("{KEY_PREFIX}{event_id}");
+                    let own = match role.binary.as_str() {
+                        "sweeper" => true,
+                        "enricher" => {
+                            writes[0] == "dynamodb:UpdateItem"
+                                && expected.contains(&prefix(provider))
+                        }
+                        b => b == *provider,
+                    };
+                    assert_eq!(allowed(event_id), own, "{what} on {event_id}");
+                    let enricher_put = role.binary == "enricher" && writes[0] == "dynamodb:PutItem";
+                    assert_eq!(allowed(&enriched), enricher_put, "{what} on {enriched}");
+                }
+            }
+        }
+    }
+
+    /// The operations the product's code calls, from its source: `.put_item()` and the like on
+    /// the DynamoDB, SQS and Secrets Manager clients (tests after `#[cfg(test)]` excluded).
+    fn called_in_source() -> BTreeSet<String> {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+        let mut files = Vec::new();
+        let mut dirs = vec![std::path::PathBuf::from(root).join("shared/src")];
+        for entry in std::fs::read_dir(std::path::Path::new(root).join("functions")).unwrap() {
+            dirs.push(entry.unwrap().path().join("src"));
+        }
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    files.push(path);
+                }
+            }
+        }
+        let known = [
+            (
+                "dynamodb",
+                [
+                    "put_item",
+                    "update_item",
+                    "get_item",
+                    "query",
+                    "scan",
+                    "delete_item",
+                    "batch_write_item",
+                    "batch_get_item",
+                    "transact_write_items",
+                    "describe_table",
+                ]
+                .as_slice(),
+            ),
+            (
+                "sqs",
+                [
+                    "send_message",
+                    "send_message_batch",
+                    "receive_message",
+                    "delete_message",
+                    "change_message_visibility",
+                    "get_queue_attributes",
+                ]
+                .as_slice(),
+            ),
+            (
+                "secretsmanager",
+                ["get_secret_value", "describe_secret"].as_slice(),
+            ),
+        ];
+        let mut called = BTreeSet::new();
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap();
+            for (service, operations) in known {
+                for op in operations {
+                    if code.contains(&format!(".{op}()")) {
+                        let pascal: String = op
+                            .split('_')
+                            .map(|w| w[..1].to_uppercase() + &w[1..])
+                            .collect();
+                        called.insert(format!("{service}:{pascal}"));
+                    }
+                }
+            }
+        }
+        called
+    }
+
+    #[test]
+    fn no_role_allows_an_action_its_code_does_not_call() {
+        let called = called_in_source();
+        let mut granted = BTreeSet::new();
+        for role in roles() {
+            for statement in &role.statements {
+                for action in actions(statement) {
+                    if EVENT_SOURCE.contains(&action.as_str()) {
+                        assert_eq!(
+                            role.binary, "enricher",
+                            "{action}: only the enricher has an SQS event source"
+                        );
+                    } else {
+                        assert!(
+                            called.contains(&action),
+                            "{}: {action} is never called by the code",
+                            role.binary
+                        );
+                    }
+                    granted.insert(action);
+                }
+            }
+        }
+        // And the other way: every call the code makes is granted to some role (which role needs
+        // it is what tests/least_privilege.rs proves, running each with its role alone).
+        for action in &called {
+            assert!(
+                granted.contains(action),
+                "the code calls {action}, no role allows it"
+            );
+        }
+        for action in EVENT_SOURCE {
+            assert!(
+                granted.contains(action),
+                "the enricher's event source needs {action}"
+            );
+        }
+    }
+}
