@@ -58,7 +58,12 @@ impl Emulator {
     /// The product's SDK configuration (its timeouts and retries), pointed at this emulator.
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
         let base = hookline::runtime::sdk_config().await;
-        let mut builder = base.to_builder().endpoint_url(&self.endpoint);
+        // The endpoint set here must win over AWS_ENDPOINT_URL, which the SDK would otherwise
+        // read per service from the environment (and which names the other emulator).
+        let mut builder = base
+            .to_builder()
+            .endpoint_url(&self.endpoint)
+            .service_config(NoEnvironment);
         if let Some((key_id, secret)) = &self.credentials {
             builder = builder.credentials_provider(
                 aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
@@ -76,6 +81,15 @@ impl Emulator {
             builder = builder.region(aws_types::region::Region::new("us-east-1"));
         }
         builder.build()
+    }
+}
+
+#[derive(Debug)]
+struct NoEnvironment;
+
+impl aws_types::service_config::LoadServiceConfig for NoEnvironment {
+    fn load_config(&self, _key: aws_types::service_config::ServiceConfigKey<'_>) -> Option<String> {
+        None
     }
 }
 
@@ -231,8 +245,8 @@ impl Resources {
                 emulator.endpoint
             );
         }
-        // moto creates a stack within the call, but a retried call can return while the first
-        // one is still creating it.
+        // moto creates a stack within the call, but a retried call (the first one's connection
+        // dropped) can return while the first is still creating it, slowly on a busy emulator.
         let mut described;
         let mut waited = 0;
         loop {
@@ -246,7 +260,7 @@ impl Resources {
                 .unwrap_or_default()
                 .pop()
                 .expect("the stack");
-            if described.stack_status != Some(StackStatus::CreateInProgress) || waited >= 600 {
+            if described.stack_status != Some(StackStatus::CreateInProgress) || waited >= 1800 {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
