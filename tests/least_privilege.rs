@@ -331,14 +331,9 @@ impl AsRole {
 /// Puts `value` as the current version of the secret the function running `binary` reads
 /// (its `*_SECRETS_ARN` variable, as the stack sets it).
 async fn put_secret(admin: &Resources, variable: &str, binary: &str, value: &str) {
-    let arn = &admin.environment(binary)[variable];
-    aws_sdk_secretsmanager::Client::new(&admin.sdk)
-        .put_secret_value()
-        .secret_id(arn)
-        .secret_string(value)
-        .send()
-        .await
-        .expect("put secret value");
+    admin
+        .put_secret(&admin.environment(binary)[variable], value)
+        .await;
 }
 
 /// A receiver with its role: secrets read from Secrets Manager, a new event, its duplicate, a

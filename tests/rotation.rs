@@ -26,16 +26,6 @@ async fn status(function: &LiveFunction<Argyle>, secret: &str, at: i64) -> u16 {
     raw["statusCode"].as_u64().expect("statusCode") as u16
 }
 
-async fn put(resources: &Resources, arn: &str, value: &str) {
-    aws_sdk_secretsmanager::Client::new(&resources.sdk)
-        .put_secret_value()
-        .secret_id(arn)
-        .secret_string(value)
-        .send()
-        .await
-        .expect("put secret value");
-}
-
 fn config(resources: &Resources, arn: &str, lifetime: &str) -> hookline::Config {
     resources.config(&[
         ("WEBHOOK_SECRETS_ARN", arn.to_string()),
@@ -56,7 +46,9 @@ async fn a_rotation_reaches_a_running_function_within_the_lifetime() {
 
     // The rotation begins: both values. Inside the lifetime the running function still has
     // the old list only.
-    put(&resources, &arn, &format!(r#"["{OLD}", "{NEW}"]"#)).await;
+    resources
+        .put_secret(&arn, &format!(r#"["{OLD}", "{NEW}"]"#))
+        .await;
     assert_eq!(status(&function, NEW, t + 299).await, 401);
     // After it, both verify.
     assert_eq!(status(&function, NEW, t + 300).await, 200);
@@ -64,12 +56,12 @@ async fn a_rotation_reaches_a_running_function_within_the_lifetime() {
 
     // The provider switched: the new value only. The old one is accepted until the cached list
     // is a lifetime old, then refused.
-    put(&resources, &arn, &format!(r#"["{NEW}"]"#)).await;
+    resources.put_secret(&arn, &format!(r#"["{NEW}"]"#)).await;
     assert_eq!(status(&function, OLD, t + 599).await, 200);
     assert_eq!(status(&function, OLD, t + 600).await, 401);
     assert_eq!(status(&function, NEW, t + 601).await, 200);
     // A comma-separated list is a rotation's form too.
-    put(&resources, &arn, &format!("{NEW}, {OLD}")).await;
+    resources.put_secret(&arn, &format!("{NEW}, {OLD}")).await;
     assert_eq!(status(&function, OLD, t + 900).await, 200);
 }
 
@@ -124,7 +116,7 @@ async fn no_secrets_manager_call_per_delivery_until_the_lifetime_ends() {
 async fn a_failed_re_read_keeps_serving_with_the_previous_secret() {
     let (resources, arn, proxy, function) = behind_proxy("300").await;
     let t = now();
-    put(&resources, &arn, &format!(r#"["{NEW}"]"#)).await;
+    resources.put_secret(&arn, &format!(r#"["{NEW}"]"#)).await;
     // Secrets Manager refuses the re-read (three SDK attempts), then answers too slowly.
     proxy.inject(
         GET_SECRET,
@@ -181,15 +173,12 @@ async fn the_enricher_re_reads_its_credentials() {
     let (same, refresh) = enricher.current_with(t + 60).await;
     assert_eq!(refresh, Refresh::Unchanged);
     assert!(std::sync::Arc::ptr_eq(&first, &same));
-    put(
-        &resources,
-        &arn,
-        r#"{"BAACK_API_TOKEN": "baack-api-token-two"}"#,
-    )
-    .await;
+    resources
+        .put_secret(&arn, r#"{"BAACK_API_TOKEN": "baack-api-token-two"}"#)
+        .await;
     assert_eq!(enricher.current_with(t + 120).await.1, Refresh::Changed);
     // Not a JSON object: kept the clients it had.
-    put(&resources, &arn, "not json").await;
+    resources.put_secret(&arn, "not json").await;
     let (kept, refresh) = enricher.current_with(t + 180).await;
     assert!(matches!(refresh, Refresh::Failed(_)), "{refresh:?}");
     assert!(!std::sync::Arc::ptr_eq(&first, &kept));
@@ -210,11 +199,13 @@ async fn a_refused_or_new_secret_never_reaches_a_log_line() {
             .unwrap();
     // Refused by the start-up rules (an entry under 16 bytes): kept the old list, said why.
     const SHORT: &str = "short-7f3a";
-    put(&resources, &arn, &format!(r#"["{NEW}", "{SHORT}"]"#)).await;
+    resources
+        .put_secret(&arn, &format!(r#"["{NEW}", "{SHORT}"]"#))
+        .await;
     let (_, refresh) = function.pipeline(t + 300).await;
     assert!(matches!(refresh, Refresh::Failed(_)), "{refresh:?}");
     assert_eq!(status(&function, OLD, t + 301).await, 200);
-    put(&resources, &arn, &format!(r#"["{NEW}"]"#)).await;
+    resources.put_secret(&arn, &format!(r#"["{NEW}"]"#)).await;
     assert_eq!(status(&function, NEW, t + 330).await, 200);
     let text = capture.text();
     assert!(

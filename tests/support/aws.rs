@@ -372,16 +372,16 @@ impl Resources {
         &self.function(binary).environment
     }
 
-    /// The variables every function of the stack gets with the same value (the template's
-    /// Globals: table, queue, metrics namespace).
-    pub fn shared_environment(&self) -> HashMap<String, String> {
-        let mut functions = self.functions.values();
-        let mut shared = functions
-            .next()
-            .map(|f| f.environment.clone())
-            .unwrap_or_default();
-        for f in functions {
-            shared.retain(|k, v| f.environment.get(k) == Some(v));
+    /// The variables the four webhook functions all get with the same value (table, queue,
+    /// metrics namespace, ...): what any receiver's configuration starts from.
+    pub fn receivers_environment(&self) -> HashMap<String, String> {
+        use hookline::providers::{Argyle, Baack, ClearId, Midbound};
+        let mut receivers = [Baack::NAME, ClearId::NAME, Argyle::NAME, Midbound::NAME]
+            .into_iter()
+            .map(|name| self.environment(name));
+        let mut shared = receivers.next().cloned().unwrap_or_default();
+        for environment in receivers {
+            shared.retain(|k, v| environment.get(k) == Some(v));
         }
         shared
     }
@@ -397,10 +397,10 @@ impl Resources {
         Config::from_lookup(|name| env.get(name).cloned()).expect("valid test configuration")
     }
 
-    /// A receiver's configuration: what every function of the stack gets (the table, the queue,
-    /// the metrics namespace, from the template), plus `vars`.
+    /// A receiver's configuration: what every webhook function of the stack gets (the table,
+    /// the queue, the metrics namespace, from the template), plus `vars`.
     pub fn config(&self, vars: &[(&str, String)]) -> Config {
-        let mut env = self.shared_environment();
+        let mut env = self.receivers_environment();
         env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.clone())));
         Config::from_lookup(|name| env.get(name).cloned()).expect("valid test configuration")
     }
@@ -425,6 +425,17 @@ impl Resources {
             .expect("create secret")
             .arn
             .expect("secret arn")
+    }
+
+    /// Puts `value` as the current version of a secret, as `aws secretsmanager put-secret-value`.
+    pub async fn put_secret(&self, arn: &str, value: &str) {
+        aws_sdk_secretsmanager::Client::new(&self.sdk)
+            .put_secret_value()
+            .secret_id(arn)
+            .secret_string(value)
+            .send()
+            .await
+            .expect("put secret value");
     }
 
     /// How many receives the template's redrive policy allows before SQS moves a message to the

@@ -148,14 +148,37 @@ pub fn enricher_from_credentials(
                 )
             }),
     };
-    tracing::info!(
-        baack = sources.baack.is_some(),
-        argyle = sources.argyle.is_some(),
-        clearid = sources.clearid.is_some(),
-        "enricher ready (providers with API credentials)"
-    );
+    log_readiness(&sources);
     let store = DynamoDbEnrichedStore::new(aws_sdk_dynamodb::Client::new(aws), &config.table);
     Enricher::new(sources, store)
+}
+
+/// One start-up line naming the providers the enricher can fetch for. A provider without API
+/// credentials is a warning: each of its events fails every receive and ends in the dead-letter
+/// queue, so the operator should see it before the first one does.
+fn log_readiness(sources: &Sources) {
+    let (ready, missing): (Vec<_>, Vec<_>) = [
+        ("baack", sources.baack.is_some()),
+        ("argyle", sources.argyle.is_some()),
+        ("clearid", sources.clearid.is_some()),
+    ]
+    .into_iter()
+    .partition(|(_, has)| *has);
+    let names = |list: Vec<(&str, bool)>| {
+        list.into_iter()
+            .map(|(name, _)| name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if missing.is_empty() {
+        tracing::info!(fetches_for = %names(ready), "enricher ready: API credentials for every provider it fetches from");
+    } else {
+        tracing::warn!(
+            fetches_for = %names(ready),
+            no_credentials_for = %names(missing),
+            "enricher ready without API credentials for some providers: their events fail to the dead-letter queue until the enricher's secret holds them (README: The enricher's credentials)"
+        );
+    }
 }
 
 impl<S: EnrichedStore> Enricher<S> {
@@ -272,6 +295,43 @@ mod tests {
     }
 
     const EARLIEST: u64 = 1_000_000_000_000;
+
+    #[test]
+    fn start_up_names_the_providers_it_can_and_cannot_fetch_for() {
+        use crate::logging::{subscriber, Capture};
+        let capture = Capture::default();
+        let _guard =
+            tracing::subscriber::set_default(subscriber(tracing::Level::INFO, capture.clone()));
+        let config = EnricherConfig::from_lookup(|name| {
+            [
+                ("EVENTS_TABLE", "events"),
+                ("ARGYLE_API_KEY_ID", "argyle-key-id"),
+                ("ARGYLE_API_KEY_SECRET", "argyle-key-secret"),
+            ]
+            .into_iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
+        })
+        .unwrap();
+        let CredentialSource::Inline(credentials) = &config.credentials else {
+            panic!("inline credentials expected")
+        };
+        let aws = aws_config::SdkConfig::builder().build();
+        let _enricher = enricher_from_credentials(&config, credentials, &aws);
+        let lines = capture.lines();
+        let line = lines
+            .iter()
+            .find(|l| {
+                l["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("enricher ready"))
+            })
+            .expect("a readiness line");
+        assert_eq!(line["level"], "WARN");
+        assert_eq!(line["fetches_for"], "argyle");
+        assert_eq!(line["no_credentials_for"], "baack, clearid");
+        assert!(!capture.text().contains("argyle-key-secret"));
+    }
 
     #[test]
     fn remaining_time_is_capped_and_never_negative() {
