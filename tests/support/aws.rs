@@ -212,66 +212,36 @@ impl Resources {
             secrets.insert(logical_id.clone(), arn);
         }
 
-        let mut create = cloudformation
-            .create_stack()
-            .stack_name(&stack_name)
-            // By URL (scripts/stack.py upload-code puts it there): moto with IAM enforcement
-            // rejects the signature of a long TemplateBody encoded by this SDK.
-            .template_url(
-                rehearsal["Code"]["TemplateURL"]
-                    .as_str()
-                    .expect("Metadata.HooklineRehearsal.Code.TemplateURL"),
-            )
-            .capabilities(Capability::CapabilityIam)
-            .capabilities(Capability::CapabilityNamedIam);
-        for (k, v) in &parameters {
-            create = create.parameters(
-                Parameter::builder()
-                    .parameter_key(k)
-                    .parameter_value(v)
-                    .build(),
-            );
-        }
-        if let Err(e) = create.send().await {
-            // A retried attempt (the first one slow or cut off) finds the stack it created: the
-            // name is this test's own.
-            let exists = e
-                .as_service_error()
-                .is_some_and(|e| e.meta().code() == Some("AlreadyExistsException"));
-            assert!(
-                exists,
-                "create stack {stack_name} on {}: {e:?} (are the code object and template uploaded? \
-                 scripts/stack.py upload-code)",
-                emulator.endpoint
-            );
-        }
-        // moto creates a stack within the call, but a retried call (the first one's connection
-        // dropped) can return while the first is still creating it, slowly on a busy emulator.
-        let mut described;
-        let mut waited = 0;
-        loop {
-            described = cloudformation
-                .describe_stacks()
-                .stack_name(&stack_name)
-                .send()
-                .await
-                .expect("describe stack")
-                .stacks
-                .unwrap_or_default()
-                .pop()
-                .expect("the stack");
-            if described.stack_status != Some(StackStatus::CreateInProgress) || waited >= 1800 {
-                break;
+        // moto's CloudFormation can leave a stack CREATE_IN_PROGRESS for good when CreateStack
+        // calls overlap (an internal error mid-creation, then the SDK's retry finds the name
+        // taken): this process creates one stack at a time, and a stack still not created after
+        // 60 s is given up for a fresh one under a new name.
+        static CREATING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+        let creating = CREATING.lock().await;
+        let template_url = rehearsal["Code"]["TemplateURL"]
+            .as_str()
+            .expect("Metadata.HooklineRehearsal.Code.TemplateURL");
+        let mut stack_name = stack_name;
+        let mut attempt = 1;
+        let described = loop {
+            match create_stack(&cloudformation, &stack_name, template_url, &parameters).await {
+                Ok(described) => break described,
+                Err(reason) if attempt < 3 => {
+                    eprintln!(
+                        "stack {stack_name} on {}: {reason}; another",
+                        emulator.endpoint
+                    );
+                    stack_name = unique_name("hookline");
+                    attempt += 1;
+                }
+                Err(reason) => panic!(
+                    "stack {stack_name} on {}: {reason} (are the code object and template \
+                     uploaded? scripts/stack.py upload-code)",
+                    emulator.endpoint
+                ),
             }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            waited += 1;
-        }
-        assert_eq!(
-            described.stack_status,
-            Some(StackStatus::CreateComplete),
-            "stack {stack_name}: {:?}",
-            described.stack_status_reason
-        );
+        };
+        drop(creating);
         let outputs: HashMap<String, String> = described
             .outputs
             .unwrap_or_default()
@@ -613,6 +583,67 @@ impl Resources {
             .unwrap_or_default()
             .len()
     }
+}
+
+/// Creates one stack from the rendered template and waits until moto has created it: the
+/// described stack, or why not.
+async fn create_stack(
+    cloudformation: &aws_sdk_cloudformation::Client,
+    stack_name: &str,
+    template_url: &str,
+    parameters: &HashMap<String, String>,
+) -> Result<aws_sdk_cloudformation::types::Stack, String> {
+    let mut create = cloudformation
+        .create_stack()
+        .stack_name(stack_name)
+        // By URL (scripts/stack.py upload-code puts it there): moto with IAM enforcement rejects
+        // the signature of a long TemplateBody encoded by this SDK.
+        .template_url(template_url)
+        .capabilities(Capability::CapabilityIam)
+        .capabilities(Capability::CapabilityNamedIam);
+    for (k, v) in parameters {
+        create = create.parameters(
+            Parameter::builder()
+                .parameter_key(k)
+                .parameter_value(v)
+                .build(),
+        );
+    }
+    if let Err(e) = create.send().await {
+        // A retried attempt (the first one slow or cut off) finds the stack it created: the name
+        // is this test's own.
+        let exists = e
+            .as_service_error()
+            .is_some_and(|e| e.meta().code() == Some("AlreadyExistsException"));
+        if !exists {
+            return Err(format!("CreateStack: {e:?}"));
+        }
+    }
+    for _ in 0..600 {
+        let described = cloudformation
+            .describe_stacks()
+            .stack_name(stack_name)
+            .send()
+            .await
+            .map_err(|e| format!("DescribeStacks: {e:?}"))?
+            .stacks
+            .unwrap_or_default()
+            .pop()
+            .ok_or("no such stack")?;
+        match described.stack_status {
+            Some(StackStatus::CreateComplete) => return Ok(described),
+            Some(StackStatus::CreateInProgress) => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await
+            }
+            other => {
+                return Err(format!(
+                    "{other:?}: {:?}",
+                    described.stack_status_reason.unwrap_or_default()
+                ))
+            }
+        }
+    }
+    Err("still CREATE_IN_PROGRESS after 60 s".into())
 }
 
 /// A string attribute of an item.
