@@ -33,8 +33,8 @@ fn config(resources: &Resources, arn: &str, lifetime: &str) -> hookline::Config 
     ])
 }
 
-#[tokio::test]
-async fn a_rotation_reaches_a_running_function_within_the_lifetime() {
+/// A stack, its secret holding `OLD`, and an Argyle function started now with a 300 s lifetime.
+async fn running_with_old_secret() -> (Resources, String, i64, LiveFunction<Argyle>) {
     let resources = Resources::create(false).await;
     let arn = resources.create_secret(&format!(r#"["{OLD}"]"#)).await;
     let t = now();
@@ -42,6 +42,12 @@ async fn a_rotation_reaches_a_running_function_within_the_lifetime() {
         LiveFunction::<Argyle>::start(&config(&resources, &arn, "300"), &resources.sdk, t)
             .await
             .unwrap();
+    (resources, arn, t, function)
+}
+
+#[tokio::test]
+async fn a_rotation_reaches_a_running_function_within_the_lifetime() {
+    let (resources, arn, t, function) = running_with_old_secret().await;
     assert_eq!(status(&function, OLD, t).await, 200);
 
     // The rotation begins: both values. Inside the lifetime the running function still has
@@ -190,13 +196,7 @@ async fn a_refused_or_new_secret_never_reaches_a_log_line() {
     let capture = Capture::default();
     let _guard =
         tracing::subscriber::set_default(subscriber(tracing::Level::TRACE, capture.clone()));
-    let resources = Resources::create(false).await;
-    let arn = resources.create_secret(&format!(r#"["{OLD}"]"#)).await;
-    let t = now();
-    let function =
-        LiveFunction::<Argyle>::start(&config(&resources, &arn, "300"), &resources.sdk, t)
-            .await
-            .unwrap();
+    let (resources, arn, t, function) = running_with_old_secret().await;
     // Refused by the start-up rules (an entry under 16 bytes): kept the old list, said why.
     const SHORT: &str = "short-7f3a";
     resources
