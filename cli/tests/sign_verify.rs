@@ -63,21 +63,31 @@ fn sign(dir: &Path, function: &str) -> PathBuf {
 }
 
 fn verify(function: &str, secret: &str, headers: &Path, body: &Path, now: i64) -> Output {
+    verify_with(function, secret, headers, body, now, &[])
+}
+
+/// `hookline verify` of a capture as at `now`, with `extra` options.
+fn verify_with(
+    function: &str,
+    secret: &str,
+    headers: &Path,
+    body: &Path,
+    now: i64,
+    extra: &[&str],
+) -> Output {
     let now = now.to_string();
-    run(
-        &[
-            "verify",
-            "--provider",
-            function,
-            "--headers",
-            headers.to_str().unwrap(),
-            "--body",
-            body.to_str().unwrap(),
-            "--now",
-            &now,
-        ],
-        secret,
-    )
+    let args = [
+        "verify",
+        "--provider",
+        function,
+        "--headers",
+        headers.to_str().unwrap(),
+        "--body",
+        body.to_str().unwrap(),
+        "--now",
+        &now,
+    ];
+    run(&[&args[..], extra].concat(), secret)
 }
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -226,22 +236,14 @@ fn a_secret_the_encoding_cannot_read_is_named_and_the_other_encoding_suggested()
     let dir = temp_dir("encoding");
     let headers = sign(&dir, "midbound");
     let body = payload("midbound");
-    let now = NOW.to_string();
-    let common = [
-        "verify",
-        "--provider",
-        "midbound",
-        "--headers",
-        headers.to_str().unwrap(),
-        "--body",
-        body.to_str().unwrap(),
-        "--now",
-        &now,
-    ];
     // Not base64 after whsec_: the function would not start with encoding spec.
-    let output = run(
-        &[&common[..], &["--encoding", "spec"]].concat(),
+    let output = verify_with(
+        "midbound",
         "whsec_not*base64*at*all*",
+        &headers,
+        &body,
+        NOW,
+        &["--encoding", "spec"],
     );
     assert_eq!(output.status.code(), Some(1));
     assert!(
@@ -250,9 +252,13 @@ fn a_secret_the_encoding_cannot_read_is_named_and_the_other_encoding_suggested()
         stderr(&output)
     );
     // The test secret signs with its spec key: read raw, it fails, and spec is suggested.
-    let output = run(
-        &[&common[..], &["--encoding", "raw"]].concat(),
+    let output = verify_with(
+        "midbound",
         &secret("midbound"),
+        &headers,
+        &body,
+        NOW,
+        &["--encoding", "raw"],
     );
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).ends_with("hookline: it verifies with --encoding spec: the secret is right, the function's option is not\n"));
