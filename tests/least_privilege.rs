@@ -449,6 +449,7 @@ fn crashed_claim(t: i64) -> Claim {
                          "received_at": "2026-11-23T10:00:00Z",
                          "payload": serde_json::from_str::<Value>(&body).unwrap()})
             .to_string(),
+            replay_id: None,
             event_id,
             provider: "argyle".into(),
             event_type: "identities.added".into(),

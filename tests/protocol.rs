@@ -197,6 +197,7 @@ fn crashed_claim(event_id: &str, body: &str, t: i64) -> Claim {
                          "received_at": "2026-11-23T10:00:00Z",
                          "payload": serde_json::from_str::<Value>(body).unwrap()})
             .to_string(),
+            replay_id: None,
         },
         payload_sha256: sha256_hex(body.as_bytes()),
         claim_id: "crashed-attempt".into(),

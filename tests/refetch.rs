@@ -181,6 +181,7 @@ async fn a_late_mark_of_an_earlier_occurrence_leaves_the_next_one_claimable() {
             group: IDENTITY.into(),
             deduplication_id: format!("dedup-{attempt}"),
             body: "{}".into(),
+            replay_id: None,
         },
         payload_sha256: hookline::digest::sha256_hex(body.as_bytes()),
         claim_id: attempt.into(),

@@ -42,7 +42,39 @@ pub struct ReceivedEnvelope {
     /// reads the resource (see `store`).
     #[serde(default)]
     pub keyed_by_content: bool,
+    /// Present when `hookline replay` sent this message again from the history.
+    #[serde(default)]
+    pub replay: Option<Replay>,
     pub payload: serde_json::Value,
+}
+
+/// The envelope's `replay` field: which replay sent the message, and when.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Replay {
+    pub id: String,
+    /// RFC 3339 UTC.
+    pub at: String,
+}
+
+/// A kept message body marked as sent again by replay `replay_id` at `now` (Unix seconds): the
+/// `replay` field goes in before `payload`, which stays the provider's bytes. The envelope's
+/// own fields are escaped JSON strings, so the first `,"payload":` is the one that starts the
+/// payload field.
+pub fn mark_replay(body: &str, replay_id: &str, now: i64) -> String {
+    let replay = Replay {
+        id: replay_id.to_string(),
+        at: crate::clock::rfc3339(now),
+    };
+    // A struct of two strings: serialization cannot fail.
+    let field = serde_json::to_string(&replay).expect("the replay field serializes");
+    match body.find(",\"payload\":") {
+        Some(at) => format!("{},\"replay\":{field}{}", &body[..at], &body[at..]),
+        // Not one of ours (no payload field): the field leads the object instead.
+        None => match body.strip_prefix('{') {
+            Some(rest) => format!("{{\"replay\":{field},{rest}"),
+            None => body.to_string(),
+        },
+    }
 }
 
 fn recognized_by_default() -> bool {
@@ -78,6 +110,8 @@ pub struct QueueMessage {
     /// sweeper re-sends the id the record kept).
     pub deduplication_id: String,
     pub body: String,
+    /// Set when `hookline replay` sends a kept message again (the `replay_id` attribute).
+    pub replay_id: Option<String>,
 }
 
 impl QueueMessage {
@@ -99,10 +133,7 @@ impl QueueMessage {
             event_type: &delivery.event_type,
             recognized: delivery.recognized,
             // `received_at` is the function's own clock, always a date RFC 3339 can write.
-            received_at: time::OffsetDateTime::from_unix_timestamp(received_at)
-                .ok()
-                .and_then(crate::providers::rfc3339)
-                .unwrap_or_else(|| "1970-01-01T00:00:00Z".into()),
+            received_at: crate::clock::rfc3339(received_at),
             occurred_at: delivery.occurred_at.as_deref(),
             resource: delivery.resource.as_ref(),
             keyed_by_content: delivery.keyed_by_content,
@@ -133,6 +164,7 @@ impl QueueMessage {
                 .map_or_else(|| provider.to_string(), |r| r.id.clone()),
             deduplication_id,
             body,
+            replay_id: None,
         }
     }
 

@@ -11,6 +11,7 @@ pub mod config;
 pub mod digest;
 pub mod enrich;
 pub mod envelope;
+pub mod history;
 pub mod invocation;
 pub mod json_text;
 pub mod lambda_event;

@@ -324,6 +324,7 @@ mod tests {
                 group: "i-1".into(),
                 deduplication_id: "d".into(),
                 body: "{}".into(),
+                replay_id: None,
             },
             payload_sha256: sha256_hex(BODY.as_bytes()),
             claim_id: "crashed".into(),

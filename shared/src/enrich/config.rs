@@ -19,6 +19,10 @@ pub const CREDENTIALS: [&str; 5] = [
 pub struct EnricherConfig {
     /// `EVENTS_TABLE`: enriched records go to the events table under `enriched#<event id>`.
     pub table: String,
+    /// `HISTORY_TABLE`: every message taken from the queue is kept there first (`history`).
+    pub history_table: String,
+    /// `HISTORY_RETENTION_DAYS` (default 30), in seconds: how long the history keeps an event.
+    pub history_retention_seconds: u64,
     pub credentials: CredentialSource,
     /// `BAACK_API_BASE`, default `https://api.baack.co`.
     pub baack_api_base: String,
@@ -89,7 +93,15 @@ impl EnricherConfig {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let or = |name: &str, default: &str| get(name).unwrap_or_else(|| default.to_string());
-        let table = get("EVENTS_TABLE").ok_or(ConfigError::Missing(vec!["EVENTS_TABLE"]))?;
+        let missing: Vec<&'static str> = ["EVENTS_TABLE", "HISTORY_TABLE"]
+            .into_iter()
+            .filter(|name| get(name).is_none())
+            .collect();
+        if !missing.is_empty() {
+            return Err(ConfigError::Missing(missing));
+        }
+        let table = get("EVENTS_TABLE").unwrap_or_default();
+        let history_table = get("HISTORY_TABLE").unwrap_or_default();
         let credentials = match get("ENRICHER_SECRETS_ARN") {
             Some(arn) => CredentialSource::SecretsManager { arn },
             None => CredentialSource::Inline(Credentials::from_pairs(
@@ -115,6 +127,8 @@ impl EnricherConfig {
         };
         Ok(Self {
             table,
+            history_table,
+            history_retention_seconds: crate::history::retention_seconds(&get)?,
             credentials,
             baack_api_base: or("BAACK_API_BASE", "https://api.baack.co"),
             argyle_api_base: or("ARGYLE_API_BASE", "https://api.argyle.com"),
@@ -139,6 +153,7 @@ mod tests {
     fn credentials_from_env_or_json_never_print() {
         let config = EnricherConfig::from_lookup(|name| match name {
             "EVENTS_TABLE" => Some("events".into()),
+            "HISTORY_TABLE" => Some("history".into()),
             "ARGYLE_API_KEY_ID" => Some("key-id".into()),
             "ARGYLE_API_KEY_SECRET" => Some("very-secret".into()),
             _ => None,
@@ -161,10 +176,14 @@ mod tests {
     }
 
     #[test]
-    fn table_is_required_and_numbers_checked() {
-        assert!(EnricherConfig::from_lookup(|_| None).is_err());
+    fn tables_are_required_and_numbers_checked() {
+        assert!(matches!(
+            EnricherConfig::from_lookup(|_| None),
+            Err(ConfigError::Missing(names)) if names == ["EVENTS_TABLE", "HISTORY_TABLE"]
+        ));
         let bad = EnricherConfig::from_lookup(|name| match name {
             "EVENTS_TABLE" => Some("events".into()),
+            "HISTORY_TABLE" => Some("history".into()),
             "HTTP_MAX_ATTEMPTS" => Some("0".into()),
             _ => None,
         });
@@ -172,6 +191,7 @@ mod tests {
         let cache = |value: &'static str| {
             EnricherConfig::from_lookup(move |name| match name {
                 "EVENTS_TABLE" => Some("events".into()),
+                "HISTORY_TABLE" => Some("history".into()),
                 "SECRETS_CACHE_SECONDS" => Some(value.into()),
                 _ => None,
             })

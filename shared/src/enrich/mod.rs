@@ -20,6 +20,7 @@ pub use record::{DynamoDbEnrichedStore, EnrichedRecord, EnrichedStore, RecordKin
 pub use runtime::{enricher_from_config, enricher_from_credentials, run, LiveEnricher};
 
 use crate::envelope::ReceivedEnvelope;
+use crate::history::{DynamoDbHistory, HistoryEntry, HistoryStore};
 use crate::limits::{DYNAMODB_ITEM_BYTES, RECORD_OVERHEAD_BYTES};
 use std::time::Instant;
 
@@ -78,18 +79,33 @@ pub struct Sources {
     pub clearid: Option<ClearIdApi>,
 }
 
-pub struct Enricher<S> {
-    sources: Sources,
-    store: S,
+/// Where the enricher keeps each message it takes (`history`), and for how long.
+pub struct Keeping<H> {
+    pub history: H,
+    pub retention_seconds: u64,
 }
 
-impl<S: EnrichedStore> Enricher<S> {
-    pub fn new(sources: Sources, store: S) -> Self {
-        Self { sources, store }
+pub struct Enricher<S, H = DynamoDbHistory> {
+    sources: Sources,
+    store: S,
+    keeping: Keeping<H>,
+}
+
+impl<S: EnrichedStore, H: HistoryStore> Enricher<S, H> {
+    pub fn new(sources: Sources, store: S, keeping: Keeping<H>) -> Self {
+        Self {
+            sources,
+            store,
+            keeping,
+        }
     }
 
     pub fn store(&self) -> &S {
         &self.store
+    }
+
+    pub fn history(&self) -> &H {
+        &self.keeping.history
     }
 
     /// Enriches one message body. `deadline` bounds every call and retry.
@@ -101,6 +117,18 @@ impl<S: EnrichedStore> Enricher<S> {
         let envelope =
             ReceivedEnvelope::parse(body).map_err(|e| EnrichError::Malformed(e.to_string()))?;
         tracing::Span::current().record("event_id", envelope.event_id.as_str());
+        // Kept before anything can fail, so that a message the enricher cannot handle yet is
+        // still in the history; a replay is the original sent again and is not kept twice.
+        let now = crate::clock::unix_now();
+        if let Some(entry) =
+            HistoryEntry::of_message(body, &envelope, now, self.keeping.retention_seconds)
+        {
+            self.keeping
+                .history
+                .keep(&entry)
+                .await
+                .map_err(|e| EnrichError::Store(e.to_string()))?;
+        }
         if envelope.keyed_by_content {
             // Before the read, never after: a notification that lands while the read is in
             // flight must count as new, or the change it announces could be missed.

@@ -3,11 +3,13 @@
 use super::config::{CredentialSource, Credentials, EnricherConfig};
 use super::http::ApiClient;
 use super::EnrichError;
+use super::Keeping;
 use super::{
     ArgyleApi, BaackApi, ClearIdApi, DynamoDbEnrichedStore, EnrichOutcome, EnrichedStore, Enricher,
     Sources,
 };
 use crate::config::ConfigError;
+use crate::history::{DynamoDbHistory, HistoryStore};
 use crate::secrets::{Refresh, Refreshing};
 use crate::secrets_manager::{SecretsManagerReader, REFRESH_TIMEOUT};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
@@ -149,8 +151,13 @@ pub fn enricher_from_credentials(
             }),
     };
     log_readiness(&sources);
-    let store = DynamoDbEnrichedStore::new(aws_sdk_dynamodb::Client::new(aws), &config.table);
-    Enricher::new(sources, store)
+    let dynamodb = aws_sdk_dynamodb::Client::new(aws);
+    let store = DynamoDbEnrichedStore::new(dynamodb.clone(), &config.table);
+    let keeping = Keeping {
+        history: DynamoDbHistory::new(dynamodb, &config.history_table),
+        retention_seconds: config.history_retention_seconds,
+    };
+    Enricher::new(sources, store, keeping)
 }
 
 /// One start-up line naming the providers the enricher can fetch for. A provider without API
@@ -181,7 +188,7 @@ fn log_readiness(sources: &Sources) {
     }
 }
 
-impl<S: EnrichedStore> Enricher<S> {
+impl<S: EnrichedStore, H: HistoryStore> Enricher<S, H> {
     /// One SQS batch: every message enriched or reported as failed, one log line each (ids and
     /// outcomes only: the data is personal).
     pub async fn handle_batch(&self, event: &SqsEvent, deadline: Instant) -> SqsBatchResponse {
@@ -305,6 +312,7 @@ mod tests {
         let config = EnricherConfig::from_lookup(|name| {
             [
                 ("EVENTS_TABLE", "events"),
+                ("HISTORY_TABLE", "history"),
                 ("ARGYLE_API_KEY_ID", "argyle-key-id"),
                 ("ARGYLE_API_KEY_SECRET", "argyle-key-secret"),
             ]

@@ -49,16 +49,7 @@ pub(crate) fn unix_seconds(raw: &str) -> Option<i64> {
     parse_timestamp(raw).map(OffsetDateTime::unix_timestamp)
 }
 
-/// RFC 3339 in UTC; `None` for a year RFC 3339 cannot write (before 0 or after 9999: `time`
-/// parses offsets that push a valid local date over either edge).
-pub(crate) fn rfc3339(at: OffsetDateTime) -> Option<String> {
-    // `to_offset` panics when the result leaves `time`'s own range; this one says so.
-    let at = at.checked_to_offset(time::UtcOffset::UTC)?;
-    if !(0..=9999).contains(&at.year()) {
-        return None;
-    }
-    at.format(&Rfc3339).ok()
-}
+pub(crate) use crate::clock::format_rfc3339 as rfc3339;
 
 #[cfg(test)]
 mod tests {

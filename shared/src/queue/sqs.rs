@@ -40,6 +40,9 @@ impl EventQueue for SqsEventQueue {
             .message_body(&message.body)
             .message_attributes("provider", attribute(&message.provider)?)
             .message_attributes("event_type", attribute(&message.event_type)?);
+        if let Some(replay_id) = &message.replay_id {
+            request = request.message_attributes("replay_id", attribute(replay_id)?);
+        }
         if self.fifo {
             request = request
                 .message_group_id(message.group_id())

@@ -225,6 +225,7 @@ impl EventStore for DynamoDbEventStore {
                         group: text(item, "message_group")?,
                         deduplication_id,
                         body: text(item, "message_body")?,
+                        replay_id: None,
                     },
                 })
             })

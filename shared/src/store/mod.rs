@@ -200,6 +200,7 @@ mod tests {
                 group: "p".into(),
                 deduplication_id: "d".into(),
                 body: "{}".into(),
+                replay_id: None,
             },
             payload_sha256: sha.into(),
             claim_id: "req".into(),

@@ -83,6 +83,7 @@ mod tests {
                 group: "argyle".into(),
                 deduplication_id: format!("dedup-{id}"),
                 body: format!("{{\"event_id\":\"{id}\"}}"),
+                replay_id: None,
             },
             payload_sha256: "sha".into(),
             claim_id: "dead-attempt".into(),
