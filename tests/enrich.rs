@@ -513,8 +513,10 @@ async fn the_same_message_twice_leaves_one_record_and_newest_data_wins() {
 #[tokio::test]
 async fn provider_without_credentials_fails_its_messages() {
     let resources = Resources::create(false).await;
-    let config = EnricherConfig::from_lookup(|name| {
-        (name == "EVENTS_TABLE").then(|| resources.table.clone())
+    let config = EnricherConfig::from_lookup(|name| match name {
+        "EVENTS_TABLE" => Some(resources.table.clone()),
+        "HISTORY_TABLE" => Some(resources.history_table.clone()),
+        _ => None,
     })
     .unwrap();
     let enricher = enricher_from_config(&config, &resources.sdk).await.unwrap();
@@ -627,6 +629,7 @@ async fn credentials_can_come_from_secrets_manager() {
         .await;
     let vars = [
         ("EVENTS_TABLE", resources.table.clone()),
+        ("HISTORY_TABLE", resources.history_table.clone()),
         ("ENRICHER_SECRETS_ARN", arn),
         ("ARGYLE_API_BASE", api.uri()),
     ];

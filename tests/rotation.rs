@@ -165,6 +165,7 @@ async fn the_enricher_re_reads_its_credentials() {
         .await;
     let vars: HashMap<&str, String> = [
         ("EVENTS_TABLE", resources.table.clone()),
+        ("HISTORY_TABLE", resources.history_table.clone()),
         ("ENRICHER_SECRETS_ARN", arn.clone()),
         ("SECRETS_CACHE_SECONDS", "60".to_string()),
     ]

@@ -111,6 +111,8 @@ pub struct Function {
 pub struct Resources {
     pub stack_name: String,
     pub table: String,
+    /// The event history (`HistoryTable`), which the enricher fills.
+    pub history_table: String,
     pub queue_url: String,
     /// The events queue's dead-letter queue (redrive policy from the template).
     pub dlq_url: String,
@@ -313,6 +315,7 @@ impl Resources {
 
         Self {
             table: output(&outputs, "EventsTableName").to_string(),
+            history_table: output(&outputs, "HistoryTableName").to_string(),
             queue_url: output(&outputs, "EventsQueueUrl").to_string(),
             dlq_url: output(&outputs, "EventsDeadLetterQueueUrl").to_string(),
             stack_name,

@@ -16,6 +16,7 @@ pub async fn enricher_with(
 ) -> Enricher<DynamoDbEnrichedStore> {
     let defaults = [
         ("EVENTS_TABLE", resources.table.clone()),
+        ("HISTORY_TABLE", resources.history_table.clone()),
         ("BAACK_API_BASE", api_uri.to_string()),
         ("BAACK_API_TOKEN", "baack-api-token".into()),
         ("ARGYLE_API_BASE", api_uri.to_string()),
