@@ -202,6 +202,7 @@ async fn stack_on_iam_moto() -> Resources {
     Resources {
         stack_name,
         table: outputs["EventsTableName"].clone(),
+        history_table: outputs["HistoryTableName"].clone(),
         queue_url: outputs["EventsQueueUrl"].clone(),
         dlq_url: outputs["EventsDeadLetterQueueUrl"].clone(),
         functions,
@@ -251,6 +252,7 @@ async fn as_role(admin: &Resources, binary: &str) -> AsRole {
     let resources = Resources {
         stack_name: admin.stack_name.clone(),
         table: admin.table.clone(),
+        history_table: admin.history_table.clone(),
         queue_url: admin.queue_url.clone(),
         dlq_url: admin.dlq_url.clone(),
         functions: admin.functions.clone(),
