@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
     name = "hookline",
     version,
     about = "The hookline operator's tool: sign and verify webhook deliveries with the product's \
-             own code, list a stack's webhook URLs"
+             own code, list a stack's webhook URLs, read and replay its event history"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -25,4 +25,7 @@ pub enum Command {
     /// Print every provider's webhook URL from a deployed stack's outputs, ready to register.
     #[command(after_help = crate::urls::EXAMPLES)]
     Urls(crate::urls::UrlsArgs),
+    /// Read the event history: one event's kept occurrences, or a provider's events in a range.
+    #[command(after_help = crate::events::EXAMPLES)]
+    Events(crate::events::EventsArgs),
 }

@@ -1,14 +1,18 @@
-//! `hookline`: the operator's tool. One module per verb (`sign`, `verify`, `urls`); the choices
-//! the verbs share in `choices`, the stack they read in `stack`, exit codes in `failure`.
+//! `hookline`: the operator's tool. One module per verb (`sign`, `verify`, `urls`, `events`,
+//! `replay`); the choices the verbs share in `choices`, the stack they read in `stack`, how they
+//! find its table and queues in `resources`, times in `when`, exit codes in `failure`.
 
 mod captured;
 mod choices;
 mod cli;
+mod events;
 mod failure;
+mod resources;
 mod sign;
 mod stack;
 mod urls;
 mod verify;
+mod when;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -19,6 +23,7 @@ async fn main() -> ExitCode {
         cli::Command::Sign(args) => sign::run(&args).await,
         cli::Command::Verify(args) => verify::run(&args).await,
         cli::Command::Urls(args) => urls::run(&args).await,
+        cli::Command::Events(args) => events::run(&args).await,
     };
     result.unwrap_or_else(|failure| failure.report())
 }

@@ -6,12 +6,9 @@ use crate::failure::Failure;
 use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 use std::collections::BTreeMap;
 
-/// How every verb that works on a deployed stack names it.
+/// Where and as whom the verbs call AWS.
 #[derive(clap::Args, Debug, Clone)]
-pub struct StackArgs {
-    /// The CloudFormation stack hookline was deployed as.
-    #[arg(long, env = "HOOKLINE_STACK")]
-    pub stack: String,
+pub struct AwsArgs {
     /// AWS region (default: the SDK's, e.g. AWS_REGION or the profile's).
     #[arg(long)]
     pub region: Option<String>,
@@ -20,7 +17,7 @@ pub struct StackArgs {
     pub profile: Option<String>,
 }
 
-impl StackArgs {
+impl AwsArgs {
     pub async fn sdk_config(&self) -> Result<aws_config::SdkConfig, Failure> {
         let mut loader = aws_config::from_env();
         if let Some(region) = &self.region {
@@ -37,44 +34,63 @@ impl StackArgs {
         }
         Ok(config)
     }
+}
 
+/// How a verb that needs nothing but a deployed stack names it.
+#[derive(clap::Args, Debug, Clone)]
+pub struct StackArgs {
+    /// The CloudFormation stack hookline was deployed as.
+    #[arg(long, env = "HOOKLINE_STACK")]
+    pub stack: String,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+impl StackArgs {
     /// The stack's outputs, key to value.
     pub async fn outputs(&self) -> Result<BTreeMap<String, String>, Failure> {
-        let config = self.sdk_config().await?;
-        let region = config.region().map(ToString::to_string).unwrap_or_default();
-        let client = aws_sdk_cloudformation::Client::new(&config);
-        let described = client
-            .describe_stacks()
-            .stack_name(&self.stack)
-            .send()
-            .await
-            .map_err(|e| {
-                let message = e.message().unwrap_or_default();
-                if e.code() == Some("ValidationError") && message.contains("does not exist") {
-                    Failure::Failed(format!("no stack {:?} in {region}", self.stack))
-                } else {
-                    Failure::Failed(format!(
-                        "cannot read stack {:?} in {region}: {}",
-                        self.stack,
-                        short(&e)
-                    ))
-                }
-            })?;
-        let stack = described
-            .stacks()
-            .first()
-            .ok_or_else(|| Failure::Failed(format!("no stack {:?} in {region}", self.stack)))?;
-        Ok(stack
-            .outputs()
-            .iter()
-            .filter_map(|o| Some((o.output_key()?.to_string(), o.output_value()?.to_string())))
-            .collect())
+        let config = self.aws.sdk_config().await?;
+        outputs(&config, &self.stack).await
     }
+}
+
+/// Stack `name`'s outputs, key to value.
+pub async fn outputs(
+    config: &aws_config::SdkConfig,
+    name: &str,
+) -> Result<BTreeMap<String, String>, Failure> {
+    let region = config.region().map(ToString::to_string).unwrap_or_default();
+    let client = aws_sdk_cloudformation::Client::new(config);
+    let described = client
+        .describe_stacks()
+        .stack_name(name)
+        .send()
+        .await
+        .map_err(|e| {
+            let message = e.message().unwrap_or_default();
+            if e.code() == Some("ValidationError") && message.contains("does not exist") {
+                Failure::Failed(format!("no stack {name:?} in {region}"))
+            } else {
+                Failure::Failed(format!(
+                    "cannot read stack {name:?} in {region}: {}",
+                    short(&e)
+                ))
+            }
+        })?;
+    let stack = described
+        .stacks()
+        .first()
+        .ok_or_else(|| Failure::Failed(format!("no stack {name:?} in {region}")))?;
+    Ok(stack
+        .outputs()
+        .iter()
+        .filter_map(|o| Some((o.output_key()?.to_string(), o.output_value()?.to_string())))
+        .collect())
 }
 
 /// An SDK error in one line: the service's code and message, else the chain of causes (no
 /// credentials, no connection), without the SDK's debug dump.
-fn short<E: ProvideErrorMetadata + std::error::Error + 'static>(error: &E) -> String {
+pub fn short<E: ProvideErrorMetadata + std::error::Error + 'static>(error: &E) -> String {
     if let (Some(code), Some(message)) = (error.code(), error.message()) {
         return format!("{code}: {message}");
     }

@@ -1,0 +1,194 @@
+//! How the verbs that read or send events find the stack's table and queues: each one named
+//! outright (a flag, or the environment variable the functions themselves read), else taken from
+//! the stack's outputs. The stack is described only when something is not named outright.
+
+use crate::failure::Failure;
+use crate::stack::AwsArgs;
+use std::collections::BTreeMap;
+
+/// A table or queue of the stack that a verb works on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Resource {
+    HistoryTable,
+    #[allow(dead_code, reason = "replay sends to it; lands with that verb")]
+    EventsQueue,
+    #[allow(dead_code, reason = "for redrive, which reads it")]
+    DeadLetterQueue,
+}
+
+impl Resource {
+    /// What a person calls it, in messages.
+    fn what(self) -> &'static str {
+        match self {
+            Self::HistoryTable => "history table",
+            Self::EventsQueue => "events queue URL",
+            Self::DeadLetterQueue => "dead-letter queue URL",
+        }
+    }
+
+    fn output(self) -> &'static str {
+        match self {
+            Self::HistoryTable => "HistoryTableName",
+            Self::EventsQueue => "EventsQueueUrl",
+            Self::DeadLetterQueue => "EventsDeadLetterQueueUrl",
+        }
+    }
+
+    /// The flag and the environment variable that name it outright.
+    fn flag(self) -> (&'static str, &'static str) {
+        match self {
+            Self::HistoryTable => ("--table", "HISTORY_TABLE"),
+            Self::EventsQueue => ("--queue-url", "EVENTS_QUEUE_URL"),
+            Self::DeadLetterQueue => ("--dlq-url", "EVENTS_DLQ_URL"),
+        }
+    }
+}
+
+/// The stack's resources as flags; flattened into every verb that needs them.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ResourceArgs {
+    /// The CloudFormation stack hookline was deployed as: where the table and queues are found
+    /// when not named outright.
+    #[arg(long, env = "HOOKLINE_STACK")]
+    pub stack: Option<String>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// The history table (default: the stack's HistoryTableName output).
+    #[arg(long, env = "HISTORY_TABLE", value_name = "NAME")]
+    pub table: Option<String>,
+    /// The events queue (default: the stack's EventsQueueUrl output).
+    #[arg(long, env = "EVENTS_QUEUE_URL", value_name = "URL")]
+    pub queue_url: Option<String>,
+    /// The dead-letter queue (default: the stack's EventsDeadLetterQueueUrl output).
+    #[arg(long, env = "EVENTS_DLQ_URL", value_name = "URL")]
+    pub dlq_url: Option<String>,
+}
+
+/// The SDK configuration and the resources a verb asked for.
+pub struct Located {
+    pub config: aws_config::SdkConfig,
+    found: BTreeMap<Resource, String>,
+}
+
+impl Located {
+    /// A resource given to [`ResourceArgs::locate`]; asking for another is a bug of the verb.
+    pub fn get(&self, resource: Resource) -> &str {
+        self.found
+            .get(&resource)
+            .unwrap_or_else(|| panic!("{resource:?} was not asked for when locating"))
+    }
+}
+
+impl ResourceArgs {
+    fn named(&self, resource: Resource) -> Option<&str> {
+        match resource {
+            Resource::HistoryTable => self.table.as_deref(),
+            Resource::EventsQueue => self.queue_url.as_deref(),
+            Resource::DeadLetterQueue => self.dlq_url.as_deref(),
+        }
+        .filter(|value| !value.is_empty())
+    }
+
+    /// Finds each of `wanted`: named outright, else from the stack's outputs; one that is
+    /// neither is a usage error saying both ways to give it.
+    pub async fn locate(&self, wanted: &[Resource]) -> Result<Located, Failure> {
+        let config = self.aws.sdk_config().await?;
+        let unnamed: Vec<Resource> = wanted
+            .iter()
+            .copied()
+            .filter(|r| self.named(*r).is_none())
+            .collect();
+        let outputs = match (unnamed.first(), &self.stack) {
+            (None, _) => BTreeMap::new(),
+            (Some(first), None) => return Err(not_given(*first)),
+            (Some(_), Some(stack)) => crate::stack::outputs(&config, stack).await?,
+        };
+        let mut found = BTreeMap::new();
+        for &resource in wanted {
+            let value = match self.named(resource) {
+                Some(value) => value.to_string(),
+                None => outputs
+                    .get(resource.output())
+                    .cloned()
+                    .ok_or_else(|| not_in_stack(resource, self.stack.as_deref().unwrap_or("")))?,
+            };
+            found.insert(resource, value);
+        }
+        Ok(Located { config, found })
+    }
+}
+
+fn not_given(resource: Resource) -> Failure {
+    let (flag, variable) = resource.flag();
+    Failure::Usage(format!(
+        "no {}: pass {flag} (or set {variable}), or --stack (or set HOOKLINE_STACK) to read it \
+         from the stack's {} output",
+        resource.what(),
+        resource.output()
+    ))
+}
+
+fn not_in_stack(resource: Resource, stack: &str) -> Failure {
+    let (flag, variable) = resource.flag();
+    Failure::Usage(format!(
+        "stack {stack:?} has no {} output (deployed from an older template.yaml?): update the \
+         stack, or pass {flag} (or set {variable})",
+        resource.output()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(failure: Failure) -> (u8, String) {
+        match failure {
+            Failure::Failed(message) => (1, message),
+            Failure::Usage(message) => (2, message),
+        }
+    }
+
+    fn args(table: Option<&str>, stack: Option<&str>) -> ResourceArgs {
+        ResourceArgs {
+            stack: stack.map(Into::into),
+            aws: AwsArgs {
+                region: Some("eu-west-1".into()),
+                profile: None,
+            },
+            table: table.map(Into::into),
+            queue_url: Some("https://sqs.eu-west-1.amazonaws.com/1/q".into()),
+            dlq_url: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn what_is_named_outright_needs_no_stack() {
+        let located = args(Some("history"), None)
+            .locate(&[Resource::HistoryTable, Resource::EventsQueue])
+            .await
+            .unwrap_or_else(|_| panic!("located"));
+        assert_eq!(located.get(Resource::HistoryTable), "history");
+        assert_eq!(
+            located.get(Resource::EventsQueue),
+            "https://sqs.eu-west-1.amazonaws.com/1/q"
+        );
+    }
+
+    #[tokio::test]
+    async fn neither_named_nor_a_stack_is_a_usage_error_naming_both_ways() {
+        let Err(failure) = args(None, None)
+            .locate(&[Resource::EventsQueue, Resource::HistoryTable])
+            .await
+        else {
+            panic!("located without a table");
+        };
+        let (exit, message) = code(failure);
+        assert_eq!(exit, 2);
+        assert!(
+            message.contains("--table (or set HISTORY_TABLE)"),
+            "{message}"
+        );
+        assert!(message.contains("--stack"), "{message}");
+        assert!(message.contains("HistoryTableName"), "{message}");
+    }
+}
