@@ -28,4 +28,7 @@ pub enum Command {
     /// Read the event history: one event's kept occurrences, or a provider's events in a range.
     #[command(after_help = crate::events::EXAMPLES)]
     Events(crate::events::EventsArgs),
+    /// Send kept events to the queue again (by id, or a provider's range), at a bounded rate.
+    #[command(after_help = crate::replay::EXAMPLES, override_usage = crate::replay::USAGE)]
+    Replay(crate::replay::ReplayArgs),
 }

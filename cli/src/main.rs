@@ -7,6 +7,7 @@ mod choices;
 mod cli;
 mod events;
 mod failure;
+mod replay;
 mod resources;
 mod sign;
 mod stack;
@@ -24,6 +25,7 @@ async fn main() -> ExitCode {
         cli::Command::Verify(args) => verify::run(&args).await,
         cli::Command::Urls(args) => urls::run(&args).await,
         cli::Command::Events(args) => events::run(&args).await,
+        cli::Command::Replay(args) => replay::run(&args).await,
     };
     result.unwrap_or_else(|failure| failure.report())
 }

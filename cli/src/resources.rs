@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Resource {
     HistoryTable,
-    #[allow(dead_code, reason = "replay sends to it; lands with that verb")]
     EventsQueue,
     #[allow(dead_code, reason = "for redrive, which reads it")]
     DeadLetterQueue,
@@ -98,7 +97,8 @@ impl ResourceArgs {
             .copied()
             .filter(|r| self.named(*r).is_none())
             .collect();
-        let outputs = match (unnamed.first(), &self.stack) {
+        let stack = self.stack.as_deref().filter(|stack| !stack.is_empty());
+        let outputs = match (unnamed.first(), stack) {
             (None, _) => BTreeMap::new(),
             (Some(first), None) => return Err(not_given(*first)),
             (Some(_), Some(stack)) => crate::stack::outputs(&config, stack).await?,
@@ -110,7 +110,7 @@ impl ResourceArgs {
                 None => outputs
                     .get(resource.output())
                     .cloned()
-                    .ok_or_else(|| not_in_stack(resource, self.stack.as_deref().unwrap_or("")))?,
+                    .ok_or_else(|| not_in_stack(resource, stack.unwrap_or_default()))?,
             };
             found.insert(resource, value);
         }
