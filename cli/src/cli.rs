@@ -31,4 +31,7 @@ pub enum Command {
     /// Send kept events to the queue again (by id, or a provider's range), at a bounded rate.
     #[command(after_help = crate::replay::EXAMPLES, override_usage = crate::replay::USAGE)]
     Replay(crate::replay::ReplayArgs),
+    /// Move the dead-letter queue's messages back to the events queue, for the enricher to retry.
+    #[command(after_help = crate::redrive::EXAMPLES)]
+    Redrive(crate::redrive::RedriveArgs),
 }

@@ -7,6 +7,7 @@ mod choices;
 mod cli;
 mod events;
 mod failure;
+mod redrive;
 mod replay;
 mod resources;
 mod sign;
@@ -26,6 +27,7 @@ async fn main() -> ExitCode {
         cli::Command::Urls(args) => urls::run(&args).await,
         cli::Command::Events(args) => events::run(&args).await,
         cli::Command::Replay(args) => replay::run(&args).await,
+        cli::Command::Redrive(args) => redrive::run(&args).await,
     };
     result.unwrap_or_else(|failure| failure.report())
 }
