@@ -575,6 +575,22 @@ impl Resources {
             .item
     }
 
+    /// Every history item of an event (one per occurrence), oldest first, read from the table
+    /// itself with a consistent read: what the enricher kept, not what an adapter reports.
+    pub async fn history_items(&self, event_id: &str) -> Vec<HashMap<String, AttributeValue>> {
+        self.dynamodb
+            .query()
+            .table_name(&self.history_table)
+            .key_condition_expression("event_id = :id")
+            .expression_attribute_values(":id", AttributeValue::S(event_id.to_string()))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("query history")
+            .items
+            .unwrap_or_default()
+    }
+
     pub async fn item_count(&self) -> usize {
         self.dynamodb
             .scan()

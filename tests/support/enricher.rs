@@ -54,3 +54,21 @@ pub async fn drain_once(
     resources.settle(&event, &response).await;
     (event.records.len(), response.batch_item_failures.len())
 }
+
+/// As [`drain_once`], returning the bodies the batch took (byte for byte, as the queue held
+/// them) and how many of them failed.
+pub async fn take_once(
+    resources: &Resources,
+    enricher: &Enricher<DynamoDbEnrichedStore>,
+) -> (Vec<String>, usize) {
+    let event = resources.receive_event(30).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let response = enricher.handle_batch(&event, deadline).await;
+    resources.settle(&event, &response).await;
+    let bodies = event
+        .records
+        .iter()
+        .map(|record| record.body.clone().unwrap_or_default())
+        .collect();
+    (bodies, response.batch_item_failures.len())
+}
