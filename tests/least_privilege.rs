@@ -551,12 +551,13 @@ async fn the_enricher_and_its_event_source_run_with_its_role_alone() {
     // Lambda's event source mapping, with the function's role: GetQueueAttributes,
     // ReceiveMessage, then DeleteMessage for each message not reported failed (a failed one is
     // left to its visibility timeout, as the event source does).
-    let mut handled = 0;
+    let mut taken = Vec::new();
     for _ in 0..5 {
         let event = role.resources.receive_event(30).await;
         if event.records.is_empty() {
             break;
         }
+        taken.extend(event.records.iter().filter_map(|r| r.body.clone()));
         let response = enricher
             .handle_batch(&event, Instant::now() + Duration::from_secs(30))
             .await;
@@ -575,9 +576,8 @@ async fn the_enricher_and_its_event_source_run_with_its_role_alone() {
                 .await
                 .expect("delete message");
         }
-        handled += event.records.len();
     }
-    assert_eq!(handled, 2);
+    assert_eq!(taken.len(), 2);
 
     let argyle_event = ArgyleSample::event_id(&argyle_body);
     let enriched = admin
@@ -591,6 +591,14 @@ async fn the_enricher_and_its_event_source_run_with_its_role_alone() {
     );
     let tombstone = admin.item("enriched#baack#gone").await.expect("tombstone");
     assert_eq!(s(&tombstone, "status"), "TOMBSTONE");
+    // Both messages kept in the history, written with the role's credentials (the enricher's
+    // only DynamoDB client), read back by the administrator.
+    for event_id in [argyle_event.as_str(), "baack#gone"] {
+        let kept = admin.history_items(event_id).await;
+        assert_eq!(kept.len(), 1, "{event_id}: {kept:?}");
+        let body = s(&kept[0], "message_body");
+        assert!(taken.iter().any(|t| t == body), "{event_id}: {body}");
+    }
     role.assert_calls_are_exactly_the_role();
 }
 
@@ -675,4 +683,60 @@ async fn calls_outside_a_role_are_denied() {
         .send()
         .await;
     assert_access_denied(&denied(send), "enricher SendMessage");
+
+    // The enricher writes the history and never reads it: an operator's CLI does. (PutItem is
+    // an action the role has, for the enriched records: that it names the events table alone,
+    // never the history, is proved from the template, tests/template.rs.)
+    let history_key = || {
+        HashMap::from([
+            ("event_id".to_string(), AttributeValue::S("baack#x".into())),
+            ("received_at".to_string(), AttributeValue::N("1".into())),
+        ])
+    };
+    let history = &enricher.resources.dynamodb;
+    let query = history
+        .query()
+        .table_name(&admin.history_table)
+        .key_condition_expression("event_id = :id")
+        .expression_attribute_values(":id", key())
+        .send()
+        .await;
+    assert_access_denied(&denied(query), "enricher Query on the history");
+    let by_provider = history
+        .query()
+        .table_name(&admin.history_table)
+        .index_name(hookline::history::BY_PROVIDER_INDEX)
+        .key_condition_expression("provider = :p")
+        .expression_attribute_values(":p", AttributeValue::S("baack".into()))
+        .send()
+        .await;
+    assert_access_denied(&denied(by_provider), "enricher Query on a history index");
+    let get = history
+        .get_item()
+        .table_name(&admin.history_table)
+        .set_key(Some(history_key()))
+        .send()
+        .await;
+    assert_access_denied(&denied(get), "enricher GetItem on the history");
+    let batch = history
+        .batch_get_item()
+        .request_items(
+            &admin.history_table,
+            aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+                .keys(history_key())
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await;
+    assert_access_denied(&denied(batch), "enricher BatchGetItem on the history");
+    let scan = history.scan().table_name(&admin.history_table).send().await;
+    assert_access_denied(&denied(scan), "enricher Scan of the history");
+    let delete = history
+        .delete_item()
+        .table_name(&admin.history_table)
+        .set_key(Some(history_key()))
+        .send()
+        .await;
+    assert_access_denied(&denied(delete), "enricher DeleteItem on the history");
 }
