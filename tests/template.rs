@@ -414,6 +414,7 @@ mod least_privilege {
         let table = json!({"Fn::GetAtt": ["EventsTable", "Arn"]});
         let index = json!({"Fn::Sub": format!("${{EventsTable.Arn}}/index/{}", hookline::store::PENDING_INDEX)});
         let queue = json!({"Fn::GetAtt": ["EventsQueue", "Arn"]});
+        let history = history_table();
         for role in roles() {
             let managed = &stack::resources()[&role.logical_id]["Properties"]["ManagedPolicyArns"];
             assert_eq!(
@@ -442,6 +443,8 @@ mod least_privilege {
                 );
                 let expected = match services.into_iter().next().unwrap() {
                     "dynamodb" if actions == ["dynamodb:Query"] => index.clone(),
+                    // Which statement may name it: `only_the_enricher_writes_the_history`.
+                    "dynamodb" if *resource == history => history.clone(),
                     "dynamodb" => table.clone(),
                     "sqs" => queue.clone(),
                     "secretsmanager" => own_secret(&role.function)
@@ -516,6 +519,12 @@ mod least_privilege {
                         "{}: a condition moto cannot check, on a statement that writes nothing",
                         role.binary
                     );
+                    continue;
+                }
+                if statement["Resource"] == history_table() {
+                    // Keyed by the event ids of every provider the enricher takes: confined to
+                    // the history table and to UpdateItem instead
+                    // (`only_the_enricher_writes_the_history`).
                     continue;
                 }
                 let what = format!("{} {writes:?}", role.binary);
@@ -644,11 +653,14 @@ mod least_privilege {
             }
         }
         // And the other way: every call the code makes is granted to some role (which role needs
-        // it is what tests/least_privilege.rs proves, running each with its role alone).
+        // it is what tests/least_privilege.rs proves, running each with its role alone), or to
+        // the operator running the CLI (the history's reads and replay marks, in the shared
+        // history adapter).
+        granted.extend(operator_statements().iter().flat_map(actions));
         for action in &called {
             assert!(
                 granted.contains(action),
-                "the code calls {action}, no role allows it"
+                "the code calls {action}, no role nor the operator's policy allows it"
             );
         }
         for action in EVENT_SOURCE {
@@ -657,5 +669,164 @@ mod least_privilege {
                 "the enricher's event source needs {action}"
             );
         }
+    }
+
+    fn history_table() -> Value {
+        json!({"Fn::GetAtt": ["HistoryTable", "Arn"]})
+    }
+
+    /// The conditions the rendering took out of `at` ("<logical id> ... statement <i>") for moto.
+    fn removed_condition(at: &str) -> Option<Value> {
+        stack::rehearsal()["Changes"]
+            .as_array()
+            .expect("Changes")
+            .iter()
+            .find(|c| c["change"] == "iam-condition-removed" && c["where"] == at)
+            .map(|c| c["condition"].clone())
+    }
+
+    /// `OperatorPolicy`'s statements, conditions put back.
+    fn operator_statements() -> Vec<Value> {
+        let policy = &stack::resources()["OperatorPolicy"];
+        assert_eq!(policy["Type"], "AWS::IAM::ManagedPolicy");
+        policy["Properties"]["PolicyDocument"]["Statement"]
+            .as_array()
+            .expect("statements")
+            .iter()
+            .enumerate()
+            .map(|(i, statement)| {
+                let mut statement = statement.clone();
+                if let Some(condition) = removed_condition(&format!("OperatorPolicy statement {i}"))
+                {
+                    statement["Condition"] = condition;
+                }
+                statement
+            })
+            .collect()
+    }
+
+    /// A statement's Resource as a list.
+    fn resources_of(statement: &Value) -> Vec<Value> {
+        match &statement["Resource"] {
+            Value::Array(list) => list.clone(),
+            one => vec![one.clone()],
+        }
+    }
+
+    /// Every `*` in a resource, other than the one that means "any index of the stack's own
+    /// history table".
+    fn wildcards(resource: &Value) -> bool {
+        let text = resource.to_string();
+        let indexes = json!({"Fn::Sub": "${HistoryTable.Arn}/index/*"});
+        *resource != indexes && text.contains('*')
+    }
+
+    #[test]
+    fn the_operator_policy_grants_what_the_cli_needs_on_the_stacks_own_resources() {
+        let history = history_table();
+        let indexes = json!({"Fn::Sub": "${HistoryTable.Arn}/index/*"});
+        let queue = json!({"Fn::GetAtt": ["EventsQueue", "Arn"]});
+        let dlq = json!({"Fn::GetAtt": ["EventsDeadLetterQueue", "Arn"]});
+        let stack_id = json!({"Ref": "AWS::StackId"});
+        // What each action is for, on what, with what condition.
+        let expected: Vec<(&str, Vec<Value>)> = vec![
+            // `hookline urls` and every command: the stack's outputs.
+            ("cloudformation:DescribeStacks", vec![stack_id]),
+            // `hookline events` and `replay`: listing by index, bodies by key.
+            ("dynamodb:Query", vec![history.clone(), indexes.clone()]),
+            ("dynamodb:BatchGetItem", vec![history.clone(), indexes]),
+            // `replay`: the mark on each occurrence it sent.
+            ("dynamodb:UpdateItem", vec![history]),
+            // `replay` and `redrive`: back into the events queue.
+            ("sqs:SendMessage", vec![queue]),
+            // `redrive`: the dead-letter queue's messages.
+            ("sqs:ReceiveMessage", vec![dlq.clone()]),
+            ("sqs:DeleteMessage", vec![dlq.clone()]),
+            ("sqs:GetQueueAttributes", vec![dlq]),
+        ];
+        let statements = operator_statements();
+        let mut granted: Vec<(String, Vec<Value>)> = Vec::new();
+        for statement in &statements {
+            let what = statement.to_string();
+            assert_eq!(statement["Effect"], "Allow", "{what}");
+            for forbidden in ["NotAction", "NotResource", "Principal"] {
+                assert!(statement.get(forbidden).is_none(), "{what}: {forbidden}");
+            }
+            let resources = resources_of(statement);
+            assert!(!resources.iter().any(wildcards), "{what}: a wildcard");
+            for action in actions(statement) {
+                assert!(!action.contains('*'), "{what}: a wildcard action");
+                let condition = statement.get("Condition");
+                if action == "dynamodb:UpdateItem" {
+                    assert_update_limited_to_replay_marks(condition, &what);
+                } else {
+                    assert!(condition.is_none(), "{what}: a condition on {action}");
+                }
+                granted.push((action, resources.clone()));
+            }
+        }
+        granted.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut expected: Vec<(String, Vec<Value>)> = expected
+            .into_iter()
+            .map(|(a, r)| (a.to_string(), r))
+            .collect();
+        expected.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(granted, expected, "the operator's policy");
+    }
+
+    /// UpdateItem on the history is the replay mark and nothing else: every attribute the
+    /// request touches is the item's key or `replays`, so an operator's CLI can never rewrite a
+    /// kept message or its expiry.
+    fn assert_update_limited_to_replay_marks(condition: Option<&Value>, what: &str) {
+        let condition = condition
+            .and_then(Value::as_object)
+            .unwrap_or_else(|| panic!("{what}: UpdateItem without a condition"));
+        assert_eq!(condition.len(), 1, "{what}");
+        let equals = condition["ForAllValues:StringEquals"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{what}: not ForAllValues:StringEquals"));
+        assert_eq!(equals.len(), 1, "{what}");
+        let attributes: BTreeSet<&str> = equals["dynamodb:Attributes"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{what}: no dynamodb:Attributes"))
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            attributes,
+            BTreeSet::from(["event_id", "received_at", "replays"]),
+            "{what}"
+        );
+    }
+
+    #[test]
+    fn only_the_enricher_writes_the_history() {
+        let history = history_table();
+        let naming_history: Vec<(String, Value)> = roles()
+            .into_iter()
+            .flat_map(|role| {
+                role.statements
+                    .into_iter()
+                    .map(move |statement| (role.binary.clone(), statement))
+            })
+            .filter(|(_, statement)| {
+                resources_of(statement)
+                    .iter()
+                    .any(|r| r.to_string().contains("HistoryTable"))
+            })
+            .collect();
+        assert_eq!(naming_history.len(), 1, "{naming_history:?}");
+        let (binary, statement) = &naming_history[0];
+        assert_eq!(binary, "enricher");
+        // An update (a redelivery keeps the occurrence's replay marks), on the table only: no
+        // read, no put, no delete, no index.
+        assert_eq!(actions(statement), ["dynamodb:UpdateItem"], "{statement}");
+        assert_eq!(statement["Resource"], history, "{statement}");
+        assert!(statement.get("Condition").is_none(), "{statement}");
+        // And the enricher's environment names the table it may write.
+        assert_eq!(
+            stack::environment_of("EnricherFunction")["HISTORY_TABLE"],
+            json!({"Ref": "HistoryTable"})
+        );
     }
 }
