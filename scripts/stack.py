@@ -19,6 +19,8 @@ Usage: stack.py render OUT.json
        stack.py output STACK.json NAME      one output of a deploy's JSON
        stack.py env STACK.json BINARY       a function's resolved environment, NAME=value lines
        stack.py show TABLE QUEUE_URL        what landed in the table and the queue
+       stack.py item TABLE PK [NAME]        one item of the table (consistent read), or its
+                                            attribute NAME alone
        stack.py enrich QUEUE_URL PORT       runs the enricher over the queue (as Lambda's SQS
                                             event source mapping would)
 Endpoint and credentials come from the AWS_* environment variables.
@@ -362,17 +364,40 @@ def table_definition(template_path=os.path.join(ROOT, "template.yaml"), logical_
     return create, ttl
 
 
+def _plain(item):
+    """A DynamoDB item as name -> value (the values' type tags dropped)."""
+    return {k: next(iter(v.values())) for k, v in item.items()}
+
+
+def _describe(plain, names=("status", "event_type", "expires_at", "source_updated_at")):
+    details = {k: plain[k] for k in names if k in plain}
+    if "data" in plain:
+        details["data"] = plain["data"][:60] + ("..." if len(plain["data"]) > 60 else "")
+    return f"{plain['pk']}: " + " ".join(f"{k}={v}" for k, v in details.items())
+
+
+def item(table, pk, name=None):
+    """One item of the table, read consistently: its description, or attribute NAME alone."""
+    boto3 = _clients()
+    found = boto3.client("dynamodb").get_item(TableName=table, Key={"pk": {"S": pk}},
+                                              ConsistentRead=True).get("Item")
+    if not found:
+        sys.exit(f"no item {pk} in table {table}")
+    plain = _plain(found)
+    if name is None:
+        print(_describe(plain, ("status", "event_type", "enriched_at", "source_updated_at")))
+    elif name in plain:
+        print(plain[name])
+    else:
+        sys.exit(f"item {pk} has no attribute {name}")
+
+
 def show(table, queue_url):
     boto3 = _clients()
     items = boto3.client("dynamodb").scan(TableName=table)["Items"]
     print(f"\n{len(items)} item(s) in table {table}:")
     for item in sorted(items, key=lambda i: i["pk"]["S"]):
-        plain = {k: next(iter(v.values())) for k, v in item.items()}
-        details = {k: plain[k] for k in ["status", "event_type", "expires_at", "source_updated_at"]
-                   if k in plain}
-        if "data" in plain:
-            details["data"] = plain["data"][:60] + ("..." if len(plain["data"]) > 60 else "")
-        print(f"  {plain['pk']}: " + " ".join(f"{k}={v}" for k, v in details.items()))
+        print("  " + _describe(_plain(item)))
     sqs = boto3.client("sqs")
     messages = []
     while True:
@@ -423,4 +448,4 @@ def enrich(queue_url, port):
 if __name__ == "__main__":
     command, *rest = sys.argv[1:]
     {"render": render, "changes": changes, "upload-code": upload_code, "deploy": deploy,
-     "output": output, "env": env, "show": show, "enrich": enrich}[command](*rest)
+     "output": output, "env": env, "show": show, "item": item, "enrich": enrich}[command](*rest)
