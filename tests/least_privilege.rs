@@ -540,6 +540,14 @@ async fn the_enricher_and_its_event_source_run_with_its_role_alone() {
         .await
         .unwrap();
 
+    let argyle_event = ArgyleSample::event_id(&argyle_body);
+    for event_id in [argyle_event.as_str(), "baack#gone"] {
+        assert!(
+            admin.history_items(event_id).await.is_empty(),
+            "{event_id}: in the history before the enricher ran"
+        );
+    }
+
     let role = as_role(&admin, "enricher").await;
     let arn = admin.environment("enricher")["ENRICHER_SECRETS_ARN"].clone();
     let enricher = enricher_with(
@@ -579,7 +587,6 @@ async fn the_enricher_and_its_event_source_run_with_its_role_alone() {
     }
     assert_eq!(taken.len(), 2);
 
-    let argyle_event = ArgyleSample::event_id(&argyle_body);
     let enriched = admin
         .item(&format!("enriched#{argyle_event}"))
         .await
