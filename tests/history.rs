@@ -223,7 +223,7 @@ async fn an_argyle_event_stays_in_the_history_after_its_dedup_record_has_expired
 }
 
 /// Kept before the enrichment: a message whose provider API keeps failing is in the history,
-/// once, however often it comes back.
+/// once, however often it comes back; for the retention the operator set, not the default.
 #[tokio::test]
 async fn a_message_the_enricher_cannot_enrich_is_kept_all_the_same() {
     let h = Harness::<ArgyleSample>::new().await;
@@ -233,15 +233,25 @@ async fn a_message_the_enricher_cannot_enrich_is_kept_all_the_same() {
         .respond_with(ResponseTemplate::new(503))
         .mount(&api)
         .await;
-    let enricher = enricher_as_deployed(&h.resources, &api).await;
+    let days = 7;
+    assert_ne!(days, hookline::history::DEFAULT_RETENTION_DAYS);
+    let retention = ("HISTORY_RETENTION_DAYS", days.to_string());
+    let enricher = enricher_with(&h.resources, &api.uri(), &[retention]).await;
     let body = ArgyleSample::payload();
     let event_id = ArgyleSample::event_id(&body);
-    h.send(h.signed(&body)).await.expect(200, "accepted");
+    let received_at = now();
+    h.send_at(h.signed(&body), received_at)
+        .await
+        .expect(200, "accepted");
 
     let (taken, failed) = take_once(&h.resources, &enricher).await;
     assert_eq!((taken.len(), failed), (1, 1), "taken, not enriched");
     let item = only_history_item(&h.resources, &event_id).await;
     assert_eq!(s(&item, "message_body"), taken[0]);
+    assert_eq!(
+        n(&item, "expires_at"),
+        received_at + i64::try_from(days).unwrap() * 86_400
+    );
     assert!(h
         .resources
         .item(&format!("enriched#{event_id}"))
