@@ -69,7 +69,7 @@ pub async fn run(args: &RedriveArgs) -> Result<ExitCode, Failure> {
     let mut refused = false;
     while !refused {
         let wanted = match args.limit {
-            Some(limit) => limit.saturating_sub(tally.moved + tally.failed).min(10),
+            Some(limit) => limit.saturating_sub(tally.handled()).min(10),
             None => 10,
         };
         if wanted == 0 {
@@ -99,7 +99,7 @@ pub async fn run(args: &RedriveArgs) -> Result<ExitCode, Failure> {
                     refused = true;
                 }
             }
-            bar.set_position(tally.moved + tally.failed);
+            bar.set_position(tally.handled());
             if bar.length().is_some_and(|length| length < bar.position()) {
                 // More arrived while moving (the approximate count was low).
                 bar.set_length(bar.position());
@@ -256,6 +256,8 @@ struct BatchOutcome {
     not_deleted: u64,
     /// Why the first refused message was refused (SQS's code and message).
     reason: Option<String>,
+    /// Why the first delete failed.
+    delete_reason: Option<String>,
 }
 
 /// Sends `batch` to the events queue and deletes from the dead-letter queue what the send
@@ -311,8 +313,15 @@ async fn move_batch(
         Ok(deleted) => {
             outcome.not_deleted = deleted.failed().len() as u64;
             outcome.moved = count - outcome.not_deleted;
+            outcome.delete_reason = deleted
+                .failed()
+                .first()
+                .map(|f| format!("{}: {}", f.code(), f.message().unwrap_or_default()));
         }
-        Err(_) => outcome.not_deleted = count,
+        Err(e) => {
+            outcome.not_deleted = count;
+            outcome.delete_reason = Some(short(&e));
+        }
     }
     Ok(outcome)
 }
@@ -407,6 +416,12 @@ impl Tally {
         self.failed += batch.failed;
         self.not_deleted += batch.not_deleted;
         self.reason = self.reason.take().or(batch.reason);
+        self.delete_reason = self.delete_reason.take().or(batch.delete_reason);
+    }
+
+    /// Messages this run took out of the dead-letter queue's way: moved, refused or sent twice.
+    fn handled(&self) -> u64 {
+        self.moved + self.failed + self.not_deleted
     }
 
     /// Why the run exits 1, if it does.
@@ -427,9 +442,13 @@ impl Tally {
         if self.not_deleted > 0 {
             problems.push(format!(
                 "{} sent to the events queue could not be deleted from the dead-letter queue, \
-                 so a later redrive sends {} again",
+                 so a later redrive sends {} again{}",
                 messages(self.not_deleted),
-                if self.not_deleted == 1 { "it" } else { "them" }
+                if self.not_deleted == 1 { "it" } else { "them" },
+                self.delete_reason
+                    .as_ref()
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default()
             ));
         }
         (!problems.is_empty()).then(|| problems.join("; "))
@@ -590,6 +609,7 @@ mod tests {
             failed: 1,
             not_deleted: 1,
             reason: Some("InvalidParameterValue: too long".into()),
+            delete_reason: Some("ReceiptHandleIsInvalid: gone".into()),
         });
         tally.add(BatchOutcome {
             moved: 2,
@@ -598,11 +618,13 @@ mod tests {
             ..BatchOutcome::default()
         });
         assert_eq!((tally.moved, tally.failed, tally.not_deleted), (10, 3, 1));
+        assert_eq!(tally.handled(), 14, "what counts against --limit");
         assert_eq!(
             tally.problem().unwrap(),
             "3 messages could not be sent and stay in the dead-letter queue (visible again in \
              120 s): InvalidParameterValue: too long; 1 message sent to the events queue could \
-             not be deleted from the dead-letter queue, so a later redrive sends it again"
+             not be deleted from the dead-letter queue, so a later redrive sends it again: \
+             ReceiptHandleIsInvalid: gone"
         );
         let one = Tally {
             failed: 1,
