@@ -208,8 +208,12 @@ impl HistoryStore for DynamoDbHistory {
 
     async fn entries(&self, keys: &[OccurrenceKey]) -> Result<Vec<HistoryEntry>, HistoryError> {
         let mut found: HashMap<OccurrenceKey, HistoryEntry> = HashMap::new();
-        for chunk in keys.chunks(BATCH_GET_KEYS) {
-            let mut pending: Vec<Item> = chunk.iter().map(key_item).collect();
+        // DynamoDB refuses a batch that names a key twice: each is asked for once.
+        let mut distinct: Vec<&OccurrenceKey> = Vec::with_capacity(keys.len());
+        let mut seen = std::collections::HashSet::new();
+        distinct.extend(keys.iter().filter(|k| seen.insert(*k)));
+        for chunk in distinct.chunks(BATCH_GET_KEYS) {
+            let mut pending: Vec<Item> = chunk.iter().map(|k| key_item(k)).collect();
             // Unprocessed keys (throttling) are asked for again until none is left.
             let mut rounds = 0;
             while !pending.is_empty() {
@@ -246,7 +250,7 @@ impl HistoryStore for DynamoDbHistory {
                 }
             }
         }
-        Ok(keys.iter().filter_map(|k| found.remove(k)).collect())
+        Ok(keys.iter().filter_map(|k| found.get(k).cloned()).collect())
     }
 
     async fn mark_replayed(
@@ -259,8 +263,9 @@ impl HistoryStore for DynamoDbHistory {
             .table_name(&self.table)
             .set_key(Some(key_item(key)))
             .update_expression("ADD replays :replay")
-            // Only an item still kept: a mark must not create a bodiless one.
-            .condition_expression("attribute_exists(message_body)")
+            // Only an item still kept: a mark must not create a bodiless one. The key attribute,
+            // because the operator's policy lets the CLI name only the key and `replays`.
+            .condition_expression("attribute_exists(event_id)")
             .expression_attribute_values(":replay", AttributeValue::Ss(vec![replay_id.into()]))
             .send()
             .await

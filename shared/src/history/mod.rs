@@ -11,7 +11,9 @@
 //!
 //! One item per occurrence: key `event_id` + `received_at` (the envelope's, in Unix seconds).
 //! Two sends of one occurrence (an SQS redelivery, the sweeper's re-send) are the same bytes and
-//! the same item; a replayed message is never kept again.
+//! the same item; so are two occurrences of a content-keyed event accepted within the same second
+//! (the same payload at the same time makes the same envelope). A replayed message is never kept
+//! again.
 
 mod dynamodb;
 mod memory;
