@@ -530,7 +530,11 @@ async fn entries_returns_every_key_asked_for_in_the_order_asked_past_one_batch()
     assert_eq!(history.entries(&keys).await.unwrap(), expected);
     assert!(history.entries(&[]).await.unwrap().is_empty());
     // A key asked for twice (DynamoDB refuses a batch naming one twice) is answered twice.
-    let twice = [kept[3].summary.key(), kept[9].summary.key(), kept[3].summary.key()];
+    let twice = [
+        kept[3].summary.key(),
+        kept[9].summary.key(),
+        kept[3].summary.key(),
+    ];
     assert_eq!(
         history.entries(&twice).await.unwrap(),
         [kept[3].clone(), kept[9].clone(), kept[3].clone()]
