@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 pub enum Resource {
     HistoryTable,
     EventsQueue,
-    #[allow(dead_code, reason = "for redrive, which reads it")]
     DeadLetterQueue,
 }
 
