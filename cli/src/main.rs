@@ -1,6 +1,7 @@
 //! `hookline`: the operator's tool. One module per verb (`sign`, `verify`, `urls`, `events`,
-//! `replay`); the choices the verbs share in `choices`, the stack they read in `stack`, how they
-//! find its table and queues in `resources`, times in `when`, exit codes in `failure`.
+//! `replay`, `redrive`); the choices the verbs share in `choices`, the stack they read in
+//! `stack`, how they find its table and queues in `resources`, times in `when`, exit codes in
+//! `failure`.
 
 mod captured;
 mod choices;
