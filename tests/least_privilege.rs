@@ -1,8 +1,8 @@
 //! Least privilege, enforced: every function's documented paths run with exactly its role's
 //! credentials against the IAM-enforcing moto (`start_iam_moto`, started by scripts/test).
 //!
-//! The stack is created from the rendered template.yaml on that emulator (`scripts/stack.py
-//! deploy`, see [`stack_on_iam_moto`]); the administrator assumes each function's role through STS and
+//! The stack is created from the rendered template.yaml on that emulator
+//! ([`stack_on_iam_moto`], in tests/support/iam.rs); the administrator assumes each function's role through STS and
 //! the pipeline, sweeper or enricher runs with those temporary credentials, through a proxy that
 //! records every call. Each test then checks that the calls made are exactly the actions the
 //! role allows: nothing the role lacks (the path would fail), nothing it has that the code never
@@ -12,218 +12,28 @@
 //! Condition, so the rendered template drops the `dynamodb:LeadingKeys` conditions for moto
 //! (`scripts/stack.py changes` lists them); and it matches a statement's Resource against `*`,
 //! not against the resource called, so the roles are written back with `Resource: "*"` (see
-//! [`CREATE_STACK`]). Resources and conditions are proved statically instead, in
+//! `CREATE_STACK` in tests/support/iam.rs). Resources and conditions are proved statically instead, in
 //! tests/template.rs (`role_statements_name_only_the_stacks_own_resources`,
 //! `leading_keys_confine_each_writer_to_its_own_records`).
 
-use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
-use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
 use hookline::digest::sha256_hex;
 use hookline::envelope::QueueMessage;
 use hookline::queue::SqsEventQueue;
 use hookline::store::{Claim, DynamoDbEventStore, EventStore};
 use hookline::sweeper::sweep;
-use integration_tests::aws::s;
+use integration_tests::aws::{s, NoEnvironment};
 use integration_tests::enricher::enricher_with;
 use integration_tests::faults::{Fault, FaultProxy};
+use integration_tests::iam::{assert_access_denied, denied, role_credentials, stack_on_iam_moto};
 use integration_tests::samples::{now, ArgyleSample, BaackSample, ClearIdSample, MidboundSample};
-use integration_tests::stack::Resolver;
-use integration_tests::{invoke, stack, Emulator, Event, Function, Resources, Sample};
+use integration_tests::{invoke, stack, Event, Resources, Sample};
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-/// The administrator's SDK configuration on the IAM-enforcing emulator: its keys, its endpoint
-/// (not `AWS_ENDPOINT_URL`, the plain moto, which every client would otherwise read from the
-/// environment through its service configuration and prefer).
-async fn admin_sdk(emulator: &Emulator) -> aws_config::SdkConfig {
-    emulator
-        .sdk_config()
-        .await
-        .to_builder()
-        .service_config(NoEnvironment)
-        .build()
-}
-
-/// Creates the stack with boto3, assumes each function's role (STS AssumeRole, as the
-/// administrator) and prints what the tests need. boto3 because on the enforcing emulator moto's
-/// signature check refuses the Rust SDK's CreateStack (SignatureDoesNotMatch); every call the
-/// product makes, from Rust, verifies.
-const CREATE_STACK: &str = r#"
-import ast, json, sys, boto3
-path, stack = sys.argv[1:3]
-template = json.load(open(path))
-rehearsal = template["Metadata"]["HooklineRehearsal"]
-# SAM attaches AWSLambdaBasicExecutionRole (CloudWatch Logs, written by Lambda itself, never by
-# the code); moto has no AWS managed policies loaded and fails evaluating a role that names one.
-for r in template["Resources"].values():
-    if r["Type"] == "AWS::IAM::Role":
-        r["Properties"].pop("ManagedPolicyArns", None)
-sm, cf, ddb = boto3.client("secretsmanager"), boto3.client("cloudformation"), boto3.client("dynamodb")
-secrets = {k: sm.create_secret(Name=f"{stack}-{k}", SecretString=s.get("SecretString", "placeholder"))["ARN"]
-           for k, s in rehearsal["Secrets"].items()}
-parameters = {"QueueType": "standard", "EndpointType": "function-url", **secrets}
-cf.create_stack(StackName=stack, TemplateBody=json.dumps(template),
-                Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
-                Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()])
-described = cf.describe_stacks(StackName=stack)["Stacks"][0]
-assert described["StackStatus"] == "CREATE_COMPLETE", described
-physical = {r["LogicalResourceId"]: r["PhysicalResourceId"]
-            for r in cf.list_stack_resources(StackName=stack)["StackResourceSummaries"]
-            if r.get("PhysicalResourceId")}
-for k, spec in rehearsal["TimeToLive"].items():
-    ddb.update_time_to_live(TableName=physical[k], TimeToLiveSpecification={
-        "AttributeName": spec["AttributeName"], "Enabled": bool(spec["Enabled"])})
-account = boto3.client("sts").get_caller_identity()["Account"]
-sts, iam = boto3.client("sts"), boto3.client("iam")
-admin = sts.get_caller_identity()["Arn"]
-roles = {}
-for k, f in rehearsal["Functions"].items():
-    # moto's CloudFormation stores a role's inline policies as Python's text of the parsed
-    # document, not JSON, and its IAM evaluation then fails (a 500): written back through
-    # IAM's API, with the Version SAM leaves out, the same actions.
-    name = physical[f["role"]]
-    for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
-        document = iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]
-        if isinstance(document, str):  # Python's repr of the parsed policy, not JSON
-            document = ast.literal_eval(document)
-        document.setdefault("Version", "2012-10-17")
-        # moto matches a statement's Resource against "*", never against the resource called:
-        # a statement naming the table's ARN never applies. Actions are what moto can prove;
-        # the resources are proved from the template (tests/template.rs).
-        for statement in document["Statement"]:
-            statement["Resource"] = "*"
-        iam.put_role_policy(RoleName=name, PolicyName=policy, PolicyDocument=json.dumps(document))
-    # The administrator stands in for Lambda (the roles trust lambda.amazonaws.com, which
-    # nothing on the emulator can be): only the trust policy changes, never the permissions.
-    iam.update_assume_role_policy(RoleName=physical[f["role"]], PolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": admin},
-                                                "Action": "sts:AssumeRole"}]}))
-    c = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/{physical[f['role']]}",
-                        RoleSessionName=f"least-privilege-{f['binary']}")["Credentials"]
-    roles[f["binary"]] = [c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"]]
-print(json.dumps({"roles": roles, "outputs": {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])},
-                  "parameters": parameters, "secrets": secrets, "physical": physical,
-                  "account": account}))
-"#;
-
-/// Each stack's role credentials, by binary: key id, secret, session token.
-type Credentials3 = HashMap<String, [String; 3]>;
-static ROLE_CREDENTIALS: std::sync::Mutex<BTreeMap<String, Credentials3>> =
-    std::sync::Mutex::new(BTreeMap::new());
-
-/// The temporary credentials of the role of the function running `binary` in `admin`'s stack.
-fn admin_roles(admin: &Resources, binary: &str) -> [String; 3] {
-    ROLE_CREDENTIALS.lock().unwrap()[&admin.stack_name][binary].clone()
-}
-
-/// A stack from the rendered template on the IAM-enforcing emulator, as its administrator sees
-/// it: the same shape [`Resources::create_on`] gives, resolved with [`stack::Resolver`].
-async fn stack_on_iam_moto() -> Resources {
-    static STACKS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let emulator = Emulator::iam_enforcing();
-    let (key_id, secret) = emulator.credentials.clone().expect("admin keys");
-    let stack_name = format!(
-        "least-privilege-{}-{}",
-        std::process::id(),
-        STACKS.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-    );
-    let template = std::env::var("HOOKLINE_STACK_TEMPLATE").expect("HOOKLINE_STACK_TEMPLATE");
-    // Blocking: nothing else runs on this test's runtime meanwhile.
-    let output = std::process::Command::new("python")
-        .args(["-c", CREATE_STACK, &template, &stack_name])
-        .env("AWS_ENDPOINT_URL", &emulator.endpoint)
-        .env("AWS_ACCESS_KEY_ID", key_id)
-        .env("AWS_SECRET_ACCESS_KEY", secret)
-        .env_remove("AWS_SESSION_TOKEN")
-        .output()
-        .expect("run python (scripts/test puts the venv on PATH)");
-    assert!(
-        output.status.success(),
-        "create stack {stack_name}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let created: Value = serde_json::from_slice(&output.stdout).expect("the stack as JSON");
-    let map = |v: &Value| -> HashMap<String, String> {
-        v.as_object()
-            .expect("an object")
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().expect("a string").to_string()))
-            .collect()
-    };
-    let outputs = map(&created["outputs"]);
-    let resolver = Resolver::new(
-        &stack_name,
-        &map(&created["parameters"]),
-        map(&created["physical"]),
-        created["account"].as_str().expect("account"),
-        "us-east-1",
-    );
-    let functions: HashMap<String, Function> = stack::functions()
-        .into_iter()
-        .filter(|(logical_id, _)| resolver.physical.contains_key(logical_id))
-        .map(|(logical_id, binary)| {
-            let role = &stack::resources()[&logical_id]["Properties"]["Role"];
-            let function = Function {
-                name: resolver.physical[&logical_id].clone(),
-                role_arn: resolver.string(role).expect("a role"),
-                environment: resolver.environment(&logical_id),
-                binary: binary.clone(),
-                logical_id,
-            };
-            (binary, function)
-        })
-        .collect();
-    let roles: Credentials3 =
-        serde_json::from_value(created["roles"].clone()).expect("role credentials");
-    ROLE_CREDENTIALS
-        .lock()
-        .unwrap()
-        .insert(stack_name.clone(), roles);
-    let sdk = admin_sdk(&emulator).await;
-
-    // Proof that these calls reach an enforcing emulator: an unknown key is refused there.
-    let stranger = Emulator::with_credentials(&emulator.endpoint, "AKIAUNKNOWNKEY000000", "x");
-    let refused = aws_sdk_dynamodb::Client::new(&admin_sdk(&stranger).await)
-        .list_tables()
-        .send()
-        .await;
-    assert!(
-        refused.is_err(),
-        "the emulator at {} does not enforce IAM",
-        emulator.endpoint
-    );
-
-    Resources {
-        stack_name,
-        table: outputs["EventsTableName"].clone(),
-        history_table: outputs["HistoryTableName"].clone(),
-        queue_url: outputs["EventsQueueUrl"].clone(),
-        dlq_url: outputs["EventsDeadLetterQueueUrl"].clone(),
-        functions,
-        secrets: map(&created["secrets"]),
-        emulator,
-        dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
-        sqs: aws_sdk_sqs::Client::new(&sdk),
-        sdk,
-    }
-}
-
-/// A service configuration that reads nothing from the environment, so that a client's
-/// endpoint is the proxy given to it, not `AWS_ENDPOINT_URL`.
-#[derive(Debug)]
-struct NoEnvironment;
-
-impl LoadServiceConfig for NoEnvironment {
-    fn load_config(&self, _key: ServiceConfigKey<'_>) -> Option<String> {
-        None
-    }
-}
 
 /// The stack as the function running `binary` sees it: the same resources, every client signed
 /// with the credentials of its role (assumed by the administrator), every call recorded.
@@ -234,7 +44,7 @@ struct AsRole {
 }
 
 async fn as_role(admin: &Resources, binary: &str) -> AsRole {
-    let [key_id, secret, token] = admin_roles(admin, binary);
+    let [key_id, secret, token] = role_credentials(admin, binary);
     let (calls, url) = FaultProxy::start(&admin.emulator.endpoint).await;
     let sdk = admin
         .sdk
@@ -607,27 +417,6 @@ async fn the_enricher_and_its_event_source_run_with_its_role_alone() {
         assert!(taken.iter().any(|t| t == body), "{event_id}: {body}");
     }
     role.assert_calls_are_exactly_the_role();
-}
-
-/// A refused call's answer as text: status and body (moto answers an IAM refusal in the query
-/// protocol's XML, whatever the service's protocol, so the SDK cannot parse its code).
-fn denied<T, E>(result: Result<T, SdkError<E, HttpResponse>>) -> String {
-    let Err(err) = result else {
-        panic!("the call was allowed")
-    };
-    let raw = err.raw_response().expect("an answer from the emulator");
-    format!(
-        "{} {}",
-        raw.status().as_u16(),
-        String::from_utf8_lossy(raw.body().bytes().unwrap_or_default())
-    )
-}
-
-fn assert_access_denied(answer: &str, what: &str) {
-    assert!(
-        answer.starts_with("403 ") && answer.contains("<Code>AccessDenied</Code>"),
-        "{what}: expected AccessDenied, got {answer}"
-    );
 }
 
 /// Enforcement is on: what a role does not allow is refused, by action.

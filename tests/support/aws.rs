@@ -84,8 +84,10 @@ impl Emulator {
     }
 }
 
+/// A service configuration that reads nothing from the environment, so that a client's endpoint
+/// is the one given to it (the emulator's, or a proxy's), not `AWS_ENDPOINT_URL`.
 #[derive(Debug)]
-struct NoEnvironment;
+pub struct NoEnvironment;
 
 impl aws_types::service_config::LoadServiceConfig for NoEnvironment {
     fn load_config(&self, _key: aws_types::service_config::ServiceConfigKey<'_>) -> Option<String> {

@@ -6,6 +6,7 @@ pub mod enricher;
 pub mod events;
 pub mod faults;
 pub mod harness;
+pub mod iam;
 pub mod metrics;
 pub mod samples;
 pub mod stack;
