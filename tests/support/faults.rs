@@ -78,8 +78,8 @@ impl FaultProxy {
             .count()
     }
 
-    /// Every call received so far, by operation (`DynamoDB_20120810.PutItem`, ...), in order;
-    /// faulted calls and SDK retries included.
+    /// Every call received so far, by operation, in order; faulted calls and SDK retries
+    /// included. See [`operation_of`] for how each is named.
     pub fn calls(&self) -> Vec<String> {
         self.calls.lock().unwrap().clone()
     }
@@ -103,16 +103,9 @@ impl FaultProxy {
     /// simple and costs the SDK only a reconnect.
     async fn serve(&self, mut client: TcpStream, upstream: &str) -> std::io::Result<()> {
         let request = read_message(&mut client).await?;
-        let head =
-            String::from_utf8_lossy(&request[..header_end(&request).unwrap_or(0)]).to_string();
-        let operation = head
-            .lines()
-            .find_map(|line| {
-                let (name, value) = line.split_once(':')?;
-                name.eq_ignore_ascii_case("x-amz-target")
-                    .then(|| value.trim().to_string())
-            })
-            .unwrap_or_else(|| "unknown".into());
+        let end = header_end(&request).unwrap_or(0);
+        let head = String::from_utf8_lossy(&request[..end]).to_string();
+        let operation = operation_of(&head, &request[end..]);
         self.calls.lock().unwrap().push(operation);
         match self.fault_for(&head) {
             Some(Fault::Fail { status, error_type }) => {
@@ -135,6 +128,35 @@ impl FaultProxy {
         server.read_to_end(&mut answer).await?;
         client.write_all(&answer).await?;
         client.shutdown().await
+    }
+}
+
+/// A call's operation: its `X-Amz-Target` (`DynamoDB_20120810.PutItem`, `AmazonSQS.SendMessage`:
+/// the JSON protocols); else, for the query protocol (CloudFormation, IAM, STS), the signing
+/// service and the form's `Action` (`cloudformation.DescribeStacks`); else `unknown`.
+fn operation_of(head: &str, body: &[u8]) -> String {
+    let header = |wanted: &str| {
+        head.lines().find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case(wanted)
+                .then(|| value.trim().to_string())
+        })
+    };
+    if let Some(target) = header("x-amz-target") {
+        return target;
+    }
+    // `Credential=KEY/DATE/REGION/SERVICE/aws4_request` in the SigV4 Authorization header.
+    let service = header("authorization").and_then(|authorization| {
+        let scope = authorization.split("Credential=").nth(1)?;
+        Some(scope.split('/').nth(3)?.to_string())
+    });
+    let body = String::from_utf8_lossy(body);
+    let action = body
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("Action="));
+    match (service, action) {
+        (Some(service), Some(action)) => format!("{service}.{action}"),
+        _ => "unknown".into(),
     }
 }
 
