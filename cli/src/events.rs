@@ -189,9 +189,13 @@ pub fn not_kept(event_id: &str) -> Failure {
     ))
 }
 
-fn message_value(body: &str) -> serde_json::Value {
-    // Kept bodies are the envelopes the functions wrote; one that is not JSON is shown as text.
-    serde_json::from_str(body).unwrap_or_else(|_| serde_json::Value::String(body.to_string()))
+/// The kept body as a JSON value's text, unchanged: what a replay sends, byte for byte (parsing
+/// it would reorder keys and rewrite numbers). One that is not JSON is shown as a string.
+fn message_json(body: &str) -> String {
+    match serde_json::from_str::<&serde_json::value::RawValue>(body) {
+        Ok(_) => body.to_string(),
+        Err(_) => serde_json::Value::String(body.to_string()).to_string(),
+    }
 }
 
 fn occurrence_block(entry: &HistoryEntry) -> String {
@@ -201,11 +205,10 @@ fn occurrence_block(entry: &HistoryEntry) -> String {
     } else {
         entry.replays.join(", ")
     };
-    let message =
-        serde_json::to_string_pretty(&message_value(&entry.body)).expect("a JSON value serializes");
     format!(
         "event     {}\nprovider  {}\ntype      {}\nresource  {}\nreceived  {}\nkept      {}\n\
-         expires   {}\nreplays   {replays}\nmessage\n{message}\n",
+         expires   {}\nreplays   {replays}\nmessage   (as kept, byte for byte; --json | jq .message \
+         to read it)\n{}\n",
         summary.event_id,
         summary.provider,
         summary.event_type,
@@ -213,16 +216,23 @@ fn occurrence_block(entry: &HistoryEntry) -> String {
         rfc3339(summary.received_at),
         rfc3339(entry.recorded_at),
         rfc3339(entry.expires_at),
+        message_json(&entry.body),
     )
 }
 
-fn occurrence_json(entry: &HistoryEntry) -> serde_json::Value {
+/// One occurrence as a JSON object, its `message` the kept body's own text.
+fn occurrence_json(entry: &HistoryEntry) -> String {
     let mut object = summary_json(&entry.summary);
     object["kept_at"] = rfc3339(entry.recorded_at).into();
     object["expires_at"] = rfc3339(entry.expires_at).into();
     object["replays"] = entry.replays.clone().into();
-    object["message"] = message_value(&entry.body);
-    object
+    // An object of strings and arrays: its text ends with the closing brace.
+    let fields = object.to_string();
+    format!(
+        "{},\"message\":{}}}",
+        &fields[..fields.len() - 1],
+        message_json(&entry.body)
+    )
 }
 
 pub fn summary_json(summary: &EventSummary) -> serde_json::Value {
@@ -366,8 +376,11 @@ mod tests {
             "{block}"
         );
         assert!(block.contains("replays   r-1\n"), "{block}");
-        assert!(block.contains("\"payload\": {\n"), "{block}");
-        let json = occurrence_json(&entry("argyle#e1", 1_796_173_200));
+        let kept = entry("argyle#e1", 1_796_173_200);
+        assert!(block.ends_with(&format!("\n{}\n", kept.body)), "{block}");
+        let text = occurrence_json(&kept);
+        assert!(text.ends_with(&format!(",\"message\":{}}}", kept.body)), "{text}");
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(json["message"]["payload"]["a"], 1);
         assert_eq!(json["expires_at"], "2026-12-03T01:00:00Z");
         assert_eq!(json["resource_id"], "idn_1");

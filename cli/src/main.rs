@@ -22,6 +22,7 @@ use std::process::ExitCode;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     let result = match cli::Cli::parse().command {
         cli::Command::Sign(args) => sign::run(&args).await,
         cli::Command::Verify(args) => verify::run(&args).await,
@@ -31,4 +32,16 @@ async fn main() -> ExitCode {
         cli::Command::Redrive(args) => redrive::run(&args).await,
     };
     result.unwrap_or_else(|failure| failure.report())
+}
+
+/// `hookline events list ... | head` closes the pipe early: end as `head`'s other writers do
+/// (killed by SIGPIPE, no output), not with a panic from `println!`. Rust ignores SIGPIPE by
+/// default; this puts the default action back.
+fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called first in main, before any other thread or signal handler exists; setting
+    // a signal's disposition to its default has no other effect.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }

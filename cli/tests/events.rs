@@ -229,7 +229,34 @@ async fn get_shows_every_occurrence_and_an_unknown_id_is_a_failure() {
         "{text}"
     );
     assert!(text.contains("replays   (none)\n"), "{text}");
-    assert!(text.contains("\"payload\": {"), "{text}");
+    // The message as kept, byte for byte (what a replay sends), not re-serialized.
+    assert!(text.contains(&format!("\n{}\n", first.body)), "{text}");
+    let raw = stdout(&hookline(&[
+        "events",
+        "get",
+        "--stack",
+        stack,
+        "argyle#twice",
+        "--json",
+    ]));
+    assert!(
+        raw.lines()
+            .next()
+            .unwrap()
+            .ends_with(&format!(",\"message\":{}}}", first.body)),
+        "{raw}"
+    );
+
+    // Output into a pipe its reader has closed (`| head -1`): no panic, no message.
+    let mut child = Command::new(BIN)
+        .args(["events", "get", "--stack", stack, "argyle#twice"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let closed = child.wait_with_output().unwrap();
+    assert!(stderr(&closed).is_empty(), "{}", stderr(&closed));
 
     let output = hookline(&["events", "get", "--stack", stack, "argyle#never"]);
     assert_eq!(output.status.code(), Some(1));
