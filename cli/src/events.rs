@@ -281,7 +281,7 @@ pub fn print_summaries(events: &[EventSummary]) {
         })
         .collect();
     if !rows.is_empty() {
-        print_table(["RECEIVED AT", "EVENT ID", "TYPE", "RESOURCE"], &rows);
+        crate::table::print(["RECEIVED AT", "EVENT ID", "TYPE", "RESOURCE"], &rows);
     }
 }
 
@@ -293,28 +293,6 @@ fn counted(count: usize, selection: &Selection) -> String {
         rfc3339(selection.since),
         rfc3339(selection.until)
     )
-}
-
-/// Left-aligned columns, two spaces apart; the last one unpadded.
-fn print_table<const N: usize>(heading: [&str; N], rows: &[[String; N]]) {
-    let mut widths = heading.map(str::len);
-    for row in rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let heading = heading.map(str::to_string);
-    for row in std::iter::once(&heading).chain(rows) {
-        let mut line = String::new();
-        for (index, cell) in row.iter().enumerate() {
-            if index + 1 == N {
-                line.push_str(cell);
-            } else {
-                line.push_str(&format!("{cell:<width$}  ", width = widths[index]));
-            }
-        }
-        println!("{line}");
-    }
 }
 
 #[cfg(test)]
@@ -379,7 +357,10 @@ mod tests {
         let kept = entry("argyle#e1", 1_796_173_200);
         assert!(block.ends_with(&format!("\n{}\n", kept.body)), "{block}");
         let text = occurrence_json(&kept);
-        assert!(text.ends_with(&format!(",\"message\":{}}}", kept.body)), "{text}");
+        assert!(
+            text.ends_with(&format!(",\"message\":{}}}", kept.body)),
+            "{text}"
+        );
         let json: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(json["message"]["payload"]["a"], 1);
         assert_eq!(json["expires_at"], "2026-12-03T01:00:00Z");

@@ -13,6 +13,7 @@ mod replay;
 mod resources;
 mod sign;
 mod stack;
+mod table;
 mod urls;
 mod verify;
 mod when;

@@ -86,7 +86,7 @@ pub async fn run(args: &UrlsArgs) -> Result<ExitCode, Failure> {
             .iter()
             .map(|(provider, event_type, url, _)| [*provider, event_type.unwrap_or("(all)"), url])
             .collect();
-        print_table(["PROVIDER", "EVENT TYPE", "URL"], &table);
+        crate::table::print(["PROVIDER", "EVENT TYPE", "URL"], &table);
     }
     if !missing.is_empty() {
         return Err(Failure::Failed(format!(
@@ -96,25 +96,4 @@ pub async fn run(args: &UrlsArgs) -> Result<ExitCode, Failure> {
         )));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Left-aligned columns, two spaces apart; the last one unpadded.
-fn print_table<const N: usize>(heading: [&str; N], rows: &[[&str; N]]) {
-    let mut widths = heading.map(str::len);
-    for row in rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.len());
-        }
-    }
-    for row in std::iter::once(&heading).chain(rows) {
-        let mut line = String::new();
-        for (index, cell) in row.iter().enumerate() {
-            if index + 1 == N {
-                line.push_str(cell);
-            } else {
-                line.push_str(&format!("{cell:<width$}  ", width = widths[index]));
-            }
-        }
-        println!("{line}");
-    }
 }
