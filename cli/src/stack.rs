@@ -3,7 +3,8 @@
 //! or from `--region` / `--profile`.
 
 use crate::failure::Failure;
-use aws_sdk_cloudformation::error::ProvideErrorMetadata;
+use aws_sdk_cloudformation::config::http::HttpResponse;
+use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 use std::collections::BTreeMap;
 
 /// Where and as whom the verbs call AWS.
@@ -88,14 +89,24 @@ pub async fn outputs(
         .collect())
 }
 
-/// An SDK error in one line: the service's code and message, else the chain of causes (no
-/// credentials, no connection), without the SDK's debug dump.
-pub fn short<E: ProvideErrorMetadata + std::error::Error + 'static>(error: &E) -> String {
+/// An SDK error in one line: the service's code and message; else, for an answer the SDK could
+/// not read (a proxy's or gateway's page), its HTTP status; else the chain of causes (no
+/// credentials, no connection); never the SDK's debug dump.
+pub fn short<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    error: &SdkError<E, HttpResponse>,
+) -> String {
     if let (Some(code), Some(message)) = (error.code(), error.message()) {
         return format!("{code}: {message}");
     }
+    if let Some(status) = error
+        .raw_response()
+        .map(|r| r.status().as_u16())
+        .filter(|s| !(200..300).contains(s))
+    {
+        return format!("HTTP {status} from AWS, with no error code the SDK could read");
+    }
     let mut causes = vec![error.to_string()];
-    let mut source = error.source();
+    let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
         let text = cause.to_string();
         if text.contains("no credentials found in chain") {
