@@ -2,35 +2,17 @@
 //! template.yaml on the emulator (scripts/test), its history filled with the product's own
 //! adapter: a listing returns exactly the occurrences in range, bounds included.
 
+mod support;
+
 use hookline::clock::{rfc3339, unix_now};
 use hookline::envelope::ReceivedEnvelope;
 use hookline::history::{DynamoDbHistory, HistoryEntry, HistoryStore};
 use integration_tests::Resources;
 use serde_json::Value;
-use std::process::{Command, Output};
+use std::process::Output;
+use support::{hookline, stderr, stdout};
 
-const BIN: &str = env!("CARGO_BIN_EXE_hookline");
 const RETENTION: u64 = 30 * 86_400;
-
-/// The binary with none of the variables that would name a stack or table for it.
-fn hookline(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env_remove("HOOKLINE_STACK")
-        .env_remove("HISTORY_TABLE")
-        .env_remove("EVENTS_QUEUE_URL")
-        .env_remove("EVENTS_DLQ_URL")
-        .output()
-        .unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 /// A message body as a webhook function writes it (envelope fields in its order, the
 /// provider's payload last), kept as the enricher keeps it.
@@ -57,10 +39,7 @@ async fn keep(resources: &Resources, entries: &[HistoryEntry]) {
 }
 
 fn json_lines(output: &Output) -> Vec<Value> {
-    stdout(output)
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("a JSON line"))
-        .collect()
+    support::json_lines(&stdout(output))
 }
 
 fn event_ids(lines: &[Value]) -> Vec<&str> {
@@ -248,7 +227,7 @@ async fn get_shows_every_occurrence_and_an_unknown_id_is_a_failure() {
     );
 
     // Output into a pipe its reader has closed (`| head -1`): no panic, no message.
-    let mut child = Command::new(BIN)
+    let mut child = support::command()
         .args(["events", "get", "--stack", stack, "argyle#twice"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

@@ -17,6 +17,8 @@
 //!   IAM authorises them as `sqs:SendMessage` and `sqs:DeleteMessage`: each gets its twin, on the
 //!   same queue.
 
+mod support;
+
 use aws_sdk_dynamodb::types::AttributeValue;
 use integration_tests::enricher::{enricher_for, take_once};
 use integration_tests::faults::FaultProxy;
@@ -26,8 +28,7 @@ use integration_tests::{invoke, stack, Event, Resources, Sample};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use std::process::Output;
-
-const BIN: &str = env!("CARGO_BIN_EXE_hookline");
+use support::{json_lines, stderr, stdout};
 
 /// Creates IAM user `USER` and, with `attach`, attaches stack `STACK`'s OperatorPolicy to it,
 /// first made the default version of the policy as moto can evaluate it (see the module's
@@ -97,23 +98,15 @@ impl Operator {
     /// The binary run with `args` as this user alone: its key, the enforcing emulator (through
     /// the proxy), nothing that names a resource but the arguments.
     async fn run(&self, args: &[&str]) -> Output {
-        let mut command = std::process::Command::new(BIN);
+        let mut command = support::command();
         command
             .args(args)
             .env("AWS_ENDPOINT_URL", &self.endpoint)
             .env("AWS_ACCESS_KEY_ID", &self.key_id)
             .env("AWS_SECRET_ACCESS_KEY", &self.secret)
-            .env("AWS_REGION", "us-east-1");
-        for variable in [
-            "AWS_SESSION_TOKEN",
-            "AWS_PROFILE",
-            "HOOKLINE_STACK",
-            "HISTORY_TABLE",
-            "EVENTS_QUEUE_URL",
-            "EVENTS_DLQ_URL",
-        ] {
-            command.env_remove(variable);
-        }
+            .env("AWS_REGION", "us-east-1")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_PROFILE");
         // Off the runtime's thread: the proxy the binary calls runs on it.
         tokio::task::spawn_blocking(move || command.output().expect("run hookline"))
             .await
@@ -132,14 +125,6 @@ impl Operator {
     }
 }
 
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
 /// Asserts the run exited 0 and returns its standard output.
 fn succeeded(output: &Output, what: &str) -> String {
     assert_eq!(
@@ -150,13 +135,6 @@ fn succeeded(output: &Output, what: &str) -> String {
         stderr(output)
     );
     stdout(output)
-}
-
-/// `--json` lines, parsed.
-fn json_lines(text: &str) -> Vec<Value> {
-    text.lines()
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
-        .collect()
 }
 
 /// The statements of the template's OperatorPolicy.

@@ -2,29 +2,18 @@
 //! messages in the stack's dead-letter queue, sent there by the product's own queue adapter or
 //! pushed there by the events queue's redrive policy, moved back by the built binary.
 
+mod support;
+
 use aws_sdk_sqs::types::QueueAttributeName;
 use hookline::envelope::QueueMessage;
 use hookline::queue::{EventQueue, SqsEventQueue};
 use integration_tests::{Message, Resources};
 use std::collections::BTreeMap;
-use std::process::{Command, Output};
-
-const BIN: &str = env!("CARGO_BIN_EXE_hookline");
+use std::process::Output;
+use support::{stderr, stdout};
 
 fn redrive(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("redrive")
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
+    support::hookline(&[&["redrive"], args].concat())
 }
 
 /// A message as a webhook function sends it: `provider` and `event_type` attributes, a
@@ -261,19 +250,12 @@ async fn a_message_the_events_queue_refuses_stays_in_the_dead_letter_queue() {
 
 #[test]
 fn a_malformed_queue_url_is_a_usage_error() {
-    let output = Command::new(BIN)
-        .args([
-            "redrive",
-            "--dlq-url",
-            "arn:aws:sqs:us-east-1:123456789012:dlq",
-        ])
-        .args([
-            "--queue-url",
-            "https://sqs.us-east-1.amazonaws.com/123456789012/q",
-        ])
-        .env_remove("HOOKLINE_STACK")
-        .output()
-        .unwrap();
+    let output = redrive(&[
+        "--dlq-url",
+        "arn:aws:sqs:us-east-1:123456789012:dlq",
+        "--queue-url",
+        "https://sqs.us-east-1.amazonaws.com/123456789012/q",
+    ]);
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         stderr(&output),
@@ -285,16 +267,7 @@ fn a_malformed_queue_url_is_a_usage_error() {
 
 #[test]
 fn no_queue_and_no_stack_is_a_usage_error() {
-    let output = Command::new(BIN)
-        .args([
-            "redrive",
-            "--queue-url",
-            "https://sqs.us-east-1.amazonaws.com/1/q",
-        ])
-        .env_remove("HOOKLINE_STACK")
-        .env_remove("EVENTS_DLQ_URL")
-        .output()
-        .unwrap();
+    let output = redrive(&["--queue-url", "https://sqs.us-east-1.amazonaws.com/1/q"]);
     assert_eq!(output.status.code(), Some(2));
     let message = stderr(&output);
     assert!(

@@ -2,35 +2,20 @@
 //! the emulator (scripts/test), its history filled with the product's own adapter: what lands
 //! in the events queue, once each, and what the history records of it.
 
+mod support;
+
 use hookline::clock::{rfc3339, unix_now};
 use hookline::envelope::ReceivedEnvelope;
 use hookline::history::{DynamoDbHistory, HistoryEntry, HistoryStore};
 use integration_tests::Resources;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::process::{Command, Output};
+use std::process::Output;
+use support::{stderr, stdout};
 
-const BIN: &str = env!("CARGO_BIN_EXE_hookline");
-
-/// The binary with none of the variables that would name a stack, table or queue for it.
+/// `hookline replay ARGS...`.
 fn hookline(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("replay")
-        .args(args)
-        .env_remove("HOOKLINE_STACK")
-        .env_remove("HISTORY_TABLE")
-        .env_remove("EVENTS_QUEUE_URL")
-        .env_remove("EVENTS_DLQ_URL")
-        .output()
-        .unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
+    support::hookline(&[&["replay"], args].concat())
 }
 
 /// The provider's payload of event `index`: spacing, escapes and a decimal that a re-serialized

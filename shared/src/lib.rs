@@ -6,6 +6,7 @@
 //! `store::DynamoDbEventStore`, `queue::SqsEventQueue`, and each binary's main: [`runtime`] (the
 //! webhook functions), `enrich::run`, `sweeper::run`.
 
+pub mod attribute;
 pub mod clock;
 pub mod config;
 pub mod digest;

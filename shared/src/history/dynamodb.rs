@@ -9,7 +9,7 @@
 use super::{
     EventSummary, HistoryEntry, HistoryError, HistoryStore, OccurrenceKey, Page, Selection,
 };
-use aws_sdk_dynamodb::error::DisplayErrorContext;
+use crate::attribute::{failed, n, s};
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use aws_sdk_dynamodb::Client;
 use std::collections::HashMap;
@@ -35,16 +35,8 @@ impl DynamoDbHistory {
     }
 }
 
-fn s(value: &str) -> AttributeValue {
-    AttributeValue::S(value.to_string())
-}
-
-fn n(value: i64) -> AttributeValue {
-    AttributeValue::N(value.to_string())
-}
-
 fn error(action: &str, err: impl std::error::Error) -> HistoryError {
-    HistoryError(format!("{action} failed: {}", DisplayErrorContext(err)))
+    HistoryError(failed(action, err))
 }
 
 fn resource_key(provider: &str, resource_id: &str) -> String {

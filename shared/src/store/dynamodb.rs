@@ -3,9 +3,9 @@
 use super::{
     decide, Claim, ClaimOutcome, DedupRecord, EventStore, RecordStatus, StoreError, Stranded,
 };
+use crate::attribute::{failed, n, s};
 use crate::envelope::QueueMessage;
 use aws_sdk_dynamodb::config::http::HttpResponse;
-use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
@@ -46,16 +46,8 @@ impl DynamoDbEventStore {
     }
 }
 
-fn s(value: &str) -> AttributeValue {
-    AttributeValue::S(value.to_string())
-}
-
-fn n(value: i64) -> AttributeValue {
-    AttributeValue::N(value.to_string())
-}
-
 fn error(action: &str, err: impl std::error::Error) -> StoreError {
-    StoreError(format!("{action} failed: {}", DisplayErrorContext(err)))
+    StoreError(failed(action, err))
 }
 
 /// A conditional update's answer: `true` when it was applied, `false` when its condition did not

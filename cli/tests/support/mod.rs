@@ -1,0 +1,43 @@
+//! What the CLI's integration tests share: the built binary, run with none of the variables that
+//! would name a stack, table or queue for it (each test names its own), and its output as text.
+
+#![allow(dead_code, reason = "each test file uses its own part")]
+
+use serde_json::Value;
+use std::process::{Command, Output};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_hookline");
+
+/// `hookline ARGS...`, its environment naming no stack or resource.
+pub fn hookline(args: &[&str]) -> Output {
+    command().args(args).output().unwrap()
+}
+
+/// The binary as [`hookline`] runs it, for a test that sets more (credentials, pipes).
+pub fn command() -> Command {
+    let mut command = Command::new(BIN);
+    for name in [
+        "HOOKLINE_STACK",
+        "HISTORY_TABLE",
+        "EVENTS_QUEUE_URL",
+        "EVENTS_DLQ_URL",
+    ] {
+        command.env_remove(name);
+    }
+    command
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// One JSON value per line of `text` (a `--json` listing).
+pub fn json_lines(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect()
+}

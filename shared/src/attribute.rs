@@ -1,0 +1,18 @@
+//! What the DynamoDB adapters (`store`, `history`) share: attribute values as they write them,
+//! and a failed call as one line.
+
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::types::AttributeValue;
+
+pub fn s(value: &str) -> AttributeValue {
+    AttributeValue::S(value.to_string())
+}
+
+pub fn n(value: i64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+/// `"<action> failed: <the SDK's error and its causes>"`.
+pub fn failed(action: &str, err: impl std::error::Error) -> String {
+    format!("{action} failed: {}", DisplayErrorContext(err))
+}
