@@ -33,8 +33,9 @@ FUNCTIONS = {
     "clearid": ("clearid/identity.created.json", {"WEBHOOK_SECRETS": os.environ["SECRET_CLEARID"]}),
     "argyle": ("argyle/identities.added.json", {"WEBHOOK_SECRETS": os.environ["SECRET_ARGYLE"]}),
     "midbound": ("midbound/identity.validated.json", {"WEBHOOK_SECRETS": os.environ["SECRET_MIDBOUND"]}),
-    # No delivery to make: an empty batch, an empty sweep.
-    "enricher": (None, {}),
+    # No delivery to make: an empty batch, an empty sweep. The enricher refuses to start without
+    # a history table; an empty batch never writes to it, so the name alone is enough.
+    "enricher": (None, {"HISTORY_TABLE": "hookline-cold-start-history"}),
     "sweeper": (None, {}),
 }
 
