@@ -270,3 +270,24 @@ fn without_a_table_or_a_stack_it_is_a_usage_error_naming_both() {
         stderr(&output)
     );
 }
+
+#[test]
+fn an_unreachable_endpoint_is_one_line_without_the_sdks_debug_dump() {
+    let output = support::command()
+        .args(["events", "list", "--provider", "argyle", "--since", "1h"])
+        .args(["--table", "hookline-history", "--region", "us-east-1"])
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_ACCESS_KEY_ID", "x")
+        .env("AWS_SECRET_ACCESS_KEY", "y")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert!(
+        message.starts_with("hookline: history: Query (range) failed: dispatch failure"),
+        "{message}"
+    );
+    assert!(message.contains("Connection refused"), "{message}");
+    assert!(!message.contains("DispatchFailure("), "{message}");
+}

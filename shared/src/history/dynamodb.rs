@@ -35,7 +35,10 @@ impl DynamoDbHistory {
     }
 }
 
-fn error(action: &str, err: impl std::error::Error) -> HistoryError {
+fn error(
+    action: &str,
+    err: impl std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata,
+) -> HistoryError {
     HistoryError(failed(action, err))
 }
 

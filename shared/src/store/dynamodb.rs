@@ -46,7 +46,10 @@ impl DynamoDbEventStore {
     }
 }
 
-fn error(action: &str, err: impl std::error::Error) -> StoreError {
+fn error(
+    action: &str,
+    err: impl std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata,
+) -> StoreError {
     StoreError(failed(action, err))
 }
 
