@@ -7,7 +7,7 @@ mod support;
 use hookline::clock::{rfc3339, unix_now};
 use hookline::envelope::ReceivedEnvelope;
 use hookline::history::{DynamoDbHistory, HistoryEntry, HistoryStore};
-use integration_tests::Resources;
+use integration_tests::{Message, Resources};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::process::Output;
@@ -48,48 +48,8 @@ async fn keep(resources: &Resources, base: i64, count: usize) -> Vec<HistoryEntr
     entries
 }
 
-/// A message received from the events queue: its body as sent, and its string attributes.
-struct Received {
-    body: String,
-    attributes: BTreeMap<String, String>,
-}
-
-/// Every message now in the events queue, each once.
-async fn received(resources: &Resources) -> Vec<Received> {
-    let mut all = Vec::new();
-    loop {
-        let batch = resources
-            .sqs
-            .receive_message()
-            .queue_url(&resources.queue_url)
-            .max_number_of_messages(10)
-            .visibility_timeout(300)
-            .message_attribute_names("All")
-            .send()
-            .await
-            .expect("receive")
-            .messages
-            .unwrap_or_default();
-        if batch.is_empty() {
-            return all;
-        }
-        all.extend(batch.into_iter().map(|m| {
-            Received {
-                body: m.body.clone().unwrap_or_default(),
-                attributes: m
-                    .message_attributes
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter_map(|(k, v)| Some((k, v.string_value?)))
-                    .collect(),
-            }
-        }));
-    }
-}
-
-fn event_id(message: &Received) -> String {
-    let body: Value = serde_json::from_str(&message.body).expect("a JSON body");
-    body["event_id"].as_str().unwrap().to_string()
+fn event_id(message: &Message) -> String {
+    message.body["event_id"].as_str().unwrap().to_string()
 }
 
 /// The replays the history records for an event's one occurrence.
@@ -156,8 +116,8 @@ async fn a_range_is_sent_once_each_marked_as_the_replay_payload_untouched() {
         stderr(&output)
     );
 
-    let messages = received(&resources).await;
-    let mut sent: BTreeMap<String, &Received> = BTreeMap::new();
+    let messages = resources.messages().await;
+    let mut sent: BTreeMap<String, &Message> = BTreeMap::new();
     for message in &messages {
         assert!(
             sent.insert(event_id(message), message).is_none(),
@@ -170,15 +130,15 @@ async fn a_range_is_sent_once_each_marked_as_the_replay_payload_untouched() {
         assert_eq!(message.attributes["replay_id"], "r-range");
         assert_eq!(message.attributes["provider"], "argyle");
         assert_eq!(message.attributes["event_type"], "identities.added");
-        let envelope = ReceivedEnvelope::parse(&message.body).expect("an envelope");
+        let envelope = ReceivedEnvelope::parse(&message.text).expect("an envelope");
         assert_eq!(envelope.replay.expect("marked").id, "r-range");
         assert_eq!(envelope.received_at, rfc3339(base + index as i64));
         assert!(
             message
-                .body
+                .text
                 .ends_with(&format!(",\"payload\":{}}}", payload(index))),
             "{}",
-            message.body
+            message.text
         );
         assert_eq!(
             replays(&resources, &entry.summary.event_id).await,
@@ -208,7 +168,7 @@ async fn a_limited_run_resumed_with_its_replay_id_sends_the_rest_and_nothing_twi
         "replay r-half: sent 4, already sent 0, no longer kept 0 (4 more left by --limit: run \
          again with --replay-id r-half)"
     );
-    let first: Vec<String> = received(&resources).await.iter().map(event_id).collect();
+    let first: Vec<String> = resources.messages().await.iter().map(event_id).collect();
     let expected: Vec<String> = (0..8).map(|i| format!("argyle#evt_{i:03}")).collect();
     assert_eq!(sorted(first.clone()), expected[..4], "oldest first");
 
@@ -216,14 +176,14 @@ async fn a_limited_run_resumed_with_its_replay_id_sends_the_rest_and_nothing_twi
         run(&[]).trim_end(),
         "replay r-half: sent 4, already sent 4, no longer kept 0"
     );
-    let rest: Vec<String> = received(&resources).await.iter().map(event_id).collect();
+    let rest: Vec<String> = resources.messages().await.iter().map(event_id).collect();
     assert_eq!(sorted(rest), expected[4..]);
 
     assert_eq!(
         run(&[]).trim_end(),
         "replay r-half: sent 0, already sent 8, no longer kept 0"
     );
-    assert!(received(&resources).await.is_empty());
+    assert!(resources.messages().await.is_empty());
 }
 
 fn sorted(mut ids: Vec<String>) -> Vec<String> {
@@ -256,7 +216,7 @@ async fn a_dry_run_lists_what_would_be_sent_and_sends_nothing() {
         lines[4],
         "replay r-dry: would send 3, already sent 0, no longer kept 0"
     );
-    assert!(received(&resources).await.is_empty());
+    assert!(resources.messages().await.is_empty());
     assert!(replays(&resources, "argyle#evt_000").await.is_empty());
 }
 
@@ -273,7 +233,7 @@ async fn more_than_500_without_yes_is_refused_before_anything_is_sent() {
         "{}",
         stderr(&output)
     );
-    assert!(received(&resources).await.is_empty());
+    assert!(resources.messages().await.is_empty());
     assert!(replays(&resources, "argyle#evt_000").await.is_empty());
 }
 
@@ -302,7 +262,7 @@ async fn ids_by_table_and_queue_url_and_an_unknown_id_fails_before_any_send() {
         "{}",
         stderr(&output)
     );
-    assert!(received(&resources).await.is_empty());
+    assert!(resources.messages().await.is_empty());
 
     let output = hookline(&[&named[..], &["argyle#evt_000", "argyle#evt_001"]].concat());
     assert!(output.status.success(), "{}", stderr(&output));
@@ -317,13 +277,13 @@ async fn ids_by_table_and_queue_url_and_an_unknown_id_fails_before_any_send() {
         "{}",
         stdout(&output)
     );
-    let messages = received(&resources).await;
+    let messages = resources.messages().await;
     assert_eq!(messages.len(), 2);
     let first = messages
         .iter()
         .find(|m| event_id(m) == "argyle#evt_000")
         .expect("sent");
-    let envelope = ReceivedEnvelope::parse(&first.body).unwrap();
+    let envelope = ReceivedEnvelope::parse(&first.text).unwrap();
     assert_eq!(
         envelope.received_at,
         rfc3339(base + 300),

@@ -128,10 +128,12 @@ pub struct Resources {
     pub sdk: aws_config::SdkConfig,
 }
 
-/// A received SQS message: its body as JSON and its string attributes.
+/// A received SQS message: its body as JSON and as sent, and its string attributes.
 #[derive(Debug, Clone)]
 pub struct Message {
     pub body: serde_json::Value,
+    /// The body's text exactly as sent, for byte-for-byte checks.
+    pub text: String,
     pub attributes: HashMap<String, String>,
     pub group_id: Option<String>,
     pub deduplication_id: Option<String>,
@@ -543,8 +545,10 @@ impl Resources {
             }
             for m in batch {
                 let system = m.attributes.clone().unwrap_or_default();
+                let text = m.body().unwrap_or_default().to_string();
                 all.push(Message {
-                    body: serde_json::from_str(m.body().unwrap_or_default()).expect("JSON body"),
+                    body: serde_json::from_str(&text).expect("JSON body"),
+                    text,
                     attributes: m
                         .message_attributes
                         .unwrap_or_default()
