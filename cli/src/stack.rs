@@ -89,35 +89,25 @@ pub async fn outputs(
         .collect())
 }
 
-/// An SDK error in one line: the service's code and message; else, for an answer the SDK could
-/// not read (a proxy's or gateway's page), its HTTP status; else the chain of causes (no
-/// credentials, no connection); never the SDK's debug dump.
+/// An SDK error in one line (`hookline::aws_error::one_line`); for an answer the SDK could not
+/// read (a proxy's or gateway's page), its HTTP status; with no credentials, how to give them.
 pub fn short<E: ProvideErrorMetadata + std::error::Error + 'static>(
     error: &SdkError<E, HttpResponse>,
 ) -> String {
-    if let (Some(code), Some(message)) = (error.code(), error.message()) {
-        return format!("{code}: {message}");
-    }
-    if let Some(status) = error
-        .raw_response()
-        .map(|r| r.status().as_u16())
-        .filter(|s| !(200..300).contains(s))
-    {
-        return format!("HTTP {status} from AWS, with no error code the SDK could read");
-    }
-    let mut causes = vec![error.to_string()];
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if text.contains("no credentials found in chain") {
-            return "no AWS credentials found (environment, profile, SSO or instance role): \
-                    pass --profile or set AWS_PROFILE"
-                .into();
+    if error.code().is_none() || error.message().is_none() {
+        if let Some(status) = error
+            .raw_response()
+            .map(|r| r.status().as_u16())
+            .filter(|s| !(200..300).contains(s))
+        {
+            return format!("HTTP {status} from AWS, with no error code the SDK could read");
         }
-        if !causes.iter().any(|c| c.contains(&text)) {
-            causes.push(text);
-        }
-        source = cause.source();
     }
-    causes.join(": ")
+    let line = hookline::aws_error::one_line(error);
+    if line.contains("no credentials found in chain") {
+        return "no AWS credentials found (environment, profile, SSO or instance role): pass \
+                --profile or set AWS_PROFILE"
+            .into();
+    }
+    line
 }

@@ -7,6 +7,7 @@
 //! webhook functions), `enrich::run`, `sweeper::run`.
 
 pub mod attribute;
+pub mod aws_error;
 pub mod clock;
 pub mod config;
 pub mod digest;
