@@ -307,6 +307,27 @@ pub fn secrets_cache_seconds(get: &impl Fn(&str) -> Option<String>) -> Result<u6
     Ok(seconds)
 }
 
+/// A retention in days (1 to 3650, `default` when unset), in seconds: the history's and the
+/// identities' (`HISTORY_RETENTION_DAYS`, `IDENTITY_RETENTION_DAYS`, `TOMBSTONE_RETENTION_DAYS`).
+pub fn days_in_seconds(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u64,
+) -> Result<u64, ConfigError> {
+    let Some(raw) = get(name) else {
+        return Ok(default * 86_400);
+    };
+    raw.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|days| (1..=3650).contains(days))
+        .map(|days| days * 86_400)
+        .ok_or(ConfigError::Invalid {
+            name,
+            reason: format!("{raw:?} is not a whole number of days from 1 to 3650"),
+        })
+}
+
 fn number<T: std::str::FromStr>(
     get: &impl Fn(&str) -> Option<String>,
     name: &'static str,

@@ -14,6 +14,7 @@ pub mod digest;
 pub mod enrich;
 pub mod envelope;
 pub mod history;
+pub mod identity;
 pub mod invocation;
 pub mod json_text;
 pub mod lambda_event;

@@ -192,6 +192,7 @@ pub fn enrichment(
                 } => "api_permanent",
                 EnrichError::NotConfigured(_) => "not_configured",
                 EnrichError::Store(_) => "store",
+                EnrichError::Publish(_) => "change_events",
             };
             return document(
                 &[("EnrichmentFailed", 1)],

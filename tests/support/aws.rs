@@ -115,6 +115,10 @@ pub struct Resources {
     pub table: String,
     /// The event history (`HistoryTable`), which the enricher fills.
     pub history_table: String,
+    /// Each identity's current state (`IdentitiesTable`), which the enricher writes.
+    pub identities_table: String,
+    /// The bus the enricher sends change events to (`ChangeEventBus`, by name).
+    pub event_bus: String,
     pub queue_url: String,
     /// The events queue's dead-letter queue (redrive policy from the template).
     pub dlq_url: String,
@@ -320,6 +324,8 @@ impl Resources {
         Self {
             table: output(&outputs, "EventsTableName").to_string(),
             history_table: output(&outputs, "HistoryTableName").to_string(),
+            identities_table: output(&outputs, "IdentitiesTableName").to_string(),
+            event_bus: output(&outputs, "ChangeEventBusName").to_string(),
             queue_url: output(&outputs, "EventsQueueUrl").to_string(),
             dlq_url: output(&outputs, "EventsDeadLetterQueueUrl").to_string(),
             stack_name,

@@ -1,10 +1,10 @@
 //! The enricher as deployed, on a test's table, with every provider's API at one local server.
 
 use crate::aws::Resources;
-use hookline::enrich::{enricher_from_config, DynamoDbEnrichedStore, Enricher, EnricherConfig};
+use hookline::enrich::{enricher_from_config, Enricher, EnricherConfig};
 
 /// Test credentials for every provider; the APIs at `api_uri` (a wiremock server).
-pub async fn enricher_for(resources: &Resources, api_uri: &str) -> Enricher<DynamoDbEnrichedStore> {
+pub async fn enricher_for(resources: &Resources, api_uri: &str) -> Enricher {
     enricher_with(resources, api_uri, &[]).await
 }
 
@@ -13,10 +13,12 @@ pub async fn enricher_with(
     resources: &Resources,
     api_uri: &str,
     overrides: &[(&str, String)],
-) -> Enricher<DynamoDbEnrichedStore> {
+) -> Enricher {
     let defaults = [
         ("EVENTS_TABLE", resources.table.clone()),
         ("HISTORY_TABLE", resources.history_table.clone()),
+        ("IDENTITIES_TABLE", resources.identities_table.clone()),
+        ("EVENT_BUS_NAME", resources.event_bus.clone()),
         ("BAACK_API_BASE", api_uri.to_string()),
         ("BAACK_API_TOKEN", "baack-api-token".into()),
         ("ARGYLE_API_BASE", api_uri.to_string()),
@@ -44,10 +46,7 @@ pub async fn enricher_with(
 
 /// One poll of the queue as Lambda's event source mapping makes it, handled and settled;
 /// returns how many messages the batch had and how many failed.
-pub async fn drain_once(
-    resources: &Resources,
-    enricher: &Enricher<DynamoDbEnrichedStore>,
-) -> (usize, usize) {
+pub async fn drain_once(resources: &Resources, enricher: &Enricher) -> (usize, usize) {
     let event = resources.receive_event(30).await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let response = enricher.handle_batch(&event, deadline).await;
@@ -57,10 +56,7 @@ pub async fn drain_once(
 
 /// As [`drain_once`], returning the bodies the batch took (byte for byte, as the queue held
 /// them) and how many of them failed.
-pub async fn take_once(
-    resources: &Resources,
-    enricher: &Enricher<DynamoDbEnrichedStore>,
-) -> (Vec<String>, usize) {
+pub async fn take_once(resources: &Resources, enricher: &Enricher) -> (Vec<String>, usize) {
     let event = resources.receive_event(30).await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let response = enricher.handle_batch(&event, deadline).await;

@@ -185,6 +185,8 @@ pub async fn stack_on_iam_moto() -> Resources {
         stack_name,
         table: outputs["EventsTableName"].clone(),
         history_table: outputs["HistoryTableName"].clone(),
+        identities_table: outputs["IdentitiesTableName"].clone(),
+        event_bus: outputs["ChangeEventBusName"].clone(),
         queue_url: outputs["EventsQueueUrl"].clone(),
         dlq_url: outputs["EventsDeadLetterQueueUrl"].clone(),
         functions,

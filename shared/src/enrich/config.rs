@@ -17,8 +17,18 @@ pub const CREDENTIALS: [&str; 5] = [
 
 #[derive(Debug, Clone)]
 pub struct EnricherConfig {
-    /// `EVENTS_TABLE`: enriched records go to the events table under `enriched#<event id>`.
+    /// `EVENTS_TABLE`: the dedup records, of which the enricher marks content-keyed ones read.
     pub table: String,
+    /// `IDENTITIES_TABLE`: each identity's current state (`identity`).
+    pub identities_table: String,
+    /// `IDENTITY_RETENTION_DAYS` and `TOMBSTONE_RETENTION_DAYS`: how long a record lives after
+    /// its last fetch.
+    pub identity_retention: crate::identity::Retention,
+    /// `EVENT_BUS_NAME`: the EventBridge bus (name or ARN) that change events go to.
+    pub event_bus: String,
+    /// `CHANGE_EVENTS_INCLUDE_DATA` (`true`/`false`, default false): whether a change event
+    /// carries the identity's data, not only the changed fields' names.
+    pub change_events_include_data: bool,
     /// `HISTORY_TABLE`: every message taken from the queue is kept there first (`history`).
     pub history_table: String,
     /// `HISTORY_RETENTION_DAYS` (default 30), in seconds: how long the history keeps an event.
@@ -93,15 +103,30 @@ impl EnricherConfig {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let or = |name: &str, default: &str| get(name).unwrap_or_else(|| default.to_string());
-        let missing: Vec<&'static str> = ["EVENTS_TABLE", "HISTORY_TABLE"]
-            .into_iter()
-            .filter(|name| get(name).is_none())
-            .collect();
+        let missing: Vec<&'static str> = [
+            "EVENTS_TABLE",
+            "HISTORY_TABLE",
+            "IDENTITIES_TABLE",
+            "EVENT_BUS_NAME",
+        ]
+        .into_iter()
+        .filter(|name| get(name).is_none())
+        .collect();
         if !missing.is_empty() {
             return Err(ConfigError::Missing(missing));
         }
         let table = get("EVENTS_TABLE").unwrap_or_default();
         let history_table = get("HISTORY_TABLE").unwrap_or_default();
+        let include_data = match get("CHANGE_EVENTS_INCLUDE_DATA").as_deref().map(str::trim) {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "CHANGE_EVENTS_INCLUDE_DATA",
+                    reason: format!("{other:?} is neither true nor false"),
+                })
+            }
+        };
         let credentials = match get("ENRICHER_SECRETS_ARN") {
             Some(arn) => CredentialSource::SecretsManager { arn },
             None => CredentialSource::Inline(Credentials::from_pairs(
@@ -128,6 +153,10 @@ impl EnricherConfig {
         Ok(Self {
             table,
             history_table,
+            identities_table: get("IDENTITIES_TABLE").unwrap_or_default(),
+            identity_retention: crate::identity::Retention::from_lookup(&get)?,
+            event_bus: get("EVENT_BUS_NAME").unwrap_or_default(),
+            change_events_include_data: include_data,
             history_retention_seconds: crate::history::retention_seconds(&get)?,
             credentials,
             baack_api_base: or("BAACK_API_BASE", "https://api.baack.co"),
@@ -154,6 +183,8 @@ mod tests {
         let config = EnricherConfig::from_lookup(|name| match name {
             "EVENTS_TABLE" => Some("events".into()),
             "HISTORY_TABLE" => Some("history".into()),
+            "IDENTITIES_TABLE" => Some("identities".into()),
+            "EVENT_BUS_NAME" => Some("bus".into()),
             "ARGYLE_API_KEY_ID" => Some("key-id".into()),
             "ARGYLE_API_KEY_SECRET" => Some("very-secret".into()),
             _ => None,
@@ -179,11 +210,14 @@ mod tests {
     fn tables_are_required_and_numbers_checked() {
         assert!(matches!(
             EnricherConfig::from_lookup(|_| None),
-            Err(ConfigError::Missing(names)) if names == ["EVENTS_TABLE", "HISTORY_TABLE"]
+            Err(ConfigError::Missing(names))
+                if names == ["EVENTS_TABLE", "HISTORY_TABLE", "IDENTITIES_TABLE", "EVENT_BUS_NAME"]
         ));
         let bad = EnricherConfig::from_lookup(|name| match name {
             "EVENTS_TABLE" => Some("events".into()),
             "HISTORY_TABLE" => Some("history".into()),
+            "IDENTITIES_TABLE" => Some("identities".into()),
+            "EVENT_BUS_NAME" => Some("bus".into()),
             "HTTP_MAX_ATTEMPTS" => Some("0".into()),
             _ => None,
         });
@@ -192,6 +226,8 @@ mod tests {
             EnricherConfig::from_lookup(move |name| match name {
                 "EVENTS_TABLE" => Some("events".into()),
                 "HISTORY_TABLE" => Some("history".into()),
+                "IDENTITIES_TABLE" => Some("identities".into()),
+                "EVENT_BUS_NAME" => Some("bus".into()),
                 "SECRETS_CACHE_SECONDS" => Some(value.into()),
                 _ => None,
             })
@@ -199,5 +235,31 @@ mod tests {
         assert_eq!(cache("").unwrap().secrets_cache_seconds, 300);
         assert_eq!(cache("0").unwrap().secrets_cache_seconds, 0);
         assert!(cache("3601").is_err());
+        let with = |name: &'static str, value: &'static str| {
+            EnricherConfig::from_lookup(move |n| match n {
+                "EVENTS_TABLE" | "HISTORY_TABLE" | "IDENTITIES_TABLE" | "EVENT_BUS_NAME" => {
+                    Some("x".into())
+                }
+                _ if n == name => Some(value.into()),
+                _ => None,
+            })
+        };
+        assert!(
+            !with("CHANGE_EVENTS_INCLUDE_DATA", "")
+                .unwrap()
+                .change_events_include_data
+        );
+        assert!(
+            with("CHANGE_EVENTS_INCLUDE_DATA", "true")
+                .unwrap()
+                .change_events_include_data
+        );
+        assert!(with("CHANGE_EVENTS_INCLUDE_DATA", "yes").is_err());
+        let retention = with("IDENTITY_RETENTION_DAYS", "30")
+            .unwrap()
+            .identity_retention;
+        assert_eq!(retention.data_seconds, 30 * 86_400);
+        assert_eq!(retention.tombstone_seconds, 90 * 86_400);
+        assert!(with("TOMBSTONE_RETENTION_DAYS", "0").is_err());
     }
 }

@@ -1,6 +1,7 @@
 //! Enrichment: the asynchronous half. Webhooks carry a notification; this reads each queued
 //! event, fetches the full data from the provider's API (Midbound pushes it in full), and
-//! records it, or a tombstone when the identity is gone.
+//! records it as the identity's current state (or a tombstone when the identity is gone),
+//! sending a change event when that state changed (`identity`).
 
 mod argyle;
 mod baack;
@@ -9,35 +10,32 @@ mod clearid;
 pub mod config;
 pub mod http;
 mod midbound;
-pub mod record;
+mod reopen;
 mod runtime;
 
+pub use crate::identity::Fetched;
 pub use argyle::ArgyleApi;
 pub use baack::BaackApi;
 pub use clearid::ClearIdApi;
 pub use config::EnricherConfig;
-pub use record::{DynamoDbEnrichedStore, EnrichedRecord, EnrichedStore, RecordKind};
+pub use reopen::{DynamoDbReopen, Reopen};
 pub use runtime::{enricher_from_config, enricher_from_credentials, run, LiveEnricher};
 
 use crate::envelope::ReceivedEnvelope;
 use crate::history::{DynamoDbHistory, HistoryEntry, HistoryStore};
+use crate::identity::{
+    decide, ChangePublisher, Decision, DynamoDbIdentities, EventBridgePublisher, Identity,
+    IdentityKey, IdentityStore, Observation, Retention,
+};
 use crate::limits::{DYNAMODB_ITEM_BYTES, RECORD_OVERHEAD_BYTES};
 use std::time::Instant;
 
-/// The most provider data an enriched record holds: the item less its other attributes.
+/// The most provider data an identity record holds: the item less its other attributes.
 pub const MAX_DATA_BYTES: usize = DYNAMODB_ITEM_BYTES - RECORD_OVERHEAD_BYTES;
 
-/// What the provider says about the event's resource.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Fetched {
-    Found {
-        data: serde_json::Value,
-        /// The provider's own update time (RFC 3339), when it gives one: newest data wins.
-        updated_at: Option<String>,
-    },
-    /// Deleted: recorded as a tombstone, which matters for data-retention duties.
-    Gone,
-}
+/// How often a write that lost a race with another enricher on the same identity is decided
+/// again from the newer state before the message is failed (and retried by SQS).
+const WRITE_ATTEMPTS: usize = 5;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FetchError {
@@ -69,6 +67,9 @@ pub enum EnrichError {
     NotConfigured(String),
     #[error("store: {0}")]
     Store(String),
+    /// The identity's state is stored, its change event not yet sent: the retry sends it.
+    #[error("{0}")]
+    Publish(String),
 }
 
 /// The providers' APIs, each present when its credentials are configured.
@@ -85,23 +86,42 @@ pub struct Keeping<H> {
     pub retention_seconds: u64,
 }
 
-pub struct Enricher<S, H = DynamoDbHistory> {
+/// Where the enricher's results go: each identity's current state, kept for `retention`, and
+/// the change events its changes send.
+pub struct Output<I, P> {
+    pub identities: I,
+    pub publisher: P,
+    pub retention: Retention,
+}
+
+pub struct Enricher<
+    S = DynamoDbReopen,
+    I = DynamoDbIdentities,
+    P = EventBridgePublisher,
+    H = DynamoDbHistory,
+> {
     sources: Sources,
-    store: S,
+    events: S,
+    output: Output<I, P>,
     keeping: Keeping<H>,
 }
 
-impl<S: EnrichedStore, H: HistoryStore> Enricher<S, H> {
-    pub fn new(sources: Sources, store: S, keeping: Keeping<H>) -> Self {
+impl<S: Reopen, I: IdentityStore, P: ChangePublisher, H: HistoryStore> Enricher<S, I, P, H> {
+    pub fn new(sources: Sources, events: S, output: Output<I, P>, keeping: Keeping<H>) -> Self {
         Self {
             sources,
-            store,
+            events,
+            output,
             keeping,
         }
     }
 
-    pub fn store(&self) -> &S {
-        &self.store
+    pub fn identities(&self) -> &I {
+        &self.output.identities
+    }
+
+    pub fn publisher(&self) -> &P {
+        &self.output.publisher
     }
 
     pub fn history(&self) -> &H {
@@ -132,7 +152,7 @@ impl<S: EnrichedStore, H: HistoryStore> Enricher<S, H> {
         if envelope.keyed_by_content {
             // Before the read, never after: a notification that lands while the read is in
             // flight must count as new, or the change it announces could be missed.
-            self.store
+            self.events
                 .reopen(&envelope.event_id, crate::clock::unix_now())
                 .await
                 .map_err(|e| EnrichError::Store(e.to_string()))?;
@@ -150,33 +170,88 @@ impl<S: EnrichedStore, H: HistoryStore> Enricher<S, H> {
                     error,
                 },
             })?;
-        let record = EnrichedRecord::new(
-            &envelope,
+        let observation = Observation {
+            key: identity_key(&envelope),
+            event_id: envelope.event_id.clone(),
+            event_type: envelope.event_type.clone(),
             fetched,
             read_started_ms,
-            crate::clock::unix_now(),
-        );
-        if let Some(size) = record.data_size().filter(|size| *size > MAX_DATA_BYTES) {
-            // DynamoDB would refuse the item: fail before the write, saying why, and let the
-            // redrive policy move the message to the dead-letter queue after its receives.
-            return Err(EnrichError::Fetch {
-                provider: envelope.provider.clone(),
-                error: FetchError::Permanent(format!(
-                    "the provider's data ({size} bytes) does not fit in one DynamoDB item"
-                )),
+            now: crate::clock::unix_now(),
+        };
+        self.record(observation, &envelope.provider).await
+    }
+
+    /// Stores what a fetch found as the identity's state unless newer is stored, then sends the
+    /// change it made (or one an earlier attempt stored and could not send).
+    async fn record(
+        &self,
+        observation: Observation,
+        provider: &str,
+    ) -> Result<EnrichOutcome, EnrichError> {
+        let identities = &self.output.identities;
+        let store_error = |e: crate::identity::IdentityError| EnrichError::Store(e.to_string());
+        for _ in 0..WRITE_ATTEMPTS {
+            let stored = identities
+                .get(&observation.key)
+                .await
+                .map_err(store_error)?;
+            let decision = decide(stored.as_ref(), observation.clone(), self.output.retention);
+            let identity = match decision {
+                Decision::Write(identity) => *identity,
+                Decision::Stale => {
+                    if let Some(stored) = stored.filter(|s| s.pending.is_some()) {
+                        self.send(&stored).await?;
+                    }
+                    return Ok(EnrichOutcome::Stale);
+                }
+            };
+            let size = identity.stored_bytes();
+            if size > MAX_DATA_BYTES {
+                // DynamoDB would refuse the item: fail before the write, saying why, and let the
+                // redrive policy move the message to the dead-letter queue after its receives.
+                return Err(EnrichError::Fetch {
+                    provider: provider.to_string(),
+                    error: FetchError::Permanent(format!(
+                        "the provider's data ({size} bytes) does not fit in one DynamoDB item"
+                    )),
+                });
+            }
+            if !identities.put(&identity).await.map_err(store_error)? {
+                // Another enricher wrote this identity since the read: decide again from its state.
+                continue;
+            }
+            self.send(&identity).await?;
+            return Ok(if identity.is_tombstone() {
+                EnrichOutcome::Tombstone
+            } else {
+                EnrichOutcome::Enriched
             });
         }
-        let kind = record.kind;
-        let written = self
-            .store
-            .put(&record)
+        Err(EnrichError::Store(format!(
+            "the identity changed under {WRITE_ATTEMPTS} writes in a row"
+        )))
+    }
+
+    /// Sends the identity's pending change, then lets the record forget it.
+    async fn send(&self, identity: &Identity) -> Result<(), EnrichError> {
+        let Some(change) = &identity.pending else {
+            return Ok(());
+        };
+        self.output
+            .publisher
+            .publish(change, identity.data_value().as_ref())
             .await
-            .map_err(|e| EnrichError::Store(e.to_string()))?;
-        Ok(match (written, kind) {
-            (false, _) => EnrichOutcome::Stale,
-            (true, RecordKind::Enriched) => EnrichOutcome::Enriched,
-            (true, RecordKind::Tombstone) => EnrichOutcome::Tombstone,
-        })
+            .map_err(|e| EnrichError::Publish(e.to_string()))?;
+        tracing::info!(
+            change = change.change.as_str(),
+            revision = change.revision,
+            "change event sent"
+        );
+        self.output
+            .identities
+            .sent(&identity.key, identity.version)
+            .await
+            .map_err(|e| EnrichError::Store(e.to_string()))
     }
 
     async fn fetch(
@@ -209,10 +284,158 @@ enum FetchFailure {
     Failed(FetchError),
 }
 
+/// The identity an event is about: the resource it names, or for a provider that names none
+/// (Midbound, whose events carry their data in full) the event itself.
+fn identity_key(envelope: &ReceivedEnvelope) -> IdentityKey {
+    let id = match &envelope.resource {
+        Some(resource) => resource.id.clone(),
+        None => envelope
+            .event_id
+            .strip_prefix(&format!("{}#", envelope.provider))
+            .unwrap_or(&envelope.event_id)
+            .to_string(),
+    };
+    IdentityKey::new(&envelope.provider, id)
+}
+
 /// The resource to fetch, or a permanent failure naming what is missing.
 fn resource(envelope: &ReceivedEnvelope) -> Result<&crate::provider::Resource, FetchError> {
     envelope
         .resource
         .as_ref()
         .ok_or_else(|| FetchError::Permanent("the event names no resource to fetch".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::MemoryHistory;
+    use crate::identity::ChangeKind;
+    use crate::identity::{MemoryIdentities, MemoryPublisher};
+    use crate::store::StoreError;
+    use std::time::Duration;
+
+    struct NoReopen;
+
+    impl Reopen for NoReopen {
+        async fn reopen(&self, _: &str, _: i64) -> Result<bool, StoreError> {
+            Ok(false)
+        }
+    }
+
+    type TestEnricher = Enricher<NoReopen, MemoryIdentities, MemoryPublisher, MemoryHistory>;
+
+    fn enricher() -> TestEnricher {
+        Enricher::new(
+            Sources::default(),
+            NoReopen,
+            Output {
+                identities: MemoryIdentities::default(),
+                publisher: MemoryPublisher::default(),
+                retention: Retention {
+                    data_seconds: 3600,
+                    tombstone_seconds: 60,
+                },
+            },
+            Keeping {
+                history: MemoryHistory::default(),
+                retention_seconds: 3600,
+            },
+        )
+    }
+
+    /// A Midbound message (its data is pushed in full: no API is called).
+    fn midbound(id: &str, created: &str, data: &str) -> String {
+        format!(
+            r#"{{"version":1,"event_id":"midbound#{id}","provider":"midbound","event_type":"identity.resolved","recognized":true,"received_at":"2026-12-02T10:00:00Z","occurred_at":"{created}","payload":{{"id":"{id}","data":{data}}}}}"#
+        )
+    }
+
+    fn deadline() -> Instant {
+        Instant::now() + Duration::from_secs(5)
+    }
+
+    #[tokio::test]
+    async fn a_new_identity_is_stored_and_announced_once() {
+        let enricher = enricher();
+        let body = midbound(
+            "evt_1",
+            "2026-12-02T10:00:00Z",
+            r#"{"identity":{"city":"Denver"}}"#,
+        );
+        assert_eq!(
+            enricher.enrich(&body, deadline()).await,
+            Ok(EnrichOutcome::Enriched)
+        );
+        let stored = enricher.identities().all();
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0].key, IdentityKey::new("midbound", "evt_1"));
+        assert_eq!(stored[0].pending, None, "sent, so forgotten");
+        let sent = enricher.publisher().sent();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].detail_type, "midbound.identity.created");
+        assert_eq!(
+            sent[0].detail["changed_fields"],
+            serde_json::json!(["identity"])
+        );
+        assert!(
+            sent[0].detail.get("data").is_none(),
+            "no personal data by default"
+        );
+        // The same message again (an SQS redelivery): the same data, no second event.
+        assert_eq!(
+            enricher.enrich(&body, deadline()).await,
+            Ok(EnrichOutcome::Enriched)
+        );
+        assert_eq!(enricher.publisher().sent().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_change_the_bus_refused_is_sent_by_the_retry() {
+        let enricher = enricher();
+        let body = midbound(
+            "evt_2",
+            "2026-12-02T10:00:00Z",
+            r#"{"identity":{"city":"Denver"}}"#,
+        );
+        enricher.publisher().set_failing(true);
+        let failed = enricher.enrich(&body, deadline()).await;
+        assert!(matches!(failed, Err(EnrichError::Publish(_))), "{failed:?}");
+        let stored = enricher.identities().all();
+        assert_eq!(
+            stored[0].pending.as_ref().map(|c| c.change),
+            Some(ChangeKind::Created)
+        );
+        enricher.publisher().set_failing(false);
+        assert_eq!(
+            enricher.enrich(&body, deadline()).await,
+            Ok(EnrichOutcome::Enriched)
+        );
+        let sent = enricher.publisher().sent();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].detail["change"], "created");
+        assert_eq!(enricher.identities().all()[0].pending, None);
+    }
+
+    #[tokio::test]
+    async fn an_older_event_after_a_newer_one_is_stale_and_silent() {
+        let enricher = enricher();
+        let body = midbound("evt_3", "2026-12-02T10:00:00Z", r#"{"a":1}"#);
+        enricher.enrich(&body, deadline()).await.unwrap();
+        let older = body
+            .replace(
+                "2026-12-02T10:00:00Z\",\"payload",
+                "2026-12-01T10:00:00Z\",\"payload",
+            )
+            .replace(r#""a":1"#, r#""a":0"#);
+        assert_eq!(
+            enricher.enrich(&older, deadline()).await,
+            Ok(EnrichOutcome::Stale)
+        );
+        assert_eq!(enricher.publisher().sent().len(), 1);
+        assert_eq!(
+            enricher.identities().all()[0].data.as_deref(),
+            Some(r#"{"a":1}"#)
+        );
+    }
 }

@@ -5,11 +5,12 @@ use super::http::ApiClient;
 use super::EnrichError;
 use super::Keeping;
 use super::{
-    ArgyleApi, BaackApi, ClearIdApi, DynamoDbEnrichedStore, EnrichOutcome, EnrichedStore, Enricher,
+    ArgyleApi, BaackApi, ClearIdApi, DynamoDbReopen, EnrichOutcome, Enricher, Output, Reopen,
     Sources,
 };
 use crate::config::ConfigError;
 use crate::history::{DynamoDbHistory, HistoryStore};
+use crate::identity::{ChangePublisher, DynamoDbIdentities, EventBridgePublisher, IdentityStore};
 use crate::secrets::{Refresh, Refreshing};
 use crate::secrets_manager::{SecretsManagerReader, REFRESH_TIMEOUT};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
@@ -40,15 +41,14 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
     .await
 }
 
-type Build =
-    Box<dyn Fn(&str) -> Result<Enricher<DynamoDbEnrichedStore>, ConfigError> + Send + Sync>;
+type Build = Box<dyn Fn(&str) -> Result<Enricher, ConfigError> + Send + Sync>;
 
 /// The enricher as it runs: rebuilt when the credentials in `ENRICHER_SECRETS_ARN` changed,
 /// read again at the first batch after `SECRETS_CACHE_SECONDS`; a failed re-read keeps the
 /// clients that were serving (`secrets::Refreshing`). Unchanged credentials keep the clients,
 /// with ClearID's cached token and any provider's `Retry-After` pause.
 pub struct LiveEnricher {
-    enrichers: Refreshing<Enricher<DynamoDbEnrichedStore>, SecretsManagerReader, Build>,
+    enrichers: Refreshing<Enricher, SecretsManagerReader, Build>,
 }
 
 impl LiveEnricher {
@@ -73,12 +73,12 @@ impl LiveEnricher {
     }
 
     /// The enricher for a batch at `now` (Unix seconds), after a re-read if due.
-    pub async fn current(&self, now: i64) -> Arc<Enricher<DynamoDbEnrichedStore>> {
+    pub async fn current(&self, now: i64) -> Arc<Enricher> {
         self.enrichers.get(now).await
     }
 
     /// As [`Self::current`], saying whether the credentials were read again.
-    pub async fn current_with(&self, now: i64) -> (Arc<Enricher<DynamoDbEnrichedStore>>, Refresh) {
+    pub async fn current_with(&self, now: i64) -> (Arc<Enricher>, Refresh) {
         self.enrichers.get_with(now).await
     }
 }
@@ -102,7 +102,7 @@ fn credentials_from_json(arn: &str, text: &str) -> Result<Credentials, ConfigErr
 pub async fn enricher_from_config(
     config: &EnricherConfig,
     aws: &aws_config::SdkConfig,
-) -> Result<Enricher<DynamoDbEnrichedStore>, ConfigError> {
+) -> Result<Enricher, ConfigError> {
     let credentials = match &config.credentials {
         CredentialSource::Inline(credentials) => credentials.clone(),
         CredentialSource::SecretsManager { arn } => {
@@ -118,7 +118,7 @@ pub fn enricher_from_credentials(
     config: &EnricherConfig,
     credentials: &Credentials,
     aws: &aws_config::SdkConfig,
-) -> Enricher<DynamoDbEnrichedStore> {
+) -> Enricher {
     // One connection pool; each provider gets its own pause, so one provider's `Retry-After`
     // does not hold back the others.
     let client = ApiClient::new(config.http_timeout, config.http_max_attempts);
@@ -152,12 +152,21 @@ pub fn enricher_from_credentials(
     };
     log_readiness(&sources);
     let dynamodb = aws_sdk_dynamodb::Client::new(aws);
-    let store = DynamoDbEnrichedStore::new(dynamodb.clone(), &config.table);
+    let events = DynamoDbReopen::new(dynamodb.clone(), &config.table);
+    let output = Output {
+        identities: DynamoDbIdentities::new(dynamodb.clone(), &config.identities_table),
+        publisher: EventBridgePublisher::new(
+            aws_sdk_eventbridge::Client::new(aws),
+            &config.event_bus,
+            config.change_events_include_data,
+        ),
+        retention: config.identity_retention,
+    };
     let keeping = Keeping {
         history: DynamoDbHistory::new(dynamodb, &config.history_table),
         retention_seconds: config.history_retention_seconds,
     };
-    Enricher::new(sources, store, keeping)
+    Enricher::new(sources, events, output, keeping)
 }
 
 /// One start-up line naming the providers the enricher can fetch for. A provider without API
@@ -188,7 +197,7 @@ fn log_readiness(sources: &Sources) {
     }
 }
 
-impl<S: EnrichedStore, H: HistoryStore> Enricher<S, H> {
+impl<S: Reopen, I: IdentityStore, P: ChangePublisher, H: HistoryStore> Enricher<S, I, P, H> {
     /// One SQS batch: every message enriched or reported as failed, one log line each (ids and
     /// outcomes only: the data is personal).
     pub async fn handle_batch(&self, event: &SqsEvent, deadline: Instant) -> SqsBatchResponse {
@@ -313,6 +322,8 @@ mod tests {
             [
                 ("EVENTS_TABLE", "events"),
                 ("HISTORY_TABLE", "history"),
+                ("IDENTITIES_TABLE", "identities"),
+                ("EVENT_BUS_NAME", "bus"),
                 ("ARGYLE_API_KEY_ID", "argyle-key-id"),
                 ("ARGYLE_API_KEY_SECRET", "argyle-key-secret"),
             ]

@@ -9,7 +9,7 @@
 use super::{
     EventSummary, HistoryEntry, HistoryError, HistoryStore, OccurrenceKey, Page, Selection,
 };
-use crate::attribute::{failed, n, s};
+use crate::attribute::{failed, n, number, s, text, Item};
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use aws_sdk_dynamodb::Client;
 use std::collections::HashMap;
@@ -18,8 +18,6 @@ pub const BY_PROVIDER_INDEX: &str = "by-provider";
 pub const BY_RESOURCE_INDEX: &str = "by-resource";
 /// `BatchGetItem`'s most keys per call.
 const BATCH_GET_KEYS: usize = 100;
-
-type Item = HashMap<String, AttributeValue>;
 
 pub struct DynamoDbHistory {
     client: Client,
@@ -43,7 +41,7 @@ fn error(
 }
 
 fn resource_key(provider: &str, resource_id: &str) -> String {
-    format!("{provider}#{resource_id}")
+    crate::identity::IdentityKey::new(provider, resource_id).text()
 }
 
 fn key_item(key: &OccurrenceKey) -> Item {
@@ -51,14 +49,6 @@ fn key_item(key: &OccurrenceKey) -> Item {
         ("event_id".to_string(), s(&key.event_id)),
         ("received_at".to_string(), n(key.received_at)),
     ])
-}
-
-fn text(item: &Item, name: &str) -> Option<String> {
-    item.get(name)?.as_s().ok().cloned()
-}
-
-fn number(item: &Item, name: &str) -> Option<i64> {
-    item.get(name)?.as_n().ok()?.parse().ok()
 }
 
 fn summary_of(item: &Item) -> Option<EventSummary> {
@@ -246,6 +236,19 @@ impl HistoryStore for DynamoDbHistory {
             }
         }
         Ok(keys.iter().filter_map(|k| found.get(k).cloned()).collect())
+    }
+
+    async fn delete(&self, key: &OccurrenceKey) -> Result<bool, HistoryError> {
+        let output = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key_item(key)))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| error("DeleteItem", e))?;
+        Ok(output.attributes().is_some_and(|a| !a.is_empty()))
     }
 
     async fn mark_replayed(

@@ -35,6 +35,10 @@ impl HistoryStore for MemoryHistory {
         Ok(())
     }
 
+    async fn delete(&self, key: &OccurrenceKey) -> Result<bool, HistoryError> {
+        Ok(self.entries.lock().unwrap().remove(key).is_some())
+    }
+
     async fn occurrences(&self, event_id: &str) -> Result<Vec<HistoryEntry>, HistoryError> {
         Ok(self
             .all()

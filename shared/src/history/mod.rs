@@ -189,6 +189,12 @@ pub trait HistoryStore: Send + Sync {
         keys: &[OccurrenceKey],
     ) -> impl Future<Output = Result<Vec<HistoryEntry>, HistoryError>> + Send;
 
+    /// Deletes an occurrence (`hookline forget`); `Ok(false)` when it was not kept.
+    fn delete(
+        &self,
+        key: &OccurrenceKey,
+    ) -> impl Future<Output = Result<bool, HistoryError>> + Send;
+
     /// Records that replay `replay_id` has sent this occurrence again.
     fn mark_replayed(
         &self,
@@ -201,18 +207,7 @@ pub trait HistoryStore: Send + Sync {
 pub fn retention_seconds(
     get: &impl Fn(&str) -> Option<String>,
 ) -> Result<u64, crate::config::ConfigError> {
-    let Some(raw) = get("HISTORY_RETENTION_DAYS") else {
-        return Ok(DEFAULT_RETENTION_DAYS * 86_400);
-    };
-    raw.trim()
-        .parse::<u64>()
-        .ok()
-        .filter(|days| (1..=3650).contains(days))
-        .map(|days| days * 86_400)
-        .ok_or(crate::config::ConfigError::Invalid {
-            name: "HISTORY_RETENTION_DAYS",
-            reason: format!("{raw:?} is not a whole number of days from 1 to 3650"),
-        })
+    crate::config::days_in_seconds(get, "HISTORY_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use super::{
     decide, Claim, ClaimOutcome, DedupRecord, EventStore, RecordStatus, StoreError, Stranded,
 };
-use crate::attribute::{failed, n, s};
+use crate::attribute::{failed, n, number, s, text};
 use crate::envelope::QueueMessage;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::SdkError;
@@ -73,12 +73,11 @@ fn conditional<T>(
 
 /// Reads the attributes [`decide`] needs from an item; `None` if the item is not ours.
 fn record_from_item(item: &HashMap<String, AttributeValue>) -> Option<DedupRecord> {
-    let number = |name: &str| item.get(name)?.as_n().ok()?.parse::<i64>().ok();
     Some(DedupRecord {
         status: RecordStatus::parse(item.get("status")?.as_s().ok()?)?,
         payload_sha256: item.get("payload_sha256")?.as_s().ok()?.clone(),
-        lease_expires_at: number("lease_expires_at").unwrap_or(0),
-        expires_at: number("expires_at")?,
+        lease_expires_at: number(item, "lease_expires_at").unwrap_or(0),
+        expires_at: number(item, "expires_at")?,
         claim_id: item.get("claim_id").and_then(|v| v.as_s().ok()).cloned(),
     })
 }
@@ -201,9 +200,6 @@ impl EventStore for DynamoDbEventStore {
             .send()
             .await
             .map_err(|e| error("Query (stranded)", e))?;
-        let text = |item: &HashMap<String, AttributeValue>, name: &str| {
-            item.get(name).and_then(|v| v.as_s().ok()).cloned()
-        };
         Ok(output
             .items()
             .iter()
@@ -252,6 +248,40 @@ impl EventStore for DynamoDbEventStore {
             .await;
         conditional(result, "UpdateItem (take over)")
     }
+}
+
+/// What `forget` deleted of an event's dedup record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForgottenRecord {
+    pub status: Option<RecordStatus>,
+    /// A RECEIVED record keeps the message (with the payload) until its handoff completes.
+    pub held_message: bool,
+}
+
+/// Deletes an event's dedup record (`hookline forget`); `None` when there was none. Its event
+/// then counts as new: a provider's retry of it would be accepted and enriched again.
+pub async fn forget(
+    client: &Client,
+    table: &str,
+    event_id: &str,
+) -> Result<Option<ForgottenRecord>, StoreError> {
+    let output = client
+        .delete_item()
+        .table_name(table)
+        .key("pk", s(event_id))
+        .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+        .send()
+        .await
+        .map_err(|e| error("DeleteItem", e))?;
+    Ok(output
+        .attributes()
+        .filter(|item| !item.is_empty())
+        .map(|item| ForgottenRecord {
+            status: text(item, "status")
+                .as_deref()
+                .and_then(RecordStatus::parse),
+            held_message: item.contains_key("message_body"),
+        }))
 }
 
 /// Marks a content-keyed event CONSUMED: the enricher calls it before it reads the resource, so

@@ -24,7 +24,7 @@
 mod dynamodb;
 mod memory;
 
-pub use dynamodb::{reopen, PENDING_INDEX};
+pub use dynamodb::{forget, reopen, ForgottenRecord, PENDING_INDEX};
 
 pub use dynamodb::DynamoDbEventStore;
 pub use memory::MemoryEventStore;
