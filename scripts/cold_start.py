@@ -34,8 +34,10 @@ FUNCTIONS = {
     "argyle": ("argyle/identities.added.json", {"WEBHOOK_SECRETS": os.environ["SECRET_ARGYLE"]}),
     "midbound": ("midbound/identity.validated.json", {"WEBHOOK_SECRETS": os.environ["SECRET_MIDBOUND"]}),
     # No delivery to make: an empty batch, an empty sweep. The enricher refuses to start without
-    # a history table; an empty batch never writes to it, so the name alone is enough.
-    "enricher": (None, {"HISTORY_TABLE": "hookline-cold-start-history"}),
+    # its history table, identities table and bus; an empty batch touches none, so names suffice.
+    "enricher": (None, {"HISTORY_TABLE": "hookline-cold-start-history",
+                        "IDENTITIES_TABLE": "hookline-cold-start-identities",
+                        "EVENT_BUS_NAME": "hookline-cold-start-identities"}),
     "sweeper": (None, {}),
 }
 

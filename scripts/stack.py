@@ -18,9 +18,14 @@ Usage: stack.py render OUT.json
            (GetFunctionConfiguration).
        stack.py output STACK.json NAME      one output of a deploy's JSON
        stack.py env STACK.json BINARY       a function's resolved environment, NAME=value lines
-       stack.py show TABLE QUEUE_URL        what landed in the table and the queue
-       stack.py item TABLE PK [NAME]        one item of the table (consistent read), or its
-                                            attribute NAME alone
+       stack.py show TABLE QUEUE_URL [IDENTITIES_TABLE]
+                                            what landed in the table and the queue (and the
+                                            identities table)
+       stack.py item TABLE KEY [NAME]       one item of the table by its partition key
+                                            (consistent read), or its attribute NAME alone
+       stack.py watch-bus BUS               a queue that receives every hookline event on the
+                                            EventBridge bus (a rule with it as target): its URL
+       stack.py bus-events QUEUE_URL        the events that queue received since the last call
        stack.py enrich QUEUE_URL PORT       runs the enricher over the queue (as Lambda's SQS
                                             event source mapping would)
 Endpoint and credentials come from the AWS_* environment variables.
@@ -369,35 +374,51 @@ def _plain(item):
     return {k: next(iter(v.values())) for k, v in item.items()}
 
 
-def _describe(plain, names=("status", "event_type", "expires_at", "source_updated_at")):
+def _describe(plain, names=("status", "event_type", "expires_at", "source_updated_at"), key="pk"):
     details = {k: plain[k] for k in names if k in plain}
     if "data" in plain:
         details["data"] = plain["data"][:60] + ("..." if len(plain["data"]) > 60 else "")
-    return f"{plain['pk']}: " + " ".join(f"{k}={v}" for k, v in details.items())
+    return f"{plain[key]}: " + " ".join(f"{k}={v}" for k, v in details.items())
 
 
-def item(table, pk, name=None):
+IDENTITY_ATTRIBUTES = ("state", "revision", "event_id", "fetched_at", "expires_at")
+
+
+def _partition_key(dynamodb, table):
+    schema = dynamodb.describe_table(TableName=table)["Table"]["KeySchema"]
+    return next(k["AttributeName"] for k in schema if k["KeyType"] == "HASH")
+
+
+def item(table, key, name=None):
     """One item of the table, read consistently: its description, or attribute NAME alone."""
-    boto3 = _clients()
-    found = boto3.client("dynamodb").get_item(TableName=table, Key={"pk": {"S": pk}},
-                                              ConsistentRead=True).get("Item")
+    dynamodb = _clients().client("dynamodb")
+    key_name = _partition_key(dynamodb, table)
+    found = dynamodb.get_item(TableName=table, Key={key_name: {"S": key}},
+                              ConsistentRead=True).get("Item")
     if not found:
-        sys.exit(f"no item {pk} in table {table}")
+        sys.exit(f"no item {key} in table {table}")
     plain = _plain(found)
     if name is None:
-        print(_describe(plain, ("status", "event_type", "enriched_at", "source_updated_at")))
+        names = IDENTITY_ATTRIBUTES if key_name == "resource_key" else \
+            ("status", "event_type", "source_updated_at")
+        print(_describe(plain, names, key_name))
     elif name in plain:
         print(plain[name])
     else:
         sys.exit(f"item {pk} has no attribute {name}")
 
 
-def show(table, queue_url):
+def show(table, queue_url, identities_table=None):
     boto3 = _clients()
     items = boto3.client("dynamodb").scan(TableName=table)["Items"]
     print(f"\n{len(items)} item(s) in table {table}:")
     for item in sorted(items, key=lambda i: i["pk"]["S"]):
         print("  " + _describe(_plain(item)))
+    if identities_table:
+        items = boto3.client("dynamodb").scan(TableName=identities_table)["Items"]
+        print(f"\n{len(items)} identit{'y' if len(items) == 1 else 'ies'} in table {identities_table}:")
+        for item in sorted(items, key=lambda i: i["resource_key"]["S"]):
+            print("  " + _describe(_plain(item), IDENTITY_ATTRIBUTES, "resource_key"))
     sqs = boto3.client("sqs")
     messages = []
     while True:
@@ -414,6 +435,36 @@ def show(table, queue_url):
         # Shown, not consumed: visible again for the enricher.
         sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"],
                                       VisibilityTimeout=0)
+
+
+def watch_bus(bus):
+    """A queue that every hookline event on `bus` is delivered to, by a rule: prints its URL."""
+    boto3 = _clients()
+    sqs, events = boto3.client("sqs"), boto3.client("events")
+    url = sqs.create_queue(QueueName=f"{bus}-watch")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name=f"{bus}-watch", EventBusName=bus,
+                    EventPattern=json.dumps({"source": ["hookline"]}))
+    events.put_targets(Rule=f"{bus}-watch", EventBusName=bus, Targets=[{"Id": "watch", "Arn": arn}])
+    print(url)
+
+
+def bus_events(queue_url):
+    """Prints (and consumes) the events the watch queue received, a line each."""
+    sqs = _clients().client("sqs")
+    received = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)
+        if not batch.get("Messages"):
+            break
+        for m in batch["Messages"]:
+            received.append(json.loads(m["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+    print(f"  {len(received)} change event(s) on the bus:")
+    for event in received:
+        detail = event["detail"]
+        print(f"    {event['detail-type']:<28} {detail['resource_id']}  revision {detail['revision']}"
+              f"  changed: {', '.join(detail['changed_fields']) or '-'}")
 
 
 def enrich(queue_url, port):
@@ -448,4 +499,5 @@ def enrich(queue_url, port):
 if __name__ == "__main__":
     command, *rest = sys.argv[1:]
     {"render": render, "changes": changes, "upload-code": upload_code, "deploy": deploy,
-     "output": output, "env": env, "show": show, "item": item, "enrich": enrich}[command](*rest)
+     "output": output, "env": env, "show": show, "item": item, "watch-bus": watch_bus,
+     "bus-events": bus_events, "enrich": enrich}[command](*rest)
