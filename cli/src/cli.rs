@@ -7,7 +7,8 @@ use clap::{Parser, Subcommand};
     name = "hookline",
     version,
     about = "The hookline operator's tool: sign and verify webhook deliveries with the product's \
-             own code, list a stack's webhook URLs, read and replay its event history"
+             own code, list a stack's webhook URLs, read and replay its event history, show and \
+             forget identities"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -34,4 +35,9 @@ pub enum Command {
     /// Move the dead-letter queue's messages back to the events queue, for the enricher to retry.
     #[command(after_help = crate::redrive::EXAMPLES)]
     Redrive(crate::redrive::RedriveArgs),
+    /// Read the identities' current state: one identity's stored data, revision and times.
+    Identities(crate::identities::IdentitiesArgs),
+    /// Erase one identity's data everywhere hookline keeps it, and tell downstream systems.
+    #[command(after_help = crate::forget::EXAMPLES)]
+    Forget(crate::forget::ForgetArgs),
 }

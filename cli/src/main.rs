@@ -1,5 +1,5 @@
 //! `hookline`: the operator's tool. One module per verb (`sign`, `verify`, `urls`, `events`,
-//! `replay`, `redrive`); the choices the verbs share in `choices`, the stack they read in
+//! `replay`, `redrive`, `identities`, `forget`); the choices the verbs share in `choices`, the stack they read in
 //! `stack`, how they find its table and queues in `resources`, times in `when`, exit codes in
 //! `failure`.
 
@@ -8,6 +8,8 @@ mod choices;
 mod cli;
 mod events;
 mod failure;
+mod forget;
+mod identities;
 mod redrive;
 mod replay;
 mod resources;
@@ -31,6 +33,8 @@ async fn main() -> ExitCode {
         cli::Command::Events(args) => events::run(&args).await,
         cli::Command::Replay(args) => replay::run(&args).await,
         cli::Command::Redrive(args) => redrive::run(&args).await,
+        cli::Command::Identities(args) => identities::run(&args).await,
+        cli::Command::Forget(args) => forget::run(&args).await,
     };
     result.unwrap_or_else(|failure| failure.report())
 }

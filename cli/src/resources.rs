@@ -1,4 +1,4 @@
-//! How the verbs that read or send events find the stack's table and queues: each one named
+//! How the verbs that read or send events find the stack's tables, queues and bus: each one named
 //! outright (a flag, or the environment variable the functions themselves read), else taken from
 //! the stack's outputs. The stack is described only when something is not named outright.
 
@@ -12,6 +12,9 @@ pub enum Resource {
     HistoryTable,
     EventsQueue,
     DeadLetterQueue,
+    IdentitiesTable,
+    EventsTable,
+    EventBus,
 }
 
 impl Resource {
@@ -21,6 +24,9 @@ impl Resource {
             Self::HistoryTable => "history table",
             Self::EventsQueue => "events queue URL",
             Self::DeadLetterQueue => "dead-letter queue URL",
+            Self::IdentitiesTable => "identities table",
+            Self::EventsTable => "events table",
+            Self::EventBus => "change event bus",
         }
     }
 
@@ -29,6 +35,9 @@ impl Resource {
             Self::HistoryTable => "HistoryTableName",
             Self::EventsQueue => "EventsQueueUrl",
             Self::DeadLetterQueue => "EventsDeadLetterQueueUrl",
+            Self::IdentitiesTable => "IdentitiesTableName",
+            Self::EventsTable => "EventsTableName",
+            Self::EventBus => "ChangeEventBusName",
         }
     }
 
@@ -38,6 +47,9 @@ impl Resource {
             Self::HistoryTable => ("--table", "HISTORY_TABLE"),
             Self::EventsQueue => ("--queue-url", "EVENTS_QUEUE_URL"),
             Self::DeadLetterQueue => ("--dlq-url", "EVENTS_DLQ_URL"),
+            Self::IdentitiesTable => ("--identities-table", "IDENTITIES_TABLE"),
+            Self::EventsTable => ("--events-table", "EVENTS_TABLE"),
+            Self::EventBus => ("--event-bus", "EVENT_BUS_NAME"),
         }
     }
 }
@@ -45,8 +57,8 @@ impl Resource {
 /// The stack's resources as flags; flattened into every verb that needs them.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ResourceArgs {
-    /// The CloudFormation stack hookline was deployed as: where the table and queues are found
-    /// when not named outright.
+    /// The CloudFormation stack hookline was deployed as: where the tables, queues and bus are
+    /// found when not named outright.
     #[arg(long, env = "HOOKLINE_STACK")]
     pub stack: Option<String>,
     #[command(flatten)]
@@ -60,6 +72,15 @@ pub struct ResourceArgs {
     /// The dead-letter queue (default: the stack's EventsDeadLetterQueueUrl output).
     #[arg(long, env = "EVENTS_DLQ_URL", value_name = "URL")]
     pub dlq_url: Option<String>,
+    /// The identities table (default: the stack's IdentitiesTableName output).
+    #[arg(long, env = "IDENTITIES_TABLE", value_name = "NAME")]
+    pub identities_table: Option<String>,
+    /// The events (dedup) table (default: the stack's EventsTableName output).
+    #[arg(long, env = "EVENTS_TABLE", value_name = "NAME")]
+    pub events_table: Option<String>,
+    /// The change event bus (default: the stack's ChangeEventBusName output).
+    #[arg(long, env = "EVENT_BUS_NAME", value_name = "NAME")]
+    pub event_bus: Option<String>,
 }
 
 /// The SDK configuration and the resources a verb asked for.
@@ -83,6 +104,9 @@ impl ResourceArgs {
             Resource::HistoryTable => self.table.as_deref(),
             Resource::EventsQueue => self.queue_url.as_deref(),
             Resource::DeadLetterQueue => self.dlq_url.as_deref(),
+            Resource::IdentitiesTable => self.identities_table.as_deref(),
+            Resource::EventsTable => self.events_table.as_deref(),
+            Resource::EventBus => self.event_bus.as_deref(),
         }
         .filter(|value| !value.is_empty())
     }
@@ -157,16 +181,24 @@ mod tests {
             table: table.map(Into::into),
             queue_url: Some("https://sqs.eu-west-1.amazonaws.com/1/q".into()),
             dlq_url: None,
+            identities_table: None,
+            events_table: None,
+            event_bus: Some("hookline-changes".into()),
         }
     }
 
     #[tokio::test]
     async fn what_is_named_outright_needs_no_stack() {
         let located = args(Some("history"), None)
-            .locate(&[Resource::HistoryTable, Resource::EventsQueue])
+            .locate(&[
+                Resource::HistoryTable,
+                Resource::EventsQueue,
+                Resource::EventBus,
+            ])
             .await
             .unwrap_or_else(|_| panic!("located"));
         assert_eq!(located.get(Resource::HistoryTable), "history");
+        assert_eq!(located.get(Resource::EventBus), "hookline-changes");
         assert_eq!(
             located.get(Resource::EventsQueue),
             "https://sqs.eu-west-1.amazonaws.com/1/q"
@@ -189,5 +221,31 @@ mod tests {
         );
         assert!(message.contains("--stack"), "{message}");
         assert!(message.contains("HistoryTableName"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn each_new_resource_names_its_flag_variable_and_output() {
+        for (resource, flag, output) in [
+            (
+                Resource::IdentitiesTable,
+                "--identities-table (or set IDENTITIES_TABLE)",
+                "IdentitiesTableName",
+            ),
+            (
+                Resource::EventsTable,
+                "--events-table (or set EVENTS_TABLE)",
+                "EventsTableName",
+            ),
+        ] {
+            let Err(failure) = args(Some("history"), None).locate(&[resource]).await else {
+                panic!("located {resource:?} without a name");
+            };
+            let (exit, message) = code(failure);
+            assert_eq!(exit, 2);
+            assert!(
+                message.contains(flag) && message.contains(output),
+                "{message}"
+            );
+        }
     }
 }
