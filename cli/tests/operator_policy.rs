@@ -1,8 +1,8 @@
 //! The operator policy, enforced: the built `hookline` binary runs `events list`, `events get`,
-//! `replay` and `redrive` against a stack on the IAM-enforcing moto (`start_iam_moto`, started
+//! `replay`, `redrive`, `identities get` and `forget` against a stack on the IAM-enforcing moto (`start_iam_moto`, started
 //! by scripts/test) with nothing but the credentials of an IAM user that has the stack's
 //! `OperatorPolicy` (output `OperatorPolicyArn`), the policy README "History and replay" tells an
-//! operator to attach. Each verb succeeds; the calls the four make are exactly the actions the
+//! operator to attach. Each verb succeeds; the calls the verbs make are exactly the actions the
 //! policy grants; what it does not grant is refused; a user without it is refused cleanly.
 //!
 //! The policy is the one the stack created (moto's CloudFormation creates the ManagedPolicy,
@@ -25,7 +25,7 @@ use integration_tests::faults::FaultProxy;
 use integration_tests::iam::{assert_access_denied, denied, run_as_admin, stack_on_iam_moto};
 use integration_tests::samples::BaackSample;
 use integration_tests::{invoke, stack, Event, Resources, Sample};
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
 use std::process::Output;
 use support::{json_lines, stderr, stdout};
@@ -166,6 +166,7 @@ fn iam_action(call: &str) -> String {
         s if s.starts_with("DynamoDB_") => "dynamodb",
         "AmazonSQS" => "sqs",
         "cloudformation" => "cloudformation",
+        "AWSEvents" => "events",
         other => panic!("a call to an unexpected service: {call} ({other})"),
     };
     let operation = match (prefix, operation) {
@@ -353,7 +354,69 @@ async fn the_operator_policy_runs_every_verb_and_grants_nothing_more() {
     moved.sort();
     assert_eq!(moved, bodies);
 
-    // Every call the four verbs made was allowed (each succeeded), and every action the policy
+    // identities get: the identity both deletions are about, a tombstone.
+    let resource = BaackSample::resource()["id"]
+        .as_str()
+        .expect("the sample's resource")
+        .to_string();
+    let identity = succeeded(
+        &operator
+            .run(&[
+                "identities",
+                "get",
+                "--stack",
+                stack,
+                "baack",
+                &resource,
+                "--json",
+            ])
+            .await,
+        "identities get",
+    );
+    let identity: Value = serde_json::from_str(&identity).expect("the identity's JSON");
+    assert_eq!(identity["state"], "tombstone", "{identity}");
+
+    // forget: a dry run reads (GetItem on the identities and events tables, the history's
+    // index, both queues' counts), the real one deletes in all three tables and tells the bus.
+    let dry = succeeded(
+        &operator
+            .run(&["forget", "--stack", stack, "baack", &resource, "--dry-run"])
+            .await,
+        "forget --dry-run",
+    );
+    assert!(
+        dry.ends_with(&format!(
+            "would forget baack {resource}: 1 identity record, 2 history items, 2 dedup \
+             records (dry run: nothing was erased or sent)\n"
+        )),
+        "{dry}"
+    );
+    let forgot = succeeded(
+        &operator
+            .run(&[
+                "forget", "--stack", stack, "baack", &resource, "--yes", "--json",
+            ])
+            .await,
+        "forget --yes",
+    );
+    let summary = json_lines(&forgot).pop().expect("a summary line");
+    assert_eq!(
+        (
+            &summary["identity_records"],
+            &summary["history_items"],
+            &summary["dedup_records"],
+            &summary["change_event_sent"],
+            &summary["failed"],
+        ),
+        (&json!(1), &json!(2), &json!(2), &json!(true), &json!(0)),
+        "{forgot}"
+    );
+    for event_id in &event_ids {
+        assert!(admin.history_items(event_id).await.is_empty(), "{event_id}");
+        assert!(admin.item(event_id).await.is_none(), "{event_id}");
+    }
+
+    // Every call the verbs made was allowed (each succeeded), and every action the policy
     // grants was called by one of them: nothing in it is spare.
     let called: BTreeSet<String> = operator
         .calls
@@ -378,7 +441,8 @@ fn assert_refused(answer: &str, action: &str) {
 }
 
 /// What the policy does not grant is refused, the operator's key otherwise working: other
-/// reads and writes of the history, the events table, and each queue beyond its own actions.
+/// reads and writes of the tables, each queue beyond its own actions, and the bus beyond
+/// sending to it.
 #[tokio::test]
 async fn the_operator_policy_refuses_what_it_does_not_grant() {
     let admin = stack_on_iam_moto().await;
@@ -407,6 +471,12 @@ async fn the_operator_policy_refuses_what_it_does_not_grant() {
         .send()
         .await
         .expect("GetQueueAttributes on the dead-letter queue");
+    // forget counts the events queue's messages too.
+    sqs.get_queue_attributes()
+        .queue_url(&admin.queue_url)
+        .send()
+        .await
+        .expect("GetQueueAttributes on the events queue");
 
     let scan = dynamodb
         .scan()
@@ -414,13 +484,9 @@ async fn the_operator_policy_refuses_what_it_does_not_grant() {
         .send()
         .await;
     assert_refused(&denied(scan), "dynamodb:Scan");
-    let get = dynamodb
-        .get_item()
-        .table_name(&admin.history_table)
-        .set_key(Some(history_key()))
-        .send()
-        .await;
-    assert_refused(&denied(get), "dynamodb:GetItem");
+    // GetItem and DeleteItem are granted on other tables (the identities and events tables),
+    // which moto, matching DynamoDB statements against `*`, cannot tell apart: the history's
+    // refusal of GetItem is real IAM's, not provable here.
     let put = dynamodb
         .put_item()
         .table_name(&admin.history_table)
@@ -428,20 +494,30 @@ async fn the_operator_policy_refuses_what_it_does_not_grant() {
         .send()
         .await;
     assert_refused(&denied(put), "dynamodb:PutItem");
-    let delete = dynamodb
-        .delete_item()
-        .table_name(&admin.history_table)
-        .set_key(Some(history_key()))
+    // The operator reads and deletes identities; it never writes one.
+    let write_identity = dynamodb
+        .put_item()
+        .table_name(&admin.identities_table)
+        .item("resource_key", AttributeValue::S("baack#x".into()))
         .send()
         .await;
-    assert_refused(&denied(delete), "dynamodb:DeleteItem");
-    let claim = dynamodb
-        .get_item()
-        .table_name(&admin.table)
-        .key("pk", AttributeValue::S("baack#x".into()))
+    assert_refused(&denied(write_identity), "dynamodb:PutItem");
+    let batch_delete = dynamodb
+        .batch_write_item()
+        .request_items(
+            &admin.history_table,
+            vec![aws_sdk_dynamodb::types::WriteRequest::builder()
+                .delete_request(
+                    aws_sdk_dynamodb::types::DeleteRequest::builder()
+                        .set_key(Some(history_key()))
+                        .build()
+                        .expect("a delete request"),
+                )
+                .build()],
+        )
         .send()
         .await;
-    assert_refused(&denied(claim), "dynamodb:GetItem");
+    assert_refused(&denied(batch_delete), "dynamodb:BatchWriteItem");
 
     // SQS: each action on its own queue only (moto matches these statements' queue ARNs).
     let send_to_dlq = sqs
@@ -457,16 +533,23 @@ async fn the_operator_policy_refuses_what_it_does_not_grant() {
         .send()
         .await;
     assert_refused(&denied(receive_events), "sqs:ReceiveMessage");
-    let events_attributes = sqs
-        .get_queue_attributes()
-        .queue_url(&admin.queue_url)
-        .send()
-        .await;
-    assert_refused(&denied(events_attributes), "sqs:GetQueueAttributes");
+    let purge_events = sqs.purge_queue().queue_url(&admin.queue_url).send().await;
+    assert_refused(&denied(purge_events), "sqs:PurgeQueue");
     let purge = sqs.purge_queue().queue_url(&admin.dlq_url).send().await;
     assert_refused(&denied(purge), "sqs:PurgeQueue");
 
-    // The binary, the queues swapped: redrive from the events queue is refused.
+    // The bus: events sent, never a rule changed (a rule is where the events go).
+    let rule = aws_sdk_eventbridge::Client::new(&sdk)
+        .put_rule()
+        .name(format!("{}-operator-rule", admin.stack_name))
+        .event_bus_name(&admin.event_bus)
+        .event_pattern(r#"{"source":["hookline"]}"#)
+        .send()
+        .await;
+    assert_refused(&denied(rule), "events:PutRule");
+
+    // The binary, the queues swapped: redrive from the events queue is refused at the receive
+    // (the events queue's count may be read: forget reads it).
     let wrong = operator
         .run(&[
             "redrive",
@@ -480,7 +563,7 @@ async fn the_operator_policy_refuses_what_it_does_not_grant() {
     let message = stderr(&wrong);
     assert!(
         message.starts_with(&format!(
-            "hookline: cannot read the dead-letter queue {}: ",
+            "hookline: cannot receive from the dead-letter queue {}: ",
             admin.queue_url
         )) && message.lines().count() == 1
             && !message.contains("panicked"),
@@ -539,6 +622,9 @@ async fn without_the_operator_policy_every_verb_is_refused() {
             "1h",
         ],
         &["redrive", "--stack", stack],
+        &["identities", "get", "--stack", stack, "baack", "x"],
+        &["forget", "--stack", stack, "baack", "x", "--dry-run"],
+        &["forget", "--stack", stack, "baack", "x", "--yes"],
     ] {
         let output = stranger.run(args).await;
         let message = stderr(&output);
@@ -554,7 +640,7 @@ async fn without_the_operator_policy_every_verb_is_refused() {
     }
     assert_eq!(
         stranger.calls.calls(),
-        vec!["cloudformation.DescribeStacks"; 4],
+        vec!["cloudformation.DescribeStacks"; 7],
         "one refused call per verb, nothing after it"
     );
     assert!(admin.messages().await.is_empty(), "nothing sent");
