@@ -258,7 +258,7 @@ impl Resources {
             .into_iter()
             .filter_map(|o| Some((o.output_key?, o.output_value?)))
             .collect();
-        let physical: HashMap<String, String> = cloudformation
+        let mut physical: HashMap<String, String> = cloudformation
             .list_stack_resources()
             .stack_name(&stack_name)
             .into_paginator()
@@ -271,6 +271,8 @@ impl Resources {
             .filter_map(|r| Some((r.logical_resource_id?, r.physical_resource_id?)))
             .filter(|(_, physical)| !physical.is_empty())
             .collect();
+
+        stack::add_unlisted_physical_ids(&mut physical, &outputs);
 
         let ttl_client = aws_sdk_dynamodb::Client::new(&setup);
         for (logical_id, spec) in rehearsal["TimeToLive"].as_object().expect("TimeToLive") {
@@ -531,47 +533,7 @@ impl Resources {
 
     /// Every message now in another queue (a dead-letter queue, say).
     pub async fn messages_of(&self, queue_url: &str) -> Vec<Message> {
-        let mut all = Vec::new();
-        loop {
-            let received = self
-                .sqs
-                .receive_message()
-                .queue_url(queue_url)
-                .max_number_of_messages(10)
-                .visibility_timeout(300)
-                .wait_time_seconds(0)
-                .message_attribute_names("All")
-                .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
-                .send()
-                .await
-                .expect("receive messages");
-            let batch = received.messages.unwrap_or_default();
-            if batch.is_empty() {
-                return all;
-            }
-            for m in batch {
-                let system = m.attributes.clone().unwrap_or_default();
-                let text = m.body().unwrap_or_default().to_string();
-                all.push(Message {
-                    body: serde_json::from_str(&text).expect("JSON body"),
-                    text,
-                    attributes: m
-                        .message_attributes
-                        .unwrap_or_default()
-                        .into_iter()
-                        .filter_map(|(k, v)| Some((k, v.string_value?)))
-                        .collect(),
-                    group_id: system
-                        .get(&aws_sdk_sqs::types::MessageSystemAttributeName::MessageGroupId)
-                        .cloned(),
-                    deduplication_id: system
-                        .get(
-                            &aws_sdk_sqs::types::MessageSystemAttributeName::MessageDeduplicationId,
-                        )
-                        .cloned(),
-                });
-            }
-        }
+        messages_in(&self.sqs, queue_url).await
     }
 
     /// The stored item for an event id.
@@ -603,6 +565,51 @@ impl Resources {
             .unwrap_or_default()
     }
 
+    /// The identity record of `<provider>#<resource id>` in the identities table, read
+    /// consistently: what the enricher stored, not what an adapter reports.
+    pub async fn identity_item(
+        &self,
+        provider: &str,
+        resource_id: &str,
+    ) -> Option<HashMap<String, AttributeValue>> {
+        self.dynamodb
+            .get_item()
+            .table_name(&self.identities_table)
+            .key(
+                "resource_key",
+                AttributeValue::S(format!("{provider}#{resource_id}")),
+            )
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("get identity item")
+            .item
+    }
+
+    /// As [`Resources::identity_item`], for a record that must be there.
+    pub async fn identity(
+        &self,
+        provider: &str,
+        resource_id: &str,
+    ) -> HashMap<String, AttributeValue> {
+        self.identity_item(provider, resource_id)
+            .await
+            .unwrap_or_else(|| panic!("no identity record {provider}#{resource_id}"))
+    }
+
+    /// Every item of the identities table.
+    pub async fn identity_items(&self) -> Vec<HashMap<String, AttributeValue>> {
+        self.dynamodb
+            .scan()
+            .table_name(&self.identities_table)
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("scan identities")
+            .items
+            .unwrap_or_default()
+    }
+
     pub async fn item_count(&self) -> usize {
         self.dynamodb
             .scan()
@@ -613,6 +620,48 @@ impl Resources {
             .items
             .unwrap_or_default()
             .len()
+    }
+}
+
+/// Every message now in a queue (received once, so each is returned once).
+pub async fn messages_in(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Vec<Message> {
+    let mut all = Vec::new();
+    loop {
+        let received = sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .visibility_timeout(300)
+            .wait_time_seconds(0)
+            .message_attribute_names("All")
+            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+            .send()
+            .await
+            .expect("receive messages");
+        let batch = received.messages.unwrap_or_default();
+        if batch.is_empty() {
+            return all;
+        }
+        for m in batch {
+            let system = m.attributes.clone().unwrap_or_default();
+            let text = m.body().unwrap_or_default().to_string();
+            all.push(Message {
+                body: serde_json::from_str(&text).expect("JSON body"),
+                text,
+                attributes: m
+                    .message_attributes
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|(k, v)| Some((k, v.string_value?)))
+                    .collect(),
+                group_id: system
+                    .get(&aws_sdk_sqs::types::MessageSystemAttributeName::MessageGroupId)
+                    .cloned(),
+                deduplication_id: system
+                    .get(&aws_sdk_sqs::types::MessageSystemAttributeName::MessageDeduplicationId)
+                    .cloned(),
+            });
+        }
     }
 }
 
@@ -690,4 +739,14 @@ pub fn n(item: &HashMap<String, AttributeValue>, name: &str) -> i64 {
         .and_then(|v| v.as_n().ok())
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("item has no number {name}"))
+}
+
+/// Whether an item has an attribute at all.
+pub fn has(item: &HashMap<String, AttributeValue>, name: &str) -> bool {
+    item.contains_key(name)
+}
+
+/// An identity record's `data` (JSON text) as JSON.
+pub fn data(item: &HashMap<String, AttributeValue>) -> serde_json::Value {
+    serde_json::from_str(s(item, "data")).expect("data is JSON")
 }

@@ -68,3 +68,21 @@ pub async fn take_once(resources: &Resources, enricher: &Enricher) -> (Vec<Strin
         .collect();
     (bodies, response.batch_item_failures.len())
 }
+
+/// A queue message body as ingestion writes it (`resource` left out when null).
+pub fn envelope(
+    provider: &str,
+    event_id: &str,
+    event_type: &str,
+    resource: serde_json::Value,
+    payload: serde_json::Value,
+) -> String {
+    let mut envelope = serde_json::json!({
+        "version": 1, "event_id": event_id, "provider": provider, "event_type": event_type,
+        "recognized": true, "received_at": "2026-11-23T10:00:00Z", "payload": payload
+    });
+    if !resource.is_null() {
+        envelope["resource"] = resource;
+    }
+    envelope.to_string()
+}

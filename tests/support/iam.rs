@@ -139,10 +139,12 @@ pub async fn stack_on_iam_moto() -> Resources {
             .collect()
     };
     let outputs = map(&created["outputs"]);
+    let mut physical = map(&created["physical"]);
+    stack::add_unlisted_physical_ids(&mut physical, &outputs);
     let resolver = Resolver::new(
         &stack_name,
         &map(&created["parameters"]),
-        map(&created["physical"]),
+        physical,
         created["account"].as_str().expect("account"),
         "us-east-1",
     );

@@ -2,6 +2,7 @@
 //! provider, and API Gateway / function URL events around them.
 
 pub mod aws;
+pub mod changes;
 pub mod enricher;
 pub mod events;
 pub mod faults;

@@ -57,6 +57,25 @@ pub fn environment_of(logical_id: &str) -> Map<String, Value> {
 
 /// Resolves template values for one created stack: parameters (given, else the template's
 /// defaults), pseudo parameters, conditions and the stack's physical ids.
+/// The resources moto's CloudFormation creates without a physical id (an
+/// `AWS::Events::EventBus` has none there), each with the output that names it.
+const NAMED_BY_OUTPUT: [(&str, &str); 1] = [("ChangeEventBus", "ChangeEventBusName")];
+
+/// Adds the physical ids moto leaves out (see [`NAMED_BY_OUTPUT`]) from the stack's outputs,
+/// for the resources the stack created.
+pub fn add_unlisted_physical_ids(
+    physical: &mut HashMap<String, String>,
+    outputs: &HashMap<String, String>,
+) {
+    for (logical_id, output) in NAMED_BY_OUTPUT {
+        if let Some(name) = outputs.get(output).filter(|name| !name.is_empty()) {
+            physical
+                .entry(logical_id.to_string())
+                .or_insert_with(|| name.clone());
+        }
+    }
+}
+
 pub struct Resolver {
     pub parameters: HashMap<String, String>,
     pub physical: HashMap<String, String>,
@@ -201,6 +220,10 @@ impl Resolver {
                 format!("arn:aws:dynamodb:{region}:{account}:table/{physical}")
             }
             ("AWS::IAM::Role", "Arn") => format!("arn:aws:iam::{account}:role/{physical}"),
+            ("AWS::Events::EventBus", "Arn") => {
+                format!("arn:aws:events:{region}:{account}:event-bus/{physical}")
+            }
+            ("AWS::Events::EventBus", "Name") => physical,
             ("AWS::Lambda::Function", "Arn") => {
                 format!("arn:aws:lambda:{region}:{account}:function:{physical}")
             }
