@@ -2,12 +2,11 @@
 //! servers standing in for each provider's API.
 
 use hookline::enrich::{
-    enricher_from_config, DynamoDbEnrichedStore, EnrichError, EnrichOutcome, Enricher,
-    EnricherConfig, FetchError,
+    enricher_from_config, EnrichError, EnrichOutcome, Enricher, EnricherConfig, FetchError,
 };
 use hookline::logging::{subscriber, Capture};
 use integration_tests::aws::{n, s};
-use integration_tests::enricher::{enricher_for, enricher_with};
+use integration_tests::enricher::{enricher_for, enricher_with, envelope};
 use integration_tests::metrics::{count, counts};
 use integration_tests::samples::{ArgyleSample, BaackSample, ClearIdSample, MidboundSample};
 use integration_tests::{Harness, Resources, Sample};
@@ -24,7 +23,7 @@ const ARGYLE_BASIC: &str = "Basic YXJneWxlLWtleS1pZDphcmd5bGUta2V5LXNlY3JldA==";
 struct Setup {
     resources: Resources,
     api: MockServer,
-    enricher: Enricher<DynamoDbEnrichedStore>,
+    enricher: Enricher,
 }
 
 async fn setup() -> Setup {
@@ -42,24 +41,6 @@ fn deadline() -> Instant {
     Instant::now() + Duration::from_secs(30)
 }
 
-/// A queue message body as ingestion writes it.
-fn envelope(
-    provider: &str,
-    event_id: &str,
-    event_type: &str,
-    resource: Value,
-    payload: Value,
-) -> String {
-    let mut envelope = json!({
-        "version": 1, "event_id": event_id, "provider": provider, "event_type": event_type,
-        "recognized": true, "received_at": "2026-11-23T10:00:00Z", "payload": payload
-    });
-    if !resource.is_null() {
-        envelope["resource"] = resource;
-    }
-    envelope.to_string()
-}
-
 fn argyle_envelope(event_id: &str) -> String {
     envelope(
         "argyle",
@@ -74,14 +55,13 @@ fn argyle_identity(updated_at: &str) -> Value {
     json!({"id": ARGYLE_ID, "first_name": "Ann", "ssn": "000-12-3456", "updated_at": updated_at})
 }
 
+/// The identity record of `<provider>#<resource id>`, which must be there.
 async fn record(
     resources: &Resources,
-    event_id: &str,
+    provider: &str,
+    resource_id: &str,
 ) -> std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
-    resources
-        .item(&format!("enriched#{event_id}"))
-        .await
-        .unwrap_or_else(|| panic!("no enriched record for {event_id}"))
+    resources.identity(provider, resource_id).await
 }
 
 fn data(
@@ -107,8 +87,9 @@ async fn argyle_identity_is_fetched_with_basic_auth() {
         .enrich(&argyle_envelope("argyle#a1"), deadline())
         .await;
     assert_eq!(outcome, Ok(EnrichOutcome::Enriched));
-    let item = record(&t.resources, "argyle#a1").await;
-    assert_eq!(s(&item, "status"), "ENRICHED");
+    let item = record(&t.resources, "argyle", ARGYLE_ID).await;
+    assert_eq!(s(&item, "state"), "PRESENT");
+    assert_eq!(s(&item, "event_id"), "argyle#a1");
     assert_eq!(s(&item, "provider"), "argyle");
     assert_eq!(s(&item, "resource_id"), ARGYLE_ID);
     assert_eq!(s(&item, "source_updated_at"), "2026-11-20T10:00:00Z");
@@ -140,7 +121,7 @@ async fn baack_resource_is_fetched_with_the_api_token() {
         Ok(EnrichOutcome::Enriched)
     );
     assert_eq!(
-        data(&record(&t.resources, "baack#b1").await)["domain"],
+        data(&record(&t.resources, "baack", "urn:baack:clientidentifier:7c2d").await)["domain"],
         "example.com"
     );
 }
@@ -198,7 +179,7 @@ async fn clearid_token_is_obtained_once_and_reused() {
         .count();
     assert_eq!(token_calls, 1);
     assert_eq!(
-        data(&record(&t.resources, "clearid#c2").await)["FirstName"],
+        data(&record(&t.resources, "clearid", "id-7").await)["FirstName"],
         "Ann"
     );
 }
@@ -248,7 +229,7 @@ async fn midbound_data_is_recorded_without_a_fetch() {
     body["occurred_at"] = json!("2026-05-28T13:45:32Z");
     let outcome = t.enricher.enrich(&body.to_string(), deadline()).await;
     assert_eq!(outcome, Ok(EnrichOutcome::Enriched));
-    let item = record(&t.resources, "midbound#m1").await;
+    let item = record(&t.resources, "midbound", "m1").await;
     assert_eq!(data(&item), payload["data"]);
     assert!(t.api.received_requests().await.unwrap().is_empty());
 }
@@ -267,8 +248,9 @@ async fn not_found_after_a_delete_records_a_tombstone() {
         .enrich(&argyle_envelope("argyle#gone"), deadline())
         .await;
     assert_eq!(outcome, Ok(EnrichOutcome::Tombstone));
-    let item = record(&t.resources, "argyle#gone").await;
-    assert_eq!(s(&item, "status"), "TOMBSTONE");
+    let item = record(&t.resources, "argyle", ARGYLE_ID).await;
+    assert_eq!(s(&item, "state"), "TOMBSTONE");
+    assert_eq!(s(&item, "event_id"), "argyle#gone");
     assert!(!item.contains_key("data"));
 }
 
@@ -292,10 +274,11 @@ async fn delete_events_record_a_tombstone_without_fetching() {
         Ok(EnrichOutcome::Tombstone)
     );
     assert!(t.api.received_requests().await.unwrap().is_empty());
-    assert_eq!(
-        s(&record(&t.resources, "clearid#d2").await, "status"),
-        "TOMBSTONE"
-    );
+    for (provider, resource_id) in [("baack", "urn:x"), ("clearid", "id-7")] {
+        let item = record(&t.resources, provider, resource_id).await;
+        assert_eq!(s(&item, "state"), "TOMBSTONE", "{provider}");
+        assert!(!item.contains_key("data"), "{provider}");
+    }
 }
 
 /// The Argyle identity answers `first` once, then the identity: the enricher must get there.
@@ -393,7 +376,11 @@ async fn permanent_401_fails_the_message_until_it_reaches_the_dead_letter_queue(
     let dead = t.resources.messages_of(&t.resources.dlq_url).await;
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].body["event_id"], "argyle#p1");
-    assert!(t.resources.item("enriched#argyle#p1").await.is_none());
+    assert!(t
+        .resources
+        .identity_item("argyle", ARGYLE_ID)
+        .await
+        .is_none());
 }
 
 #[tokio::test]
@@ -437,8 +424,14 @@ async fn a_bad_message_in_a_batch_is_the_only_one_reported_and_each_is_logged_an
         .map(|f| f.item_identifier.as_str())
         .collect();
     assert_eq!(failed, [bad_id.as_str()]);
-    record(&t.resources, "argyle#ok1").await;
-    record(&t.resources, "argyle#ok2").await;
+    // Both good messages name the same identity with the same data: one record, one change.
+    let item = record(&t.resources, "argyle", ARGYLE_ID).await;
+    assert!(
+        ["argyle#ok1", "argyle#ok2"].contains(&s(&item, "event_id")),
+        "{item:?}"
+    );
+    assert_eq!(n(&item, "revision"), 1);
+    assert_eq!(t.resources.identity_items().await.len(), 1);
 
     // Every line after the batch's first names its message, and its event once read; one
     // count per message.
@@ -505,9 +498,10 @@ async fn the_same_message_twice_leaves_one_record_and_newest_data_wins() {
         t.enricher.enrich(&body, deadline()).await,
         Ok(EnrichOutcome::Stale)
     );
-    let item = record(&t.resources, "argyle#dup").await;
+    let item = record(&t.resources, "argyle", ARGYLE_ID).await;
     assert_eq!(s(&item, "source_updated_at"), "2026-11-21T00:00:00Z");
-    assert_eq!(t.resources.item_count().await, 1);
+    assert_eq!(n(&item, "revision"), 1, "the same data twice is one change");
+    assert_eq!(t.resources.identity_items().await.len(), 1);
 }
 
 #[tokio::test]
@@ -516,6 +510,8 @@ async fn provider_without_credentials_fails_its_messages() {
     let config = EnricherConfig::from_lookup(|name| match name {
         "EVENTS_TABLE" => Some(resources.table.clone()),
         "HISTORY_TABLE" => Some(resources.history_table.clone()),
+        "IDENTITIES_TABLE" => Some(resources.identities_table.clone()),
+        "EVENT_BUS_NAME" => Some(resources.event_bus.clone()),
         _ => None,
     })
     .unwrap();
@@ -526,14 +522,17 @@ async fn provider_without_credentials_fails_its_messages() {
     assert_eq!(outcome, Err(EnrichError::NotConfigured("argyle".into())));
 }
 
-/// Signed delivery → ingestion function → queue → enricher → enriched record.
-async fn full_flow<S: Sample>(api: &MockServer) -> (Harness<S>, String) {
+/// Signed delivery → ingestion function → queue → enricher → identity record; returns the
+/// harness, the event id and the identity's resource id (the resource the queued message
+/// names, or for Midbound, whose events name none, the event id without its provider).
+async fn full_flow<S: Sample>(api: &MockServer) -> (Harness<S>, String, String) {
     let h = Harness::<S>::new().await;
     let body = S::payload();
     h.send(h.signed(&body)).await.expect(200, "accepted");
     let enricher = enricher_for(&h.resources, &api.uri()).await;
     let event = h.resources.receive_event(30).await;
     assert_eq!(event.records.len(), 1);
+    let queued: Value = serde_json::from_str(event.records[0].body.as_deref().unwrap()).unwrap();
     let response = enricher.handle_batch(&event, deadline()).await;
     assert!(
         response.batch_item_failures.is_empty(),
@@ -542,7 +541,11 @@ async fn full_flow<S: Sample>(api: &MockServer) -> (Harness<S>, String) {
     );
     h.resources.settle(&event, &response).await;
     let event_id = S::event_id(&body);
-    (h, event_id)
+    let resource_id = match queued["resource"]["id"].as_str() {
+        Some(id) => id.to_string(),
+        None => event_id.split_once('#').unwrap().1.to_string(),
+    };
+    (h, event_id, resource_id)
 }
 
 #[tokio::test]
@@ -566,20 +569,25 @@ async fn full_flow_for_every_provider() {
         .mount(&api)
         .await;
 
-    let (h, id) = full_flow::<ArgyleSample>(&api).await;
-    assert_eq!(s(&record(&h.resources, &id).await, "status"), "ENRICHED");
-    let (h, id) = full_flow::<BaackSample>(&api).await;
-    assert_eq!(
-        data(&record(&h.resources, &id).await)["urn"],
-        "urn:baack:clientidentifier:7c2d"
-    );
+    let (h, id, resource) = full_flow::<ArgyleSample>(&api).await;
+    assert_eq!(resource, ARGYLE_ID);
+    let item = record(&h.resources, "argyle", &resource).await;
+    assert_eq!(s(&item, "state"), "PRESENT");
+    assert_eq!(s(&item, "event_id"), id);
+    let (h, id, resource) = full_flow::<BaackSample>(&api).await;
+    let item = record(&h.resources, "baack", &resource).await;
+    assert_eq!(data(&item)["urn"], "urn:baack:clientidentifier:7c2d");
+    assert_eq!(s(&item, "event_id"), id);
     // The ClearID sample is a deletion: a tombstone, no call.
-    let (h, id) = full_flow::<ClearIdSample>(&api).await;
-    assert_eq!(s(&record(&h.resources, &id).await, "status"), "TOMBSTONE");
-    let (h, id) = full_flow::<MidboundSample>(&api).await;
-    let item = record(&h.resources, &id).await;
+    let (h, id, resource) = full_flow::<ClearIdSample>(&api).await;
+    let item = record(&h.resources, "clearid", &resource).await;
+    assert_eq!(s(&item, "state"), "TOMBSTONE");
+    assert_eq!(s(&item, "event_id"), id);
+    let (h, id, resource) = full_flow::<MidboundSample>(&api).await;
+    let item = record(&h.resources, "midbound", &resource).await;
+    assert_eq!(format!("midbound#{resource}"), id);
     assert_eq!(data(&item)["validations"][0]["validity"], "valid");
-    assert!(n(&item, "enriched_at") > 1_700_000_000);
+    assert!(n(&item, "fetched_at") > 1_700_000_000);
 }
 
 #[tokio::test]
@@ -630,6 +638,8 @@ async fn credentials_can_come_from_secrets_manager() {
     let vars = [
         ("EVENTS_TABLE", resources.table.clone()),
         ("HISTORY_TABLE", resources.history_table.clone()),
+        ("IDENTITIES_TABLE", resources.identities_table.clone()),
+        ("EVENT_BUS_NAME", resources.event_bus.clone()),
         ("ENRICHER_SECRETS_ARN", arn),
         ("ARGYLE_API_BASE", api.uri()),
     ];
@@ -794,9 +804,13 @@ async fn a_retry_after_too_large_for_any_clock_fails_only_its_message() {
         failed_ids(&response),
         [message_id_of(&event, "argyle#huge")]
     );
-    assert!(t.resources.item("enriched#argyle#huge").await.is_none());
+    assert!(t
+        .resources
+        .identity_item("argyle", ARGYLE_ID)
+        .await
+        .is_none());
     assert_eq!(
-        data(&record(&t.resources, "baack#beside").await)["urn"],
+        data(&record(&t.resources, "baack", BAACK_URN).await)["urn"],
         BAACK_URN
     );
     // Argyle asked for a pause: the next Argyle message fails at once, retryable, without a
@@ -945,6 +959,7 @@ async fn ids_not_of_the_providers_shape_fetch_nothing_and_fail_permanently() {
         "no request, not even for a token"
     );
     assert_eq!(t.resources.item_count().await, 0);
+    assert!(t.resources.identity_items().await.is_empty());
 }
 
 #[tokio::test]
@@ -1029,7 +1044,11 @@ async fn redirects_are_not_followed_and_not_named() {
         error,
         "argyle: permanent: 302 Found: redirects are not followed"
     );
-    assert!(t.resources.item("enriched#argyle#moved").await.is_none());
+    assert!(t
+        .resources
+        .identity_item("argyle", ARGYLE_ID)
+        .await
+        .is_none());
 }
 
 /// A port nothing listens on.
@@ -1314,12 +1333,16 @@ async fn a_first_sync_burst_is_enriched_completely_without_hammering_a_throttlin
 
     // Every identity recorded with the API's data, and nothing else.
     for i in 0..IDENTITIES {
-        let item = record(&t.resources, &format!("argyle#burst{i}")).await;
-        assert_eq!(s(&item, "status"), "ENRICHED");
+        let item = record(&t.resources, "argyle", &burst_identity(i)).await;
+        assert_eq!(s(&item, "state"), "PRESENT");
+        assert_eq!(s(&item, "event_id"), format!("argyle#burst{i}"));
         assert_eq!(s(&item, "resource_id"), burst_identity(i));
         assert_eq!(data(&item)["first_name"], format!("Person {i}"));
     }
-    assert_eq!(t.resources.item_count().await, IDENTITIES as usize);
+    assert_eq!(
+        t.resources.identity_items().await.len(),
+        IDENTITIES as usize
+    );
     let mut counted = counts(&capture.lines());
     counted.dedup();
     assert_eq!(counted, [count("Enriched", "unknown", None)]);

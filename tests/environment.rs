@@ -115,9 +115,11 @@ async fn each_function_environment_is_what_its_code_reads() {
             let mut without = env.clone();
             without.remove(name);
             if baseline.is_ok() && run(loader, &without).0.is_err() {
-                // Required: it must be set whatever the parameters (not only under a condition).
+                // Required: it must be set whatever the parameters (not only under a condition
+                // one of whose branches is `AWS::NoValue`; an `Fn::If` choosing between two
+                // values always sets it).
                 let value = &stack::environment_of(logical_id)[name];
-                if value.get("Fn::If").is_some() {
+                if may_be_unset(value) {
                     problems.push(format!(
                         "{logical_id} ({binary}) requires {name}, which the template sets only under a condition"
                     ));
@@ -144,6 +146,33 @@ async fn each_function_environment_is_what_its_code_reads() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Whether a template value can leave its variable unset: an `Fn::If` with an `AWS::NoValue`
+/// branch, at any depth of nested `Fn::If`s.
+fn may_be_unset(value: &serde_json::Value) -> bool {
+    match value.get("Fn::If").and_then(|v| v.as_array()) {
+        Some(branches) => branches.iter().skip(1).any(|branch| {
+            branch.get("Ref").and_then(|r| r.as_str()) == Some("AWS::NoValue")
+                || may_be_unset(branch)
+        }),
+        None => false,
+    }
+}
+
+#[test]
+fn a_conditional_value_is_unset_only_through_no_value() {
+    use serde_json::json;
+    assert!(may_be_unset(
+        &json!({"Fn::If": ["C", {"Ref": "X"}, {"Ref": "AWS::NoValue"}]})
+    ));
+    assert!(may_be_unset(&json!({"Fn::If": [
+        "C", {"Ref": "X"}, {"Fn::If": ["D", {"Ref": "AWS::NoValue"}, "y"]}
+    ]})));
+    assert!(!may_be_unset(
+        &json!({"Fn::If": ["C", {"Ref": "Bus"}, {"Ref": "Name"}]})
+    ));
+    assert!(!may_be_unset(&json!({"Ref": "Table"})));
 }
 
 #[test]

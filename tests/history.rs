@@ -3,7 +3,7 @@
 //! `hookline` CLI reads and marks it with.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use hookline::enrich::{DynamoDbEnrichedStore, EnrichOutcome, Enricher};
+use hookline::enrich::{EnrichOutcome, Enricher};
 use hookline::envelope::ReceivedEnvelope;
 use hookline::history::{
     DynamoDbHistory, EventSummary, HistoryEntry, HistoryStore, OccurrenceKey, Selection,
@@ -33,10 +33,7 @@ fn stack_retention_seconds(resources: &Resources) -> i64 {
 }
 
 /// The enricher with the stack's own history settings, every provider's API at `api`.
-async fn enricher_as_deployed(
-    resources: &Resources,
-    api: &MockServer,
-) -> Enricher<DynamoDbEnrichedStore> {
+async fn enricher_as_deployed(resources: &Resources, api: &MockServer) -> Enricher {
     let days = resources.environment("enricher")["HISTORY_RETENTION_DAYS"].clone();
     enricher_with(resources, &api.uri(), &[("HISTORY_RETENTION_DAYS", days)]).await
 }
@@ -254,7 +251,7 @@ async fn a_message_the_enricher_cannot_enrich_is_kept_all_the_same() {
     );
     assert!(h
         .resources
-        .item(&format!("enriched#{event_id}"))
+        .identity_item("argyle", &argyle_identity_id())
         .await
         .is_none());
 
@@ -276,12 +273,12 @@ async fn a_replay_is_enriched_like_any_message_and_the_newest_provider_data_wins
     let enricher = enricher_as_deployed(&h.resources, &api).await;
     let body = ArgyleSample::payload();
     let event_id = ArgyleSample::event_id(&body);
-    let enriched_key = format!("enriched#{event_id}");
     h.send(h.signed(&body)).await.expect(200, "accepted");
     let (taken, failed) = take_once(&h.resources, &enricher).await;
     assert_eq!((taken.len(), failed), (1, 0));
-    let recorded = h.resources.item(&enriched_key).await.expect("enriched");
+    let recorded = h.resources.identity("argyle", &argyle_identity_id()).await;
     assert_eq!(s(&recorded, "source_updated_at"), "2026-11-20T12:00:00Z");
+    assert_eq!(s(&recorded, "event_id"), event_id);
 
     let kept = enricher.history().occurrences(&event_id).await.unwrap();
     assert_eq!(kept.len(), 1);
@@ -304,7 +301,7 @@ async fn a_replay_is_enriched_like_any_message_and_the_newest_provider_data_wins
         Ok(EnrichOutcome::Stale)
     );
     assert_eq!(
-        h.resources.item(&enriched_key).await.expect("enriched"),
+        h.resources.identity("argyle", &argyle_identity_id()).await,
         recorded,
         "a stale replay writes nothing"
     );
@@ -319,8 +316,13 @@ async fn a_replay_is_enriched_like_any_message_and_the_newest_provider_data_wins
         .expect("replay sent");
     let (taken_replay, failed) = take_once(&h.resources, &enricher).await;
     assert_eq!((taken_replay, failed), (vec![replay.body.clone()], 0));
-    let updated = h.resources.item(&enriched_key).await.expect("enriched");
+    let updated = h.resources.identity("argyle", &argyle_identity_id()).await;
     assert_eq!(s(&updated, "source_updated_at"), "2026-11-20T13:00:00Z");
+    assert_eq!(
+        n(&updated, "revision"),
+        2,
+        "created, then updated by the replay"
+    );
     let data: Value = serde_json::from_str(s(&updated, "data")).unwrap();
     assert_eq!(data["first_name"], "Newest");
 

@@ -24,6 +24,7 @@ use hookline::queue::SqsEventQueue;
 use hookline::store::{Claim, DynamoDbEventStore, EventStore};
 use hookline::sweeper::sweep;
 use integration_tests::aws::{s, NoEnvironment};
+use integration_tests::changes::ChangeWatcher;
 use integration_tests::enricher::enricher_with;
 use integration_tests::faults::{Fault, FaultProxy};
 use integration_tests::iam::{assert_access_denied, denied, role_credentials, stack_on_iam_moto};
@@ -63,6 +64,8 @@ async fn as_role(admin: &Resources, binary: &str) -> AsRole {
         stack_name: admin.stack_name.clone(),
         table: admin.table.clone(),
         history_table: admin.history_table.clone(),
+        identities_table: admin.identities_table.clone(),
+        event_bus: admin.event_bus.clone(),
         queue_url: admin.queue_url.clone(),
         dlq_url: admin.dlq_url.clone(),
         functions: admin.functions.clone(),
@@ -88,6 +91,7 @@ fn action_of(target: &str) -> String {
         s if s.starts_with("DynamoDB_") => "dynamodb",
         "AmazonSQS" => "sqs",
         "secretsmanager" => "secretsmanager",
+        "AWSEvents" => "events",
         other => panic!("a call to an unexpected service: {other}"),
     };
     format!("{prefix}:{operation}")
@@ -358,6 +362,8 @@ async fn the_enricher_and_its_event_source_run_with_its_role_alone() {
         );
     }
 
+    // The change events, caught by the administrator from the stack's bus.
+    let changes = ChangeWatcher::on(&admin).await;
     let role = as_role(&admin, "enricher").await;
     let arn = admin.environment("enricher")["ENRICHER_SECRETS_ARN"].clone();
     let enricher = enricher_with(
@@ -397,17 +403,29 @@ async fn the_enricher_and_its_event_source_run_with_its_role_alone() {
     }
     assert_eq!(taken.len(), 2);
 
-    let enriched = admin
-        .item(&format!("enriched#{argyle_event}"))
-        .await
-        .expect("enriched record");
-    assert_eq!(s(&enriched, "status"), "ENRICHED");
+    // Each identity's state, written (read, put, its change's mark removed) with the role's
+    // credentials, read back by the administrator.
+    let argyle_identity = ArgyleSample::resource()["id"].as_str().unwrap().to_string();
+    let enriched = admin.identity("argyle", &argyle_identity).await;
+    assert_eq!(s(&enriched, "state"), "PRESENT");
+    assert_eq!(s(&enriched, "event_id"), argyle_event);
+    assert!(!enriched.contains_key("pending"), "its change was sent");
     assert_eq!(
         s(&admin.item(&argyle_event).await.unwrap(), "status"),
         "CONSUMED"
     );
-    let tombstone = admin.item("enriched#baack#gone").await.expect("tombstone");
-    assert_eq!(s(&tombstone, "status"), "TOMBSTONE");
+    let tombstone = admin.identity("baack", "urn:x").await;
+    assert_eq!(s(&tombstone, "state"), "TOMBSTONE");
+    assert!(!tombstone.contains_key("pending"), "its change was sent");
+    // And the bus took both changes from the role (PutEvents).
+    let mut sent: Vec<String> = changes
+        .take()
+        .await
+        .into_iter()
+        .map(|e| e.detail_type)
+        .collect();
+    sent.sort();
+    assert_eq!(sent, ["argyle.identity.created", "baack.identity.deleted"]);
     // Both messages kept in the history, written with the role's credentials (the enricher's
     // only DynamoDB client), read back by the administrator.
     for event_id in [argyle_event.as_str(), "baack#gone"] {
@@ -417,6 +435,29 @@ async fn the_enricher_and_its_event_source_run_with_its_role_alone() {
         assert!(taken.iter().any(|t| t == body), "{event_id}: {body}");
     }
     role.assert_calls_are_exactly_the_role();
+}
+
+/// A change event on the stack's bus, as the enricher sends one, with `resources`' credentials.
+async fn put_change_event(
+    resources: &Resources,
+) -> Result<
+    aws_sdk_eventbridge::operation::put_events::PutEventsOutput,
+    aws_sdk_eventbridge::error::SdkError<
+        aws_sdk_eventbridge::operation::put_events::PutEventsError,
+    >,
+> {
+    aws_sdk_eventbridge::Client::new(&resources.sdk)
+        .put_events()
+        .entries(
+            aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+                .event_bus_name(&resources.event_bus)
+                .source("hookline")
+                .detail_type("baack.identity.deleted")
+                .detail(r#"{"version":1}"#)
+                .build(),
+        )
+        .send()
+        .await
 }
 
 /// Enforcement is on: what a role does not allow is refused, by action.
@@ -451,6 +492,18 @@ async fn calls_outside_a_role_are_denied() {
         .send()
         .await;
     assert_access_denied(&denied(receive), "baack ReceiveMessage");
+    // No webhook function reads an identity or sends a change event. (It has PutItem, for its
+    // own dedup records, which moto matches against any table: that no receiver's statement
+    // names the identities table is proved from the template, tests/template.rs.)
+    let identity = dynamodb
+        .get_item()
+        .table_name(&admin.identities_table)
+        .key("resource_key", AttributeValue::S("baack#urn:x".into()))
+        .send()
+        .await;
+    assert_access_denied(&denied(identity), "baack GetItem on the identities");
+    let put_events = put_change_event(&baack.resources).await;
+    assert_access_denied(&denied(put_events), "baack PutEvents");
 
     let sweeper = as_role(&admin, "sweeper").await;
     let put = sweeper
@@ -468,6 +521,8 @@ async fn calls_outside_a_role_are_denied() {
         .send()
         .await;
     assert_access_denied(&denied(secret), "sweeper GetSecretValue");
+    let put_events = put_change_event(&sweeper.resources).await;
+    assert_access_denied(&denied(put_events), "sweeper PutEvents");
 
     let enricher = as_role(&admin, "enricher").await;
     let send = enricher
@@ -479,10 +534,27 @@ async fn calls_outside_a_role_are_denied() {
         .send()
         .await;
     assert_access_denied(&denied(send), "enricher SendMessage");
+    // It reads and writes one identity at a time and never deletes one: `hookline forget`
+    // does, with the operator's policy.
+    let identities = &enricher.resources.dynamodb;
+    let delete = identities
+        .delete_item()
+        .table_name(&admin.identities_table)
+        .key("resource_key", AttributeValue::S("baack#urn:x".into()))
+        .send()
+        .await;
+    assert_access_denied(&denied(delete), "enricher DeleteItem on the identities");
+    let scan = identities
+        .scan()
+        .table_name(&admin.identities_table)
+        .send()
+        .await;
+    assert_access_denied(&denied(scan), "enricher Scan of the identities");
 
-    // The enricher writes the history and never reads it: an operator's CLI does. (PutItem is
-    // an action the role has, for the enriched records: that it names the events table alone,
-    // never the history, is proved from the template, tests/template.rs.)
+    // The enricher writes the history and never reads it: an operator's CLI does. (GetItem and
+    // PutItem are actions the role has, for the identities, which moto matches against any
+    // table: that they name the identities table alone, never the history, is proved from the
+    // template, tests/template.rs; so GetItem on the history is not tried here.)
     let history_key = || {
         HashMap::from([
             ("event_id".to_string(), AttributeValue::S("baack#x".into())),
@@ -507,13 +579,6 @@ async fn calls_outside_a_role_are_denied() {
         .send()
         .await;
     assert_access_denied(&denied(by_provider), "enricher Query on a history index");
-    let get = history
-        .get_item()
-        .table_name(&admin.history_table)
-        .set_key(Some(history_key()))
-        .send()
-        .await;
-    assert_access_denied(&denied(get), "enricher GetItem on the history");
     let batch = history
         .batch_get_item()
         .request_items(

@@ -70,13 +70,16 @@ async fn a_3000_character_trigger_urn_is_stored_once_and_enriched_under_its_dige
         event_id.len() <= "baack#".len() + MAX_KEY_BYTES,
         "{event_id}"
     );
-    // The enriched record's key (`enriched#` + event id) fits too: a DELETE is a tombstone,
-    // written without an API call.
+    // The identity's record is keyed by its resource, not by the event: a DELETE is a
+    // tombstone, written without an API call, naming the digest-keyed event.
     let api = MockServer::start().await;
     let enricher = enricher_for(&h.resources, &api.uri()).await;
     assert_eq!(drain_once(&h.resources, &enricher).await, (1, 0));
-    let record = h.resources.item(&format!("enriched#{event_id}")).await;
-    assert_eq!(s(&record.expect("enriched record"), "status"), "TOMBSTONE");
+    let resource_id = BaackSample::resource()["id"].as_str().unwrap().to_string();
+    let record = h.resources.identity("baack", &resource_id).await;
+    assert_eq!(s(&record, "state"), "TOMBSTONE");
+    assert_eq!(s(&record, "event_id"), event_id);
+    assert_eq!(h.resources.identity_items().await.len(), 1);
 }
 
 #[tokio::test]
@@ -251,12 +254,13 @@ async fn provider_data_too_large_for_an_item_fails_permanently_without_a_write()
         error.contains("permanent") && error.contains("does not fit"),
         "{error}"
     );
-    let event_id = ArgyleSample::event_id(&body);
+    let resource_id = ArgyleSample::resource()["id"].as_str().unwrap().to_string();
     assert!(h
         .resources
-        .item(&format!("enriched#{event_id}"))
+        .identity_item("argyle", &resource_id)
         .await
         .is_none());
+    assert!(h.resources.identity_items().await.is_empty());
 }
 
 /// SQS refuses an empty message attribute value (moto does not): an empty event type travels

@@ -3,7 +3,7 @@
 //! event; after that it is a new occurrence, fetched again. Run with the template's own Argyle
 //! settings and with the longest window an operator might set.
 
-use integration_tests::aws::s;
+use integration_tests::aws::{n, s};
 use integration_tests::enricher::{drain_once, enricher_for};
 use integration_tests::samples::{ArgyleSample, ClearIdSample, MidboundSample};
 use integration_tests::{Harness, Sample};
@@ -87,14 +87,16 @@ async fn identical_updates_around_an_enrichment(fifo: bool, extra: &[(&'static s
         "fetched again"
     );
 
-    let enriched = h
-        .resources
-        .item(&format!("enriched#{event_id}"))
-        .await
-        .expect("enriched record");
+    let enriched = h.resources.identity("argyle", IDENTITY).await;
     let data: Value = serde_json::from_str(s(&enriched, "data")).unwrap();
     assert_eq!(data["first_name"], "Anna");
     assert_eq!(s(&enriched, "source_updated_at"), "2026-11-20T11:00:00Z");
+    assert_eq!(s(&enriched, "event_id"), event_id);
+    assert_eq!(
+        n(&enriched, "revision"),
+        2,
+        "created, then updated by the second fetch"
+    );
     assert!(h.resources.messages().await.is_empty());
     api.verify().await;
 }
@@ -210,33 +212,55 @@ async fn a_late_mark_of_an_earlier_occurrence_leaves_the_next_one_claimable() {
     assert_eq!(s(&record, "status"), "ENQUEUED");
 }
 
-/// Without an update time from the provider (ClearID), two reads of one event written out of
-/// order keep the later read's data: the slower, earlier read is stale.
+/// Without an update time from the provider (ClearID), two reads of one identity written out
+/// of order keep the later read's data: the slower, earlier read is stale. Decided as the
+/// enricher decides, written through the identities table's adapter.
 #[tokio::test]
 async fn without_an_update_time_the_later_read_wins() {
-    use hookline::enrich::{DynamoDbEnrichedStore, EnrichedRecord, EnrichedStore, Fetched};
-    let resources = integration_tests::Resources::create(false).await;
-    let store = DynamoDbEnrichedStore::new(resources.dynamodb.clone(), &resources.table);
-    let envelope = hookline::envelope::ReceivedEnvelope::parse(
-        &json!({"version": 1, "event_id": "clearid#identity.updated#sha256:ab", "provider": "clearid",
-                "event_type": "identity.updated", "received_at": "2026-12-01T10:00:00Z",
-                "resource": {"id": "id-7"}, "keyed_by_content": true, "payload": {}})
-        .to_string(),
-    )
-    .unwrap();
-    let read = |name: &str, started_ms| {
-        let fetched = Fetched::Found {
-            data: json!({"name": name}),
-            updated_at: None,
-        };
-        EnrichedRecord::new(&envelope, fetched, started_ms, 0)
+    use hookline::identity::{
+        decide, Decision, DynamoDbIdentities, Fetched, IdentityKey, IdentityStore, Observation,
+        Retention,
     };
-    assert_eq!(store.put(&read("newer", 2_000)).await, Ok(true));
-    assert_eq!(store.put(&read("older", 1_000)).await, Ok(false), "stale");
-    let item = resources
-        .item("enriched#clearid#identity.updated#sha256:ab")
-        .await
-        .unwrap();
+    let resources = integration_tests::Resources::create(false).await;
+    let store = DynamoDbIdentities::new(resources.dynamodb.clone(), &resources.identities_table);
+    let key = IdentityKey::new("clearid", "id-7");
+    let retention = Retention {
+        data_seconds: 86_400,
+        tombstone_seconds: 3_600,
+    };
+    // Whether the read is written (false: stale, nothing written).
+    let record = |name: &str, read_started_ms: i64| {
+        let observation = Observation {
+            key: key.clone(),
+            event_id: "clearid#identity.updated#sha256:ab".into(),
+            event_type: "identity.updated".into(),
+            fetched: Fetched::Found {
+                data: json!({ "name": name }),
+                updated_at: None,
+            },
+            read_started_ms,
+            now: 1_800_000_000,
+        };
+        let store = &store;
+        let key = &key;
+        async move {
+            let stored = store.get(key).await.unwrap();
+            match decide(stored.as_ref(), observation, retention) {
+                Decision::Write(identity) => {
+                    assert!(store.put(&identity).await.unwrap(), "no race here");
+                    true
+                }
+                Decision::Stale => false,
+            }
+        }
+    };
+    assert!(record("newer", 2_000).await);
+    assert!(!record("older", 1_000).await, "stale");
+    let item = resources.identity("clearid", "id-7").await;
     assert_eq!(s(&item, "data"), r#"{"name":"newer"}"#);
-    assert_eq!(store.put(&read("newest", 3_000)).await, Ok(true));
+    assert_eq!(n(&item, "read_started_ms"), 2_000);
+    assert!(record("newest", 3_000).await);
+    let item = resources.identity("clearid", "id-7").await;
+    assert_eq!(s(&item, "data"), r#"{"name":"newest"}"#);
+    assert_eq!(n(&item, "revision"), 2);
 }

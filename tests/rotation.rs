@@ -166,6 +166,8 @@ async fn the_enricher_re_reads_its_credentials() {
     let vars: HashMap<&str, String> = [
         ("EVENTS_TABLE", resources.table.clone()),
         ("HISTORY_TABLE", resources.history_table.clone()),
+        ("IDENTITIES_TABLE", resources.identities_table.clone()),
+        ("EVENT_BUS_NAME", resources.event_bus.clone()),
         ("ENRICHER_SECRETS_ARN", arn.clone()),
         ("SECRETS_CACHE_SECONDS", "60".to_string()),
     ]

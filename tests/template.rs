@@ -314,7 +314,6 @@ fn the_readme_documents_every_parameter() {
 // records in `Metadata.HooklineRehearsal.Changes`, from where they are put back).
 
 mod least_privilege {
-    use hookline::enrich::record::KEY_PREFIX;
     use hookline::providers::{Argyle, Baack, ClearId, Midbound};
     use hookline::Provider;
     use integration_tests::samples::{ArgyleSample, BaackSample, ClearIdSample, MidboundSample};
@@ -415,6 +414,7 @@ mod least_privilege {
         let index = json!({"Fn::Sub": format!("${{EventsTable.Arn}}/index/{}", hookline::store::PENDING_INDEX)});
         let queue = json!({"Fn::GetAtt": ["EventsQueue", "Arn"]});
         let history = history_table();
+        let identities = identities_table();
         for role in roles() {
             let managed = &stack::resources()[&role.logical_id]["Properties"]["ManagedPolicyArns"];
             assert_eq!(
@@ -445,6 +445,9 @@ mod least_privilege {
                     "dynamodb" if actions == ["dynamodb:Query"] => index.clone(),
                     // Which statement may name it: `only_the_enricher_writes_the_history`.
                     "dynamodb" if *resource == history => history.clone(),
+                    // Which statement may name these: `only_the_enricher_reaches_the_identities_and_the_bus`.
+                    "dynamodb" if *resource == identities => identities.clone(),
+                    "events" => change_event_bus(),
                     "dynamodb" => table.clone(),
                     "sqs" => queue.clone(),
                     "secretsmanager" => own_secret(&role.function)
@@ -527,20 +530,28 @@ mod least_privilege {
                     // (`only_the_enricher_writes_the_history`).
                     continue;
                 }
+                if statement["Resource"] == identities_table() {
+                    // Keyed by every provider's identities: a table only the enricher may
+                    // name (`only_the_enricher_reaches_the_identities_and_the_bus`).
+                    continue;
+                }
                 let what = format!("{} {writes:?}", role.binary);
                 let patterns = leading_keys(&what, statement);
                 let expected: Vec<String> = match (role.binary.as_str(), writes[0].as_str()) {
                     (b, _) if RECEIVERS.contains(&b) => vec![prefix(b)],
                     ("sweeper", _) => RECEIVERS.iter().map(|n| prefix(n)).collect(),
-                    ("enricher", "dynamodb:PutItem") => vec![format!("{KEY_PREFIX}*")],
-                    // Only these providers' deliveries can be keyed by content (and reopened).
-                    ("enricher", _) => vec![prefix(Argyle::NAME), prefix(ClearId::NAME)],
+                    // Only these providers' deliveries can be keyed by content (and reopened); it
+                    // puts nothing in the events table (identities have a table of their own).
+                    ("enricher", "dynamodb:UpdateItem") => {
+                        vec![prefix(Argyle::NAME), prefix(ClearId::NAME)]
+                    }
                     _ => panic!("{what}: a writer this test does not know"),
                 };
                 assert_eq!(patterns, expected, "{what}");
                 let allowed = |key: &str| patterns.iter().any(|p| like(p, key));
                 for (provider, event_id) in &events {
-                    let enriched = format!("{KEY_PREFIX}{event_id}");
+                    // The records older versions of the enricher wrote: no one writes them now.
+                    let enriched = format!("enriched#{event_id}");
                     let own = match role.binary.as_str() {
                         "sweeper" => true,
                         "enricher" => {
@@ -550,8 +561,7 @@ mod least_privilege {
                         b => b == *provider,
                     };
                     assert_eq!(allowed(event_id), own, "{what} on {event_id}");
-                    let enricher_put = role.binary == "enricher" && writes[0] == "dynamodb:PutItem";
-                    assert_eq!(allowed(&enriched), enricher_put, "{what} on {enriched}");
+                    assert!(!allowed(&enriched), "{what} on {enriched}");
                 }
             }
         }
@@ -609,6 +619,7 @@ mod least_privilege {
                 "secretsmanager",
                 ["get_secret_value", "describe_secret"].as_slice(),
             ),
+            ("events", ["put_events"].as_slice()),
         ];
         let mut called = BTreeSet::new();
         for file in files {
@@ -675,6 +686,88 @@ mod least_privilege {
         json!({"Fn::GetAtt": ["HistoryTable", "Arn"]})
     }
 
+    fn identities_table() -> Value {
+        json!({"Fn::GetAtt": ["IdentitiesTable", "Arn"]})
+    }
+
+    /// The change events' bus: the stack's own, or the one the operator named.
+    fn change_event_bus() -> Value {
+        json!({"Fn::If": [
+            "CreatesEventBus",
+            {"Fn::GetAtt": ["ChangeEventBus", "Arn"]},
+            {"Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${EventBusName}"}
+        ]})
+    }
+
+    /// Each identity's state holds the provider's data: only the enricher may read or write
+    /// it, and only the enricher sends change events. A webhook function has no right to
+    /// either (nor the sweeper).
+    #[test]
+    fn only_the_enricher_reaches_the_identities_and_the_bus() {
+        let mut identities = Vec::new();
+        let mut bus = Vec::new();
+        for role in roles() {
+            for statement in &role.statements {
+                let text = statement.to_string();
+                let acts = actions(statement);
+                if text.contains("IdentitiesTable") {
+                    identities.push((role.binary.clone(), statement.clone()));
+                }
+                if text.contains("ChangeEventBus")
+                    || text.contains("EventBusName")
+                    || acts.iter().any(|a| a.starts_with("events:"))
+                {
+                    bus.push((role.binary.clone(), statement.clone()));
+                }
+            }
+        }
+        assert_eq!(identities.len(), 1, "{identities:?}");
+        let (binary, statement) = &identities[0];
+        assert_eq!(binary, "enricher");
+        // Read the state, write it conditionally, forget a sent change: no delete, no scan, no
+        // query, no batch.
+        assert_eq!(
+            actions(statement),
+            [
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem"
+            ],
+            "{statement}"
+        );
+        assert_eq!(statement["Resource"], identities_table(), "{statement}");
+        assert!(statement.get("Condition").is_none(), "{statement}");
+
+        assert_eq!(bus.len(), 1, "{bus:?}");
+        let (binary, statement) = &bus[0];
+        assert_eq!(binary, "enricher");
+        assert_eq!(actions(statement), ["events:PutEvents"], "{statement}");
+        assert_eq!(statement["Resource"], change_event_bus(), "{statement}");
+        assert!(statement.get("Condition").is_none(), "{statement}");
+
+        // The enricher's environment names the table and the bus its role allows.
+        let env = stack::environment_of("EnricherFunction");
+        assert_eq!(env["IDENTITIES_TABLE"], json!({"Ref": "IdentitiesTable"}));
+        assert_eq!(
+            env["EVENT_BUS_NAME"],
+            json!({"Fn::If": [
+                "CreatesEventBus",
+                {"Fn::GetAtt": ["ChangeEventBus", "Name"]},
+                {"Ref": "EventBusName"}
+            ]})
+        );
+        // And no webhook function's environment names either.
+        for (function, binary) in stack::functions() {
+            if binary == "enricher" {
+                continue;
+            }
+            let env = serde_json::Value::Object(stack::environment_of(&function)).to_string();
+            for name in ["IdentitiesTable", "ChangeEventBus", "EventBusName"] {
+                assert!(!env.contains(name), "{function}'s environment names {name}");
+            }
+        }
+    }
+
     /// The conditions the rendering took out of `at` ("<logical id> ... statement <i>") for moto.
     fn removed_condition(at: &str) -> Option<Value> {
         stack::rehearsal()["Changes"]
@@ -727,6 +820,7 @@ mod least_privilege {
         let indexes = json!({"Fn::Sub": "${HistoryTable.Arn}/index/*"});
         let queue = json!({"Fn::GetAtt": ["EventsQueue", "Arn"]});
         let dlq = json!({"Fn::GetAtt": ["EventsDeadLetterQueue", "Arn"]});
+        let events_table = json!({"Fn::GetAtt": ["EventsTable", "Arn"]});
         let stack_id = json!({"Ref": "AWS::StackId"});
         // What each action is for, on what, with what condition.
         let expected: Vec<(&str, Vec<Value>)> = vec![
@@ -736,13 +830,23 @@ mod least_privilege {
             ("dynamodb:Query", vec![history.clone(), indexes.clone()]),
             ("dynamodb:BatchGetItem", vec![history.clone(), indexes]),
             // `replay`: the mark on each occurrence it sent.
-            ("dynamodb:UpdateItem", vec![history]),
+            ("dynamodb:UpdateItem", vec![history.clone()]),
             // `replay` and `redrive`: back into the events queue.
-            ("sqs:SendMessage", vec![queue]),
+            ("sqs:SendMessage", vec![queue.clone()]),
             // `redrive`: the dead-letter queue's messages.
             ("sqs:ReceiveMessage", vec![dlq.clone()]),
             ("sqs:DeleteMessage", vec![dlq.clone()]),
             ("sqs:GetQueueAttributes", vec![dlq]),
+            // `identities get` and `forget`: the identity's record.
+            ("dynamodb:GetItem", vec![identities_table()]),
+            ("dynamodb:DeleteItem", vec![identities_table()]),
+            // `forget`: the identity's history, its events' dedup records (read for a dry run).
+            ("dynamodb:DeleteItem", vec![history.clone()]),
+            ("dynamodb:GetItem", vec![events_table.clone()]),
+            ("dynamodb:DeleteItem", vec![events_table]),
+            // `forget`: how many messages still wait in the queue, and the `forgotten` event.
+            ("sqs:GetQueueAttributes", vec![queue.clone()]),
+            ("events:PutEvents", vec![change_event_bus()]),
         ];
         let statements = operator_statements();
         let mut granted: Vec<(String, Vec<Value>)> = Vec::new();
@@ -765,12 +869,13 @@ mod least_privilege {
                 granted.push((action, resources.clone()));
             }
         }
-        granted.sort_by(|a, b| a.0.cmp(&b.0));
+        let order = |a: &(String, Vec<Value>)| (a.0.clone(), json!(a.1).to_string());
+        granted.sort_by_key(order);
         let mut expected: Vec<(String, Vec<Value>)> = expected
             .into_iter()
             .map(|(a, r)| (a.to_string(), r))
             .collect();
-        expected.sort_by(|a, b| a.0.cmp(&b.0));
+        expected.sort_by_key(order);
         assert_eq!(granted, expected, "the operator's policy");
     }
 
