@@ -36,6 +36,7 @@ pub enum Command {
     #[command(after_help = crate::redrive::EXAMPLES)]
     Redrive(crate::redrive::RedriveArgs),
     /// Read the identities' current state: one identity's stored data, revision and times.
+    #[command(after_help = crate::identities::EXAMPLES)]
     Identities(crate::identities::IdentitiesArgs),
     /// Erase one identity's data everywhere hookline keeps it, and tell downstream systems.
     #[command(after_help = crate::forget::EXAMPLES)]
