@@ -4,18 +4,20 @@
 //! and `created` change events), plus a legacy `enriched#` item an older version would have
 //! written. Without `--yes` on a pipe nothing happens; a dry run changes nothing; forget erases
 //! one identity's items and nothing of the other's, prints each, and sends exactly one
-//! `forgotten` event; the same notification is then accepted as new and stored again.
+//! `forgotten` event (caught by tests/support's ChangeWatcher); the same notification is then
+//! accepted as new and stored again.
 
 mod support;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use hookline::identity::{DynamoDbIdentities, IdentityKey, IdentityStore};
 use hookline::providers::Baack;
+use integration_tests::changes::ChangeWatcher;
 use integration_tests::enricher::{enricher_for, take_once};
 use integration_tests::samples::BaackSample;
 use integration_tests::{invoke, Event, Resources, Sample};
 use serde_json::{json, Value};
-use support::{hookline, json_lines, stderr, stdout, BusWatcher};
+use support::{hookline, json_lines, stderr, stdout};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -110,7 +112,7 @@ const ALL: Kept = Kept {
 async fn forget_erases_one_identity_everywhere_and_tells_downstream_once() {
     let resources = Resources::create(false).await;
     let api = baack_api().await;
-    let bus = BusWatcher::on(&resources).await;
+    let bus = ChangeWatcher::on(&resources).await;
     for resource in [ANN, BOB] {
         deliver(&resources, &notification(resource))
             .await
@@ -120,10 +122,10 @@ async fn forget_erases_one_identity_everywhere_and_tells_downstream_once() {
     let (taken, failed) = take_once(&resources, &enricher).await;
     assert_eq!((taken.len(), failed), (2, 0), "{taken:?}");
     let created: Vec<String> = bus
-        .take(&resources)
+        .take()
         .await
         .iter()
-        .map(|e| e["detail-type"].as_str().unwrap_or_default().to_string())
+        .map(|e| e.detail_type.clone())
         .collect();
     assert_eq!(
         created, ["baack.identity.created"; 2],
@@ -223,10 +225,7 @@ async fn forget_erases_one_identity_everywhere_and_tells_downstream_once() {
         "{lines:?}"
     );
     assert_eq!(kept(&resources, BOB).await, ALL);
-    assert!(
-        bus.take(&resources).await.is_empty(),
-        "a dry run sends nothing"
-    );
+    assert!(bus.take().await.is_empty(), "a dry run sends nothing");
 
     // Forget, item by item.
     let forgot = hookline(&["forget", "--stack", stack, "baack", ANN, "--yes"]);
@@ -291,11 +290,11 @@ async fn forget_erases_one_identity_everywhere_and_tells_downstream_once() {
     );
 
     // Exactly one change event: forgotten, naming the erased fields, without data.
-    let events = bus.take(&resources).await;
+    let events = bus.take().await;
     assert_eq!(events.len(), 1, "{events:?}");
-    assert_eq!(events[0]["source"], "hookline");
-    assert_eq!(events[0]["detail-type"], "baack.identity.forgotten");
-    let mut detail = events[0]["detail"].clone();
+    assert_eq!(events[0].source, "hookline");
+    assert_eq!(events[0].detail_type, "baack.identity.forgotten");
+    let mut detail = events[0].detail.clone();
     let changed_at = detail
         .as_object_mut()
         .and_then(|d| d.remove("changed_at"))
@@ -332,7 +331,7 @@ async fn forget_erases_one_identity_everywhere_and_tells_downstream_once() {
         (&json!(0), &json!(0), &json!(0), &json!(true)),
         "{lines:?}"
     );
-    assert_eq!(bus.take(&resources).await.len(), 1);
+    assert_eq!(bus.take().await.len(), 1);
 
     // The same notification is now new: accepted, enriched, stored again.
     deliver(&resources, &notification(ANN))
@@ -349,7 +348,7 @@ async fn forget_erases_one_identity_everywhere_and_tells_downstream_once() {
         .expect("stored again");
     assert_eq!(stored.data_value().unwrap()["name"], "Ann");
     assert_eq!(stored.event_id, ann_event);
-    let created = bus.take(&resources).await;
+    let created = bus.take().await;
     assert_eq!(created.len(), 1, "{created:?}");
-    assert_eq!(created[0]["detail-type"], "baack.identity.created");
+    assert_eq!(created[0].detail_type, "baack.identity.created");
 }

@@ -3,7 +3,6 @@
 
 #![allow(dead_code, reason = "each test file uses its own part")]
 
-use integration_tests::Resources;
 use serde_json::Value;
 use std::process::{Command, Output};
 
@@ -44,62 +43,4 @@ pub fn json_lines(text: &str) -> Vec<Value> {
     text.lines()
         .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
         .collect()
-}
-
-/// What reaches the stack's change event bus from its creation on: an SQS queue of the test's
-/// own, the target of a rule on `resources.event_bus` matching `{"source":["hookline"]}` (moto
-/// delivers a rule's SQS target during PutEvents, the whole event as the body).
-pub struct BusWatcher {
-    queue_url: String,
-}
-
-impl BusWatcher {
-    pub async fn on(resources: &Resources) -> Self {
-        let name = format!("{}-bus-watcher", resources.stack_name);
-        let queue_url = resources
-            .sqs
-            .create_queue()
-            .queue_name(&name)
-            .send()
-            .await
-            .expect("create the watcher's queue")
-            .queue_url
-            .expect("queue url");
-        let queue_arn = resources.queue_arn_of(&queue_url).await;
-        let events = aws_sdk_eventbridge::Client::new(&resources.sdk);
-        events
-            .put_rule()
-            .name(&name)
-            .event_bus_name(&resources.event_bus)
-            .event_pattern(r#"{"source":["hookline"]}"#)
-            .send()
-            .await
-            .expect("put rule");
-        events
-            .put_targets()
-            .rule(&name)
-            .event_bus_name(&resources.event_bus)
-            .targets(
-                aws_sdk_eventbridge::types::Target::builder()
-                    .id("watcher")
-                    .arn(queue_arn)
-                    .build()
-                    .expect("a target"),
-            )
-            .send()
-            .await
-            .expect("put targets");
-        Self { queue_url }
-    }
-
-    /// The events delivered since the last call (each whole: `source`, `detail-type`,
-    /// `detail`, ...).
-    pub async fn take(&self, resources: &Resources) -> Vec<Value> {
-        resources
-            .messages_of(&self.queue_url)
-            .await
-            .into_iter()
-            .map(|message| message.body)
-            .collect()
-    }
 }
