@@ -547,8 +547,10 @@ async fn an_out_of_order_read_is_stale_and_silent() {
     let (earlier, later) = (event("baack#earlier"), event("baack#later"));
     let slow = enricher.enrich(&earlier, deadline());
     let fast = async {
-        // Starts once the slow read is under way, finishes long before it.
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // Starts once the slow read is at the API (so it began first), finishes long before it.
+        while t.api.received_requests().await.unwrap().is_empty() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         enricher.enrich(&later, deadline()).await
     };
     let (slow, fast) = tokio::join!(slow, fast);

@@ -6,6 +6,7 @@
 use crate::aws::{messages_in, Resources};
 use aws_sdk_eventbridge::types::Target;
 use serde_json::Value;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// One change event as the bus delivered it.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,7 +30,12 @@ impl ChangeWatcher {
 
     /// A watcher on the bus named `bus`.
     pub async fn on_bus(resources: &Resources, bus: &str) -> Self {
-        let name = format!("{}-changes-{}", resources.stack_name, bus.len());
+        static WATCHERS: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "{}-changes-{}",
+            resources.stack_name,
+            WATCHERS.fetch_add(1, Ordering::SeqCst)
+        );
         let queue_url = resources
             .sqs
             .create_queue()
