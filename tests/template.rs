@@ -294,6 +294,83 @@ fn silence_alarms_stay_within_cloudwatch_evaluation_limits() {
     }
 }
 
+/// With `KmsKeyArn` set, everything that holds or carries personal data is encrypted with that
+/// key, and every function's role may use it; unset, none of it is there (AWS-owned keys).
+#[test]
+fn a_customer_managed_key_covers_every_store_and_every_role() {
+    const KEY: &str = "!If [HasKmsKey, !Ref KmsKeyArn, !Ref AWS::NoValue]";
+    let expected: [(&str, &[(&str, &str)]); 4] = [
+        (
+            "AWS::DynamoDB::Table",
+            &[
+                ("SSEType", "!If [HasKmsKey, KMS, !Ref AWS::NoValue]"),
+                ("KMSMasterKeyId", KEY),
+            ],
+        ),
+        (
+            "AWS::SQS::Queue",
+            &[
+                ("KmsMasterKeyId", KEY),
+                (
+                    "SqsManagedSseEnabled",
+                    "!If [HasKmsKey, !Ref AWS::NoValue, true]",
+                ),
+            ],
+        ),
+        ("AWS::SecretsManager::Secret", &[("KmsKeyId", KEY)]),
+        ("AWS::Events::EventBus", &[("KmsKeyIdentifier", KEY)]),
+    ];
+    let mut covered = 0;
+    for (kind, properties) in expected {
+        let found = resources_of(kind);
+        assert!(!found.is_empty(), "no {kind} in the template");
+        for (name, lines) in found {
+            for (property, setting) in properties {
+                assert_eq!(
+                    value(&lines, property),
+                    Some(*setting),
+                    "{name}: {property}"
+                );
+            }
+            covered += 1;
+        }
+    }
+    // Three tables, two queues, five secrets, one bus.
+    assert_eq!(covered, 11);
+
+    // The rendered template: SAM's roles, one per function, each attached to the key's policy.
+    let rendered = integration_tests::stack::resources();
+    let policy = &rendered["KmsKeyUsePolicy"];
+    assert_eq!(policy["Condition"], "HasKmsKey");
+    let mut attached: Vec<String> = policy["Properties"]["Roles"]
+        .as_array()
+        .expect("Roles")
+        .iter()
+        .map(|role| role["Ref"].as_str().expect("a Ref").to_string())
+        .collect();
+    attached.sort();
+    let mut roles: Vec<String> = integration_tests::stack::functions()
+        .into_iter()
+        .map(|(logical_id, _)| {
+            rendered[&logical_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+                .as_str()
+                .expect("a role of the stack")
+                .to_string()
+        })
+        .collect();
+    roles.sort();
+    assert_eq!(attached, roles);
+    let statement = &policy["Properties"]["PolicyDocument"]["Statement"];
+    assert_eq!(
+        statement,
+        &serde_json::json!([{
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": {"Ref": "KmsKeyArn"}
+        }])
+    );
+}
+
 #[test]
 fn the_readme_documents_every_parameter() {
     let readme = include_str!("../README.md");
