@@ -193,11 +193,17 @@ fn event_ids(
             ids.insert(id);
         }
     }
-    if key.provider == provider_name(crate::choices::ProviderName::Midbound) {
+    if names_no_resource(key) {
         ids.insert(key.text());
     }
     ids.retain(|id| !id.is_empty());
     ids
+}
+
+/// Whether the provider's events name no resource, so that the enricher keys each of its
+/// identities by the event itself (`midbound#<webhook-id>`).
+fn names_no_resource(key: &IdentityKey) -> bool {
+    key.provider == provider_name(crate::choices::ProviderName::Midbound)
 }
 
 /// The history's occurrences about `key`: by its resource index, and those kept under its own
@@ -217,11 +223,15 @@ async fn occurrences_about(
     let mut found = listed(history, &selection, |_| {})
         .await
         .map_err(|e| e.to_string())?;
-    let own = history
-        .occurrences(&key.text())
-        .await
-        .map_err(|e| e.to_string())?;
-    found.extend(own.into_iter().map(|entry| entry.summary));
+    // Only a provider whose events name no resource (Midbound) keys an identity by its event:
+    // for the others an id shaped like an event key would reach another event's history.
+    if names_no_resource(key) {
+        let own = history
+            .occurrences(&key.text())
+            .await
+            .map_err(|e| e.to_string())?;
+        found.extend(own.into_iter().map(|entry| entry.summary));
+    }
     found.sort_by(|a, b| (a.received_at, &a.event_id).cmp(&(b.received_at, &b.event_id)));
     found.dedup_by(|a, b| a.key() == b.key());
     Ok(found)

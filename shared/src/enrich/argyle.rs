@@ -30,7 +30,8 @@ impl ArgyleApi {
                 updated_at: data
                     .get("updated_at")
                     .and_then(|v| v.as_str())
-                    .map(crate::providers::normalise_timestamp),
+                    // Bounded as a delivery's time is: kept in the record, it must fit.
+                    .and_then(crate::providers::occurred_at),
                 data,
             }),
             ApiResponse::NotFound => Ok(Fetched::Gone),

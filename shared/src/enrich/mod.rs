@@ -208,11 +208,16 @@ impl<S: Reopen, I: IdentityStore, P: ChangePublisher, H: HistoryStore> Enricher<
             let size = identity.stored_bytes();
             if size > MAX_DATA_BYTES {
                 // DynamoDB would refuse the item: fail before the write, saying why, and let the
-                // redrive policy move the message to the dead-letter queue after its receives.
+                // redrive policy move the message to the dead-letter queue after its receives. A
+                // change an earlier fetch stored is still owed to downstream: sent first.
+                if let Some(stored) = stored.filter(|s| s.pending.is_some()) {
+                    self.send(&stored).await?;
+                }
                 return Err(EnrichError::Fetch {
                     provider: provider.to_string(),
                     error: FetchError::Permanent(format!(
-                        "the provider's data ({size} bytes) does not fit in one DynamoDB item"
+                        "the provider's data with the record's ids ({size} bytes) does not fit in \
+                         one DynamoDB item"
                     )),
                 });
             }

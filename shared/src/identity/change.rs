@@ -82,25 +82,27 @@ impl Change {
     }
 
     /// This change and a later one as a single change, for when this one was never sent: the
-    /// kind is measured from the state before this one, the fields are both's.
-    pub fn then(self, later: Change) -> Change {
+    /// kind is measured from the state before this one, the fields are both's; none when the two
+    /// cancel out for whoever hears of them (no data before, none after).
+    pub fn then(self, later: Change) -> Option<Change> {
         let has_data_now = matches!(later.change, ChangeKind::Created | ChangeKind::Updated);
         let change = match (self.had_data_before, has_data_now) {
             (false, true) => ChangeKind::Created,
             (true, true) => ChangeKind::Updated,
-            (_, false) => later.change,
+            (true, false) => later.change,
+            (false, false) => return None,
         };
         let fields: BTreeSet<String> = self
             .changed_fields
             .into_iter()
             .chain(later.changed_fields)
             .collect();
-        Change {
+        Some(Change {
             change,
             changed_fields: fields.into_iter().collect(),
             had_data_before: self.had_data_before,
             ..later
-        }
+        })
     }
 }
 
@@ -184,7 +186,7 @@ mod tests {
     fn unsent_changes_coalesce_into_the_change_from_the_state_before_the_first() {
         let created = change(ChangeKind::Created, &["a", "b"], 1, false);
         let updated = change(ChangeKind::Updated, &["c"], 2, true);
-        let both = created.clone().then(updated.clone());
+        let both = created.clone().then(updated.clone()).unwrap();
         assert_eq!(both.change, ChangeKind::Created);
         assert_eq!(both.changed_fields, ["a", "b", "c"]);
         assert_eq!(both.revision, 2);
@@ -193,13 +195,16 @@ mod tests {
 
         let deleted = change(ChangeKind::Deleted, &["a", "b", "c"], 3, true);
         assert_eq!(
-            updated.clone().then(deleted.clone()).change,
+            updated.clone().then(deleted.clone()).unwrap().change,
             ChangeKind::Deleted
         );
         // Gone and back before anyone heard: for them it is an update.
         let back = change(ChangeKind::Created, &["a"], 4, false);
-        let round_trip = updated.then(deleted).then(back);
+        let round_trip = updated.then(deleted).unwrap().then(back.clone()).unwrap();
         assert_eq!(round_trip.change, ChangeKind::Updated);
         assert_eq!(round_trip.revision, 4);
+        // Back and gone again before anyone heard: nothing happened, for them.
+        let gone = change(ChangeKind::Deleted, &["a"], 5, true);
+        assert_eq!(back.then(gone), None);
     }
 }

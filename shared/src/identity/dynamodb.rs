@@ -93,7 +93,16 @@ impl IdentityStore for DynamoDbIdentities {
             .send()
             .await
             .map_err(|e| error("GetItem", e))?;
-        Ok(output.item().and_then(identity_of))
+        match output.item() {
+            None => Ok(None),
+            Some(item) => identity_of(item).map(Some).ok_or_else(|| {
+                // Read as absent, the next write's condition would fail on every receive.
+                IdentityError(format!(
+                    "the item stored under {} is not an identity record hookline can read",
+                    key.text()
+                ))
+            }),
+        }
     }
 
     async fn put(&self, identity: &Identity) -> Result<bool, IdentityError> {

@@ -96,14 +96,21 @@ impl Identity {
         self.data.is_none()
     }
 
-    /// What grows with the provider's data in the stored item: the data and the pending change
-    /// (which names the data's fields).
+    /// The bytes of the stored item's values that come from outside: the data, the pending
+    /// change (which names the data's fields), the ids and the provider's update time. The rest
+    /// (names, numbers) fits in `limits::RECORD_OVERHEAD_BYTES`.
     pub fn stored_bytes(&self) -> usize {
         let pending = self
             .pending
             .as_ref()
             .map_or(0, |c| serde_json::to_string(c).map_or(0, |json| json.len()));
-        self.data.as_ref().map_or(0, String::len) + pending
+        let text = |t: &Option<String>| t.as_ref().map_or(0, String::len);
+        text(&self.data)
+            + pending
+            + text(&self.source_updated_at)
+            + 2 * (self.key.provider.len() + self.key.resource_id.len())
+            + self.event_id.len()
+            + self.event_type.len()
     }
 
     /// The data as JSON (a tombstone, or text that is not JSON, has none).
@@ -171,9 +178,11 @@ pub fn decide(
         Fetched::Gone => (None, None),
     };
     if let Some(stored) = stored {
-        let stale = match (&updated_at, &stored.source_updated_at) {
-            // RFC 3339 UTC strings order like the times they name.
-            (Some(new), Some(old)) => new < old,
+        // The provider's times decide when both are times and differ; otherwise (no time on a
+        // side, one the provider wrote in no form we read, the same time) the later read wins.
+        let instant = |t: &Option<String>| t.as_deref().and_then(crate::providers::unix_nanos);
+        let stale = match (instant(&updated_at), instant(&stored.source_updated_at)) {
+            (Some(new), Some(old)) if new != old => new < old,
             _ => observation.read_started_ms < stored.read_started_ms,
         };
         if stale {
@@ -210,10 +219,16 @@ pub fn decide(
         source_updated_at: updated_at.clone(),
         had_data_before,
     });
-    let pending = match (stored.and_then(|s| s.pending.clone()), change) {
-        (Some(earlier), Some(change)) => Some(earlier.then(change)),
+    let mut pending = match (stored.and_then(|s| s.pending.clone()), change) {
+        (Some(earlier), Some(change)) => earlier.then(change),
         (earlier, change) => change.or(earlier),
     };
+    if let (Some(change), Some(data)) = (pending.as_mut(), data) {
+        if change.change == ChangeKind::Created {
+            // Created, for whoever hears of it: every field it has now, not those it once had.
+            change.changed_fields = change::fields_of(data);
+        }
+    }
     let keep_for = if data.is_some() {
         retention.data_seconds
     } else {
@@ -223,7 +238,11 @@ pub fn decide(
         key: observation.key,
         data: data.map(|d| d.to_string()),
         source_updated_at: updated_at,
-        read_started_ms: observation.read_started_ms,
+        // Never backwards: a newer update time read by an earlier read must not let a read that
+        // began in between look newer than the state it would overwrite.
+        read_started_ms: stored.map_or(observation.read_started_ms, |s| {
+            s.read_started_ms.max(observation.read_started_ms)
+        }),
         fetched_at: observation.now,
         event_id: observation.event_id,
         event_type: observation.event_type,
@@ -370,10 +389,31 @@ mod tests {
             60,
         );
         assert_eq!(decide(Some(&dated), older, RETENTION), Decision::Stale);
+        // The same time: the later read decides (an earlier one is stale).
         let same = observe(found(json!({"a": 1}), Some("2026-12-02T10:00:00Z")), 50, 60);
-        assert!(
-            matches!(decide(Some(&dated), same, RETENTION), Decision::Write(i) if i.pending.is_none())
+        assert_eq!(decide(Some(&dated), same, RETENTION), Decision::Stale);
+        let same_later = observe(
+            found(json!({"a": 1}), Some("2026-12-02T10:00:00Z")),
+            150,
+            60,
         );
+        assert!(matches!(
+            decide(Some(&dated), same_later, RETENTION),
+            Decision::Write(i) if i.pending.is_none()
+        ));
+        // Times compare as times, not as text: `…:00.5Z` is after `…:00Z`, though it sorts first.
+        let fraction = observe(
+            found(json!({"a": 2}), Some("2026-12-02T10:00:00.5Z")),
+            40,
+            60,
+        );
+        assert!(matches!(
+            decide(Some(&dated), fraction, RETENTION),
+            Decision::Write(i) if i.read_started_ms == 100
+        ));
+        // A time in no form we read decides nothing: the reads do.
+        let odd = observe(found(json!({"a": 3}), Some("last tuesday")), 40, 60);
+        assert_eq!(decide(Some(&dated), odd, RETENTION), Decision::Stale);
     }
 
     #[test]
@@ -413,9 +453,29 @@ mod tests {
             Some(&again),
             observe(found(json!({"a": 1, "b": 1}), None), 300, 80),
         );
-        let change = updated.pending.unwrap();
+        let change = updated.pending.clone().unwrap();
         assert_eq!(change.change, ChangeKind::Created);
         assert_eq!(change.changed_fields, ["a", "b"]);
         assert_eq!(change.revision, 2);
+        // Still unsent, a field removed: created names the fields the data has now.
+        let narrowed = write(
+            Some(&updated),
+            observe(found(json!({"b": 1}), None), 400, 90),
+        );
+        assert_eq!(narrowed.pending.unwrap().changed_fields, ["b"]);
+    }
+
+    #[test]
+    fn back_and_gone_again_before_anyone_heard_owes_nothing() {
+        let gone = sent(write(None, observe(Fetched::Gone, 100, 50)));
+        let back = write(Some(&gone), observe(found(json!({"a": 1}), None), 200, 60));
+        assert_eq!(
+            back.pending.as_ref().map(|c| c.change),
+            Some(ChangeKind::Created)
+        );
+        // The bus refused the created event; the identity is gone again before a retry.
+        let again = write(Some(&back), observe(Fetched::Gone, 300, 70));
+        assert_eq!(again.pending, None);
+        assert_eq!(again.revision, 3);
     }
 }
