@@ -15,10 +15,10 @@
 use crate::events::{listed, provider_name};
 use crate::failure::Failure;
 use crate::identities::IdentityArgs;
+use crate::queue_depth::{depth, Depth};
 use crate::resources::{Resource, ResourceArgs};
 use crate::stack::short;
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_sdk_sqs::types::QueueAttributeName;
 use hookline::clock::{rfc3339, unix_now};
 use hookline::history::{DynamoDbHistory, EventSummary, HistoryStore, OccurrenceKey, Selection};
 use hookline::identity::change::fields_of;
@@ -90,13 +90,6 @@ pub trait EventRecords: Send + Sync {
 pub enum Queue {
     Events,
     DeadLetter,
-}
-
-/// SQS's approximate counts of a queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Depth {
-    pub waiting: u64,
-    pub in_flight: u64,
 }
 
 /// How many messages the queues hold (they cannot be searched or edited).
@@ -510,27 +503,9 @@ impl QueueDepths for SqsDepths {
             Queue::Events => &self.events,
             Queue::DeadLetter => &self.dead_letter,
         };
-        let attributes = self
-            .client
-            .get_queue_attributes()
-            .queue_url(url)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-            .send()
+        depth(&self.client, url)
             .await
-            .map_err(|e| format!("cannot read {url}: {}", short(&e)))?
-            .attributes
-            .unwrap_or_default();
-        let count = |name: QueueAttributeName| {
-            attributes
-                .get(&name)
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0)
-        };
-        Ok(Depth {
-            waiting: count(QueueAttributeName::ApproximateNumberOfMessages),
-            in_flight: count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
-        })
+            .map_err(|e| format!("cannot read {url}: {e}"))
     }
 }
 

@@ -10,6 +10,7 @@ mod events;
 mod failure;
 mod forget;
 mod identities;
+mod queue_depth;
 mod redrive;
 mod replay;
 mod resources;

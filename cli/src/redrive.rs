@@ -9,11 +9,12 @@
 //! grant. By hand, the CLI knows exactly which message was sent and deletes only those.
 
 use crate::failure::Failure;
+use crate::queue_depth::{depth, Depth};
 use crate::resources::{Resource, ResourceArgs};
 use crate::stack::short;
 use aws_sdk_sqs::types::{
     DeleteMessageBatchRequestEntry, Message, MessageAttributeValue, MessageSystemAttributeName,
-    QueueAttributeName, SendMessageBatchRequestEntry,
+    SendMessageBatchRequestEntry,
 };
 use std::ops::Range;
 use std::process::ExitCode;
@@ -57,7 +58,7 @@ pub async fn run(args: &RedriveArgs) -> Result<ExitCode, Failure> {
     )?;
     let sqs = aws_sdk_sqs::Client::new(&located.config);
     let waiting = waiting(&sqs, &queues.dead_letter).await?;
-    let movable = args.limit.unwrap_or(u64::MAX).min(waiting.visible);
+    let movable = args.limit.unwrap_or(u64::MAX).min(waiting.waiting);
     if args.dry_run {
         print_dry_run(args.json, movable, &waiting, &queues);
         return Ok(ExitCode::SUCCESS);
@@ -184,37 +185,12 @@ fn check_queue_url(what: &str, flag: &str, url: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-/// What the dead-letter queue holds, as SQS counts it (approximately).
-struct Waiting {
-    visible: u64,
-    in_flight: u64,
-}
-
-async fn waiting(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Result<Waiting, Failure> {
-    let attributes = sqs
-        .get_queue_attributes()
-        .queue_url(queue_url)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-        .send()
-        .await
-        .map_err(|e| {
-            Failure::Failed(format!(
-                "cannot read the dead-letter queue {queue_url}: {}",
-                short(&e)
-            ))
-        })?
-        .attributes
-        .unwrap_or_default();
-    let count = |name: QueueAttributeName| {
-        attributes
-            .get(&name)
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    Ok(Waiting {
-        visible: count(QueueAttributeName::ApproximateNumberOfMessages),
-        in_flight: count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+/// What the dead-letter queue holds.
+async fn waiting(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Result<Depth, Failure> {
+    depth(sqs, queue_url).await.map_err(|e| {
+        Failure::Failed(format!(
+            "cannot read the dead-letter queue {queue_url}: {e}"
+        ))
     })
 }
 
@@ -482,7 +458,7 @@ fn print_moved(json: bool, tally: &Tally, queues: &Queues) {
     }
 }
 
-fn print_dry_run(json: bool, would_move: u64, waiting: &Waiting, queues: &Queues) {
+fn print_dry_run(json: bool, would_move: u64, waiting: &Depth, queues: &Queues) {
     if json {
         let object = serde_json::json!({
             "would_move": would_move,
