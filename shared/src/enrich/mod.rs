@@ -199,8 +199,8 @@ impl<S: Reopen, I: IdentityStore, P: ChangePublisher, H: HistoryStore> Enricher<
             let identity = match decision {
                 Decision::Write(identity) => *identity,
                 Decision::Stale => {
-                    if let Some(stored) = stored.filter(|s| s.pending.is_some()) {
-                        self.send(&stored).await?;
+                    if let Some(stored) = &stored {
+                        self.send(stored).await?;
                     }
                     return Ok(EnrichOutcome::Stale);
                 }
@@ -210,8 +210,8 @@ impl<S: Reopen, I: IdentityStore, P: ChangePublisher, H: HistoryStore> Enricher<
                 // DynamoDB would refuse the item: fail before the write, saying why, and let the
                 // redrive policy move the message to the dead-letter queue after its receives. A
                 // change an earlier fetch stored is still owed to downstream: sent first.
-                if let Some(stored) = stored.filter(|s| s.pending.is_some()) {
-                    self.send(&stored).await?;
+                if let Some(stored) = &stored {
+                    self.send(stored).await?;
                 }
                 return Err(EnrichError::Fetch {
                     provider: provider.to_string(),
@@ -237,7 +237,7 @@ impl<S: Reopen, I: IdentityStore, P: ChangePublisher, H: HistoryStore> Enricher<
         )))
     }
 
-    /// Sends the identity's pending change, then lets the record forget it.
+    /// Sends the identity's pending change, if one is owed, then lets the record forget it.
     async fn send(&self, identity: &Identity) -> Result<(), EnrichError> {
         let Some(change) = &identity.pending else {
             return Ok(());
