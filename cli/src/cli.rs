@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
     version,
     about = "The hookline operator's tool: sign and verify webhook deliveries with the product's \
              own code, list a stack's webhook URLs, read and replay its event history, show and \
-             forget identities"
+             forget identities, load-test a deployment"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -41,4 +41,7 @@ pub enum Command {
     /// Erase one identity's data everywhere hookline keeps it, and tell downstream systems.
     #[command(after_help = crate::forget::EXAMPLES)]
     Forget(crate::forget::ForgetArgs),
+    /// Load-test a deployment: signed deliveries at a target rate, answer times and statuses.
+    #[command(after_help = crate::load::EXAMPLES)]
+    Load(crate::load::LoadArgs),
 }

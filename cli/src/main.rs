@@ -1,5 +1,5 @@
 //! `hookline`: the operator's tool. One module per verb (`sign`, `verify`, `urls`, `events`,
-//! `replay`, `redrive`, `identities`, `forget`); the choices the verbs share in `choices`, the stack they read in
+//! `replay`, `redrive`, `identities`, `forget`, `load`); the choices the verbs share in `choices`, the stack they read in
 //! `stack`, how they find its table and queues in `resources`, times in `when`, exit codes in
 //! `failure`.
 
@@ -10,6 +10,7 @@ mod events;
 mod failure;
 mod forget;
 mod identities;
+mod load;
 mod queue_depth;
 mod redrive;
 mod replay;
@@ -36,6 +37,7 @@ async fn main() -> ExitCode {
         cli::Command::Redrive(args) => redrive::run(&args).await,
         cli::Command::Identities(args) => identities::run(&args).await,
         cli::Command::Forget(args) => forget::run(&args).await,
+        cli::Command::Load(args) => load::run(&args).await,
     };
     result.unwrap_or_else(|failure| failure.report())
 }

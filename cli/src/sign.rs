@@ -83,24 +83,47 @@ fn signed<P: Provider>(args: &SignArgs) -> Result<WebhookRequest, Failure> {
     let options = args.options.auth_options(None);
     let auth = AuthConfig::new(Secrets::parse(&args.secret), options).map_err(|e| usage(&e))?;
     let provider = P::from_config(&auth).map_err(|e| usage(&e))?;
+    let mut request = json_post(body);
+    if let Some(event_type) = &args.event_type {
+        P::set_event_type(&mut request, event_type).map_err(|e| usage(&e))?;
+    }
+    let now = args.timestamp.unwrap_or_else(hookline::clock::unix_now);
+    sign(
+        &provider,
+        &args.secret,
+        &mut request,
+        args.id.as_deref(),
+        now,
+    )?;
+    Ok(request)
+}
+
+/// A POST of the JSON `body`, unsigned.
+pub fn json_post(body: Vec<u8>) -> WebhookRequest {
     let mut request = WebhookRequest::post(http::HeaderMap::new(), body);
     request.headers.insert(
         http::header::CONTENT_TYPE,
         http::HeaderValue::from_static("application/json"),
     );
-    if let Some(event_type) = &args.event_type {
-        P::set_event_type(&mut request, event_type).map_err(|e| usage(&e))?;
-    }
-    if let Some(id) = &args.id {
+    request
+}
+
+/// Signs `request` as the provider does at `now`; `id` is Midbound's `webhook-id` (derived from
+/// the body when absent).
+pub fn sign<P: Provider>(
+    provider: &P,
+    secret: &str,
+    request: &mut WebhookRequest,
+    id: Option<&str>,
+    now: i64,
+) -> Result<(), Failure> {
+    let usage = |e: &dyn std::fmt::Display| Failure::Usage(e.to_string());
+    if let Some(id) = id {
         let value =
             http::HeaderValue::from_str(id).map_err(|_| usage(&"--id cannot be a header value"))?;
         request.headers.insert(ID_HEADER, value);
     }
-    let now = args.timestamp.unwrap_or_else(hookline::clock::unix_now);
-    provider
-        .sign(&args.secret, &mut request, now)
-        .map_err(|e| usage(&e))?;
-    Ok(request)
+    provider.sign(secret, request, now).map_err(|e| usage(&e))
 }
 
 /// The query string, parameters sorted (the same text every run).
@@ -114,12 +137,18 @@ pub fn query_string(request: &WebhookRequest) -> String {
     pairs.join("&")
 }
 
-async fn post(url: &str, request: &WebhookRequest) -> Result<ExitCode, Failure> {
+/// `url` with the request's query parameters added.
+pub fn with_query(url: &str, request: &WebhookRequest) -> String {
     let mut url = url.to_string();
     if !request.query.is_empty() {
         url.push(if url.contains('?') { '&' } else { '?' });
         url.push_str(&query_string(request));
     }
+    url
+}
+
+async fn post(url: &str, request: &WebhookRequest) -> Result<ExitCode, Failure> {
+    let url = with_query(url, request);
     let response = reqwest::Client::new()
         .post(&url)
         .headers(request.headers.clone())

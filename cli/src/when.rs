@@ -35,7 +35,7 @@ impl std::str::FromStr for When {
         if let Some(at) = parse_date(text) {
             return Ok(Self::At(at));
         }
-        if let Some(seconds) = parse_ago(text) {
+        if let Some(seconds) = duration_seconds(text) {
             return Ok(Self::Ago(seconds));
         }
         Err(format!(
@@ -62,8 +62,8 @@ fn parse_date(text: &str) -> Option<i64> {
     Some(date.midnight().assume_utc().unix_timestamp())
 }
 
-/// `<whole number><s|m|h|d>` in seconds.
-fn parse_ago(text: &str) -> Option<i64> {
+/// `<whole number><s|m|h|d>` (`90s`, `30m`, `2h`, `7d`) in seconds.
+pub fn duration_seconds(text: &str) -> Option<i64> {
     let unit = match text.bytes().last()? {
         b's' => 1,
         b'm' => 60,

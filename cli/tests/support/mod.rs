@@ -3,6 +3,8 @@
 
 #![allow(dead_code, reason = "each test file uses its own part")]
 
+pub mod function_url;
+
 use serde_json::Value;
 use std::process::{Command, Output};
 
