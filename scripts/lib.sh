@@ -113,6 +113,43 @@ write_env() { # file NAME=value...
   } >"$file"
 }
 
+# Creates stack $2 from template.yaml on the emulator (the rendering in HOOKLINE_STACK_TEMPLATE,
+# else one made in $1), its webhook secrets those of events/test-secrets.env, with any further
+# Param=Value; writes $1/stack.json and each receiver's environment file ($1/<function>.env) as
+# the stack resolved it, for serve_functions. Sets STACK_TABLE and STACK_QUEUE_URL.
+deploy_test_stack() { # dir stack [Param=Value...]
+  local dir=$1 name=$2 template=${HOOKLINE_STACK_TEMPLATE:-} function vars
+  shift 2
+  declare -A secret
+  load_test_secrets secret
+  if [ -z "$template" ]; then
+    template="$dir/template.json"
+    "$VENV/bin/python" "$ROOT/scripts/stack.py" render "$template"
+  fi
+  "$VENV/bin/python" "$ROOT/scripts/stack.py" deploy "$template" "$name" \
+    QueueType=standard EndpointType=function-url "$@" \
+    --secret baack="${secret[baack]}" --secret clearid="${secret[clearid]}" \
+    --secret argyle="${secret[argyle]}" --secret midbound="${secret[midbound]}" >"$dir/stack.json"
+  STACK_TABLE=$("$VENV/bin/python" "$ROOT/scripts/stack.py" output "$dir/stack.json" EventsTableName)
+  STACK_QUEUE_URL=$("$VENV/bin/python" "$ROOT/scripts/stack.py" output "$dir/stack.json" EventsQueueUrl)
+  for function in "${FUNCTIONS[@]}"; do
+    mapfile -t vars < <("$VENV/bin/python" "$ROOT/scripts/stack.py" env "$dir/stack.json" "$function")
+    write_env "$dir/$function.env" "${vars[@]}"
+  done
+}
+
+# Sends $2 unsigned requests to $1 at once and waits for their answers (401s): the first waits
+# for `cargo lambda watch` to build the function, and every instance has started before anything
+# is measured. Nothing is stored.
+warm_up() { # url count
+  local i pids=()
+  for i in $(seq 1 "$2"); do
+    curl -s -o /dev/null --max-time 1800 -X POST -d '{}' "$1" &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+}
+
 # Builds the signing CLI and prints its path.
 hookline_cli() {
   cargo build --quiet -p hookline-cli

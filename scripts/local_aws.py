@@ -1,5 +1,5 @@
 """A table of a given name made from template.yaml's own table definition, for the scripts that
-need one outside a stack (scripts/load, scripts/latency, scripts/cold-start); plus a queue.
+need one outside a stack (scripts/cold-start); plus a queue.
 The stack itself, and `show`/`enrich`, are in scripts/stack.py.
 
 Usage: local_aws.py create TABLE QUEUE          -> prints the queue URL

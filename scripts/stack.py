@@ -26,6 +26,7 @@ Usage: stack.py render OUT.json
        stack.py watch-bus BUS               a queue that receives every hookline event on the
                                             EventBridge bus (a rule with it as target): its URL
        stack.py bus-events QUEUE_URL        the events that queue received since the last call
+       stack.py depth QUEUE_URL             the messages in a queue, visible and in flight
        stack.py enrich QUEUE_URL PORT       runs the enricher over the queue (as Lambda's SQS
                                             event source mapping would)
 Endpoint and credentials come from the AWS_* environment variables.
@@ -437,6 +438,14 @@ def show(table, queue_url, identities_table=None):
                                       VisibilityTimeout=0)
 
 
+def depth(queue_url):
+    attributes = _clients().client("sqs").get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages",
+                                            "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    print(int(attributes["ApproximateNumberOfMessages"])
+          + int(attributes["ApproximateNumberOfMessagesNotVisible"]))
+
+
 def watch_bus(bus):
     """A queue that every hookline event on `bus` is delivered to, by a rule: prints its URL."""
     boto3 = _clients()
@@ -500,4 +509,4 @@ if __name__ == "__main__":
     command, *rest = sys.argv[1:]
     {"render": render, "changes": changes, "upload-code": upload_code, "deploy": deploy,
      "output": output, "env": env, "show": show, "item": item, "watch-bus": watch_bus,
-     "bus-events": bus_events, "enrich": enrich}[command](*rest)
+     "bus-events": bus_events, "depth": depth, "enrich": enrich}[command](*rest)
