@@ -1,6 +1,6 @@
 //! `hookline load` through the built binary against each provider's real pipeline on the
 //! emulator (a template stack's table and queue, scripts/test), served as a function URL on
-//! this machine: every delivery answered, each new event accepted once and queued once, the
+//! this machine: every delivery answered, each new event accepted once and queued, the
 //! repeats answered as duplicates; a refusing stack fails the run; a URL elsewhere needs --yes.
 
 mod support;
@@ -83,17 +83,20 @@ async fn deliveries_are_counted_and_stored_once<S: Sample>(
         assert_eq!(retried["status"], "503", "{retried}");
         assert_eq!(retried["answer"], "in_progress", "{retried}");
     }
+    // Every new event queued, no other: the queue is at least once (an SDK retry of a send
+    // the emulator answered too slowly queues a second copy, README "What happens to a
+    // delivery"), so copies are allowed, a missing or foreign event is not.
     let messages = harness.resources.messages().await;
     let events: HashSet<&str> = messages
         .iter()
         .map(|m| m.body["event_id"].as_str().unwrap())
         .collect();
-    assert_eq!(messages.len() as u64, count - repeats, "{provider}: queued");
     assert_eq!(
-        events.len(),
-        messages.len(),
-        "{provider}: one message per event"
+        events.len() as u64,
+        count - repeats,
+        "{provider}: events queued"
     );
+    assert!(messages.len() >= events.len());
     assert_eq!(
         harness.resources.item_count().await as u64,
         count - repeats,

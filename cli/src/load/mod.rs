@@ -52,8 +52,8 @@ pub struct LoadArgs {
     /// Send for this long (90s, 5m, 1h): rate × duration deliveries.
     #[arg(long, value_name = "DURATION", value_parser = duration)]
     pub duration: Option<Duration>,
-    /// Deliveries started per second, at most.
-    #[arg(long, value_name = "PER_SECOND", default_value_t = 10.0, value_parser = rate)]
+    /// Deliveries started per second, at most; `max`: as fast as --concurrency allows.
+    #[arg(long, value_name = "PER_SECOND", default_value = "10", value_parser = rate)]
     pub rate: f64,
     /// Deliveries waiting for an answer at once, at most.
     #[arg(long, value_name = "N", default_value_t = 10,
@@ -91,6 +91,9 @@ fn duration(text: &str) -> Result<Duration, String> {
 }
 
 fn rate(text: &str) -> Result<f64, String> {
+    if text == "max" {
+        return Ok(f64::INFINITY);
+    }
     match text.parse::<f64>() {
         Ok(rate) if rate.is_finite() && (0.01..=1_000_000.0).contains(&rate) => Ok(rate),
         _ => Err(format!(
@@ -118,6 +121,11 @@ fn share(text: &str) -> Result<u64, String> {
 pub async fn run(args: &LoadArgs) -> Result<ExitCode, Failure> {
     let planned = match (args.count, args.duration) {
         (Some(count), _) => count,
+        (None, Some(_)) if args.rate.is_infinite() => {
+            return Err(Failure::Usage(
+                "--rate max sends as fast as answers come: bound it with --count".into(),
+            ))
+        }
         (None, Some(duration)) => (args.rate * duration.as_secs_f64()).ceil().max(1.0) as u64,
         (None, None) => unreachable!("clap requires one bound"),
     };
@@ -178,7 +186,7 @@ async fn load<P: Provider + 'static>(args: &LoadArgs, planned: u64) -> Result<Ex
     let bar = progress(planned);
     let connections = Arc::new(tokio::sync::Semaphore::new(args.concurrency as usize));
     let mut sending = tokio::task::JoinSet::new();
-    let interval = Duration::from_secs_f64(1.0 / args.rate);
+    let interval = Duration::from_secs_f64(1.0 / args.rate); // zero when unpaced
     let started = Instant::now();
     let end = args.duration.map(|d| started + d);
     for index in 0..planned {

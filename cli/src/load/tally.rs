@@ -135,7 +135,7 @@ impl Tally {
         }
     }
 
-    /// A send that started `lateness` after its planned time.
+    /// A send that started `lateness` after its planned time (unpaced runs plan none).
     pub fn started(&mut self, lateness: Duration) {
         if lateness > LATE {
             self.late += 1;
@@ -233,7 +233,7 @@ impl Summary<'_> {
             "new_events": t.accepted.len(),
             "repeats": t.repeats,
             "seconds": round(self.elapsed.as_secs_f64(), 3),
-            "target_per_second": self.rate,
+            "target_per_second": self.rate.is_finite().then_some(self.rate),
             "per_second": round(self.per_second(), 1),
             "latency_ms": {
                 "p50": t.latency_ms(0.5), "p90": t.latency_ms(0.9),
@@ -284,7 +284,7 @@ impl Summary<'_> {
             [status.clone(), format!("{says} (retried)"), n.to_string()]
         }));
         text.push_str(&crate::table::render(["STATUS", "ANSWER", "COUNT"], &rows));
-        if t.late > 0 {
+        if t.late > 0 && self.rate.is_finite() {
             text.push_str(&format!(
                 "\n{} sends started more than {} ms late (at most {:.0} ms) waiting for a free \
                  connection: the target's answers, not the {} per second asked for, set the pace; \
