@@ -7,8 +7,7 @@ use hookline::envelope::QueueMessage;
 use hookline::providers::{Argyle, Baack};
 use hookline::queue::SqsEventQueue;
 use hookline::store::{
-    pending_key, pending_shard, Claim, DynamoDbEventStore, EventStore, LEGACY_PENDING_KEY,
-    PENDING_SHARDS,
+    pending_shard, Claim, DynamoDbEventStore, EventStore, LEGACY_PENDING_KEY, PENDING_SHARDS,
 };
 use hookline::sweeper::{sweep, SweepReport};
 use integration_tests::aws::{n, s};
