@@ -1,11 +1,14 @@
 //! The store-then-enqueue protocol against the emulator: FIFO queues, failures and retries,
 //! concurrent duplicates, conflicts, leases, expiry, and Midbound's replay window.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use hookline::digest::sha256_hex;
 use hookline::envelope::QueueMessage;
 use hookline::providers::{Argyle, Baack};
 use hookline::queue::SqsEventQueue;
-use hookline::store::{Claim, DynamoDbEventStore, EventStore};
+use hookline::store::{
+    pending_shard, Claim, DynamoDbEventStore, EventStore, LEGACY_PENDING_KEY, PENDING_SHARDS,
+};
 use hookline::sweeper::{sweep, SweepReport};
 use integration_tests::aws::{n, s};
 use integration_tests::samples::{now, ArgyleSample, BaackSample, MidboundSample};
@@ -82,6 +85,10 @@ async fn sqs_failure_after_the_put_then_retry_delivers_exactly_once() {
         0,
         "the failed attempt released its lease"
     );
+    // Found by the sweeper on the event's own shard of the index.
+    let shard = pending_shard(&event_id);
+    assert!(shard < PENDING_SHARDS);
+    assert_eq!(s(&item, "pending"), format!("RECEIVED#{shard}"));
     assert!(h.resources.messages().await.is_empty());
 
     // The provider retries; this time SQS works.
@@ -90,6 +97,10 @@ async fn sqs_failure_after_the_put_then_retry_delivers_exactly_once() {
     assert_eq!(h.resources.messages().await.len(), 1);
     let item = h.resources.item(&event_id).await.unwrap();
     assert_eq!(s(&item, "status"), "ENQUEUED");
+    assert!(
+        !item.contains_key("pending"),
+        "out of the index once enqueued"
+    );
 }
 
 #[tokio::test]
@@ -266,6 +277,140 @@ async fn the_sweeper_completes_a_handoff_whose_attempt_died() {
     let again = sweep(&store, &queue, "sweep-2", t + 41, 30).await.unwrap();
     assert_eq!(again.found, 0);
     assert!(h.resources.messages().await.is_empty());
+}
+
+/// The first event ids of the form `argyle#stuck-<i>` that land on each of `shards`, in order.
+fn ids_on_shards(shards: &[u32]) -> Vec<String> {
+    shards
+        .iter()
+        .map(|&shard| {
+            (0..)
+                .map(|i| format!("argyle#stuck-{i}"))
+                .find(|id| pending_shard(id) == shard)
+                .expect("every shard is hit")
+        })
+        .collect()
+}
+
+/// Claims `event_id` as an attempt that died, then rewrites its index key to the one every
+/// record carried before the index was sharded: a claim made by the previous version.
+async fn claim_as_the_previous_version(h: &Harness<ArgyleSample>, event_id: &str, t: i64) {
+    let store = DynamoDbEventStore::new(h.resources.dynamodb.clone(), &h.resources.table);
+    let body = ArgyleSample::payload();
+    store
+        .claim(&crashed_claim(event_id, &body, t))
+        .await
+        .unwrap();
+    h.resources
+        .dynamodb
+        .update_item()
+        .table_name(&h.resources.table)
+        .key("pk", AttributeValue::S(event_id.into()))
+        .update_expression("SET pending = :legacy")
+        .expression_attribute_values(":legacy", AttributeValue::S(LEGACY_PENDING_KEY.into()))
+        .send()
+        .await
+        .unwrap();
+    let item = h.resources.item(event_id).await.unwrap();
+    assert_eq!(s(&item, "pending"), "RECEIVED");
+}
+
+#[tokio::test]
+async fn the_sweeper_reads_every_shard_and_the_key_of_the_previous_version() {
+    let h = Harness::<ArgyleSample>::new().await;
+    let store = DynamoDbEventStore::new(h.resources.dynamodb.clone(), &h.resources.table);
+    let queue = SqsEventQueue::new(h.resources.sqs.clone(), &h.resources.queue_url);
+    let t = now();
+    let body = ArgyleSample::payload();
+    let shards = [0, 1, 17, 42, PENDING_SHARDS - 1];
+    let mut stuck = ids_on_shards(&shards);
+    for (id, shard) in stuck.iter().zip(shards) {
+        store.claim(&crashed_claim(id, &body, t)).await.unwrap();
+        let item = h.resources.item(id).await.unwrap();
+        assert_eq!(s(&item, "pending"), format!("RECEIVED#{shard}"), "{id}");
+    }
+    let legacy = "argyle#claimed-before-the-upgrade";
+    claim_as_the_previous_version(&h, legacy, t).await;
+    stuck.push(legacy.to_string());
+
+    assert_eq!(
+        sweep(&store, &queue, "sweep-early", t + 10, 30)
+            .await
+            .unwrap(),
+        SweepReport::default()
+    );
+    let report = sweep(&store, &queue, "sweep-1", t + 31, 30).await.unwrap();
+    assert_eq!(
+        report,
+        SweepReport {
+            found: 6,
+            sent: 6,
+            skipped: 0,
+            failed: 0
+        }
+    );
+    let mut sent: Vec<String> = h
+        .resources
+        .messages()
+        .await
+        .iter()
+        .map(|m| m.body["event_id"].as_str().unwrap().to_string())
+        .collect();
+    sent.sort();
+    stuck.sort();
+    assert_eq!(sent, stuck);
+    for id in &stuck {
+        let item = h.resources.item(id).await.unwrap();
+        assert_eq!(s(&item, "status"), "ENQUEUED", "{id}");
+        assert!(!item.contains_key("pending"), "{id} left the index");
+    }
+    let again = sweep(&store, &queue, "sweep-2", t + 62, 30).await.unwrap();
+    assert_eq!(again, SweepReport::default());
+}
+
+/// One shard crowded with stranded records does not take a bounded read's whole budget: the
+/// records on other shards and on the legacy key are in it too, and a larger budget takes all.
+#[tokio::test]
+async fn a_bounded_read_of_stranded_records_shares_its_limit_between_shards() {
+    let h = Harness::<ArgyleSample>::new().await;
+    let store = DynamoDbEventStore::new(h.resources.dynamodb.clone(), &h.resources.table);
+    let t = now();
+    let body = ArgyleSample::payload();
+    let crowded: Vec<String> = (0..)
+        .map(|i| format!("argyle#crowded-{i}"))
+        .filter(|id| pending_shard(id) == 5)
+        .take(6)
+        .collect();
+    let lone = ids_on_shards(&[9]).remove(0);
+    // The crowded shard's records have the oldest leases: by lease alone they would come first.
+    for (i, id) in crowded.iter().enumerate() {
+        let at = t - 10 + i64::try_from(i).unwrap();
+        store.claim(&crashed_claim(id, &body, at)).await.unwrap();
+    }
+    store.claim(&crashed_claim(&lone, &body, t)).await.unwrap();
+    let legacy = "argyle#claimed-before-the-upgrade";
+    claim_as_the_previous_version(&h, legacy, t).await;
+
+    let ids = |found: Vec<hookline::store::Stranded>| -> Vec<String> {
+        found.into_iter().map(|s| s.message.event_id).collect()
+    };
+    let four = ids(store.stranded(t + 31, 4).await.unwrap());
+    assert_eq!(four.len(), 4, "{four:?}");
+    assert!(four.contains(&lone), "{four:?}");
+    assert!(four.contains(&legacy.to_string()), "{four:?}");
+    assert_eq!(
+        four.iter().filter(|id| crowded.contains(id)).count(),
+        2,
+        "{four:?}"
+    );
+
+    let mut all = ids(store.stranded(t + 31, 100).await.unwrap());
+    // Oldest lease first: the crowded shard's, in the order they were claimed.
+    assert_eq!(all[..6], crowded[..]);
+    all.sort();
+    let mut expected = [crowded.clone(), vec![lone, legacy.to_string()]].concat();
+    expected.sort();
+    assert_eq!(all, expected);
 }
 
 #[tokio::test]

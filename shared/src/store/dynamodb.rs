@@ -1,9 +1,10 @@
 //! The DynamoDB adapter: one item per event, partition key `pk` = event id, no sort key.
 
+use super::pending::{pending_key, swept_keys, take_fairly, Page};
 use super::{
     decide, Claim, ClaimOutcome, DedupRecord, EventStore, RecordStatus, StoreError, Stranded,
 };
-use crate::attribute::{failed, n, number, s, text};
+use crate::attribute::{failed, n, number, s, text, Item};
 use crate::envelope::QueueMessage;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::SdkError;
@@ -27,10 +28,10 @@ const CLAIM_CONDITION: &str = "attribute_not_exists(pk) OR expires_at <= :now \
 const HANDOFF_ATTRIBUTES: &str =
     "lease_expires_at, claim_id, pending, message_body, message_group, message_deduplication_id";
 
-/// The sparse index of unfinished handoffs: only RECEIVED records carry its key (`pending`), so
-/// the sweeper queries exactly those, ordered by lease, and never scans the table.
+/// The sparse index of unfinished handoffs: only RECEIVED records carry its key (`pending`,
+/// `RECEIVED#<shard>` from the event id, see `pending.rs`), so the sweeper queries exactly those,
+/// each key ordered by lease, and never scans the table.
 pub const PENDING_INDEX: &str = "pending-by-lease";
-const PENDING: &str = "RECEIVED";
 
 pub struct DynamoDbEventStore {
     client: Client,
@@ -92,7 +93,7 @@ impl EventStore for DynamoDbEventStore {
             .item("status", s(RecordStatus::Received.as_str()))
             .item("provider", s(&claim.message.provider))
             .item("event_type", s(&claim.message.event_type))
-            .item("pending", s(PENDING))
+            .item("pending", s(&pending_key(claim.event_id())))
             .item("message_body", s(&claim.message.body))
             .item("message_group", s(&claim.message.group))
             .item(
@@ -187,40 +188,19 @@ impl EventStore for DynamoDbEventStore {
         conditional(result, "UpdateItem (release)").map(|_| ())
     }
 
+    /// Reads every key of the index (each shard and the legacy `"RECEIVED"`), `limit` records
+    /// in all shared fairly between them ([`take_fairly`]), then hands them on oldest lease
+    /// first. One `Query` per key at least: 65 a run, next to nothing against a sweep's sends.
     async fn stranded(&self, now: i64, limit: usize) -> Result<Vec<Stranded>, StoreError> {
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(PENDING_INDEX)
-            .key_condition_expression("pending = :pending AND lease_expires_at <= :now")
-            .expression_attribute_values(":pending", s(PENDING))
-            .expression_attribute_values(":now", n(now))
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .send()
-            .await
-            .map_err(|e| error("Query (stranded)", e))?;
-        Ok(output
-            .items()
-            .iter()
-            .filter_map(|item| {
-                let event_id = text(item, "pk")?;
-                // Records written before the attribute existed: their id was this.
-                let deduplication_id = text(item, "message_deduplication_id")
-                    .unwrap_or_else(|| crate::digest::sha256_hex(event_id.as_bytes()));
-                Some(Stranded {
-                    message: QueueMessage {
-                        event_id,
-                        provider: text(item, "provider")?,
-                        event_type: text(item, "event_type")?,
-                        group: text(item, "message_group")?,
-                        deduplication_id,
-                        body: text(item, "message_body")?,
-                        replay_id: None,
-                    },
-                })
-            })
-            .collect())
+        let keys = swept_keys();
+        // Which key gets the odd record when the budget is below the key count: varies by run.
+        let first = usize::try_from(now.rem_euclid(keys.len() as i64)).unwrap_or(0);
+        let mut found = take_fairly(&keys, limit, first, |key, n, start| {
+            self.stranded_page(key, now, n, start)
+        })
+        .await?;
+        found.sort_by_key(|(lease, _)| *lease);
+        Ok(found.into_iter().map(|(_, stranded)| stranded).collect())
     }
 
     async fn take_over(
@@ -248,6 +228,60 @@ impl EventStore for DynamoDbEventStore {
             .await;
         conditional(result, "UpdateItem (take over)")
     }
+}
+
+impl DynamoDbEventStore {
+    /// One page of one index key: its records whose lease lapsed by `now`, oldest first, each
+    /// with its lease.
+    async fn stranded_page(
+        &self,
+        key: String,
+        now: i64,
+        limit: usize,
+        start: Option<Item>,
+    ) -> Result<Page<(i64, Stranded), Item>, StoreError> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(PENDING_INDEX)
+            .key_condition_expression("pending = :pending AND lease_expires_at <= :now")
+            .expression_attribute_values(":pending", s(&key))
+            .expression_attribute_values(":now", n(now))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| error("Query (stranded)", e))?;
+        let items = output
+            .items()
+            .iter()
+            .filter_map(|item| Some((number(item, "lease_expires_at")?, stranded(item)?)))
+            .collect();
+        Ok(Page {
+            items,
+            next: output.last_evaluated_key().cloned(),
+        })
+    }
+}
+
+/// The message a RECEIVED record kept; `None` if the item is not one of ours.
+fn stranded(item: &Item) -> Option<Stranded> {
+    let event_id = text(item, "pk")?;
+    // Records written before the attribute existed: their id was this.
+    let deduplication_id = text(item, "message_deduplication_id")
+        .unwrap_or_else(|| crate::digest::sha256_hex(event_id.as_bytes()));
+    Some(Stranded {
+        message: QueueMessage {
+            event_id,
+            provider: text(item, "provider")?,
+            event_type: text(item, "event_type")?,
+            group: text(item, "message_group")?,
+            deduplication_id,
+            body: text(item, "message_body")?,
+            replay_id: None,
+        },
+    })
 }
 
 /// What `forget` deleted of an event's dedup record.

@@ -23,8 +23,10 @@
 
 mod dynamodb;
 mod memory;
+mod pending;
 
 pub use dynamodb::{forget, reopen, ForgottenRecord, PENDING_INDEX};
+pub use pending::{pending_key, pending_shard, swept_keys, LEGACY_PENDING_KEY, PENDING_SHARDS};
 
 pub use dynamodb::DynamoDbEventStore;
 pub use memory::MemoryEventStore;
@@ -170,7 +172,9 @@ pub trait EventStore: Send + Sync {
         claim_id: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Up to `limit` RECEIVED records whose lease lapsed by `now` (the sweeper's work list).
+    /// Up to `limit` RECEIVED records whose lease lapsed by `now`, oldest lease first (the
+    /// sweeper's work list). DynamoDB reads every key of its index and shares `limit` fairly
+    /// between them (`pending::take_fairly`).
     fn stranded(
         &self,
         now: i64,

@@ -8,7 +8,9 @@ pub use runtime::{run, SweeperConfig};
 use crate::queue::EventQueue;
 use crate::store::EventStore;
 
-/// How many stranded records one run takes on at most; the next run takes the rest.
+/// How many stranded records one run takes on at most; the next run takes the rest. The store
+/// shares it over the index's keys (64 shards and the legacy key: at least one record each
+/// that has any, see `store::pending`), so one crowded shard cannot hold the others back.
 pub const BATCH: usize = 100;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
