@@ -200,10 +200,10 @@ async fn load<P: Provider + 'static>(args: &LoadArgs, planned: u64) -> Result<Ex
             .acquire_owned()
             .await
             .expect("never closed");
-        tally
-            .lock()
-            .expect("not poisoned")
-            .started(Instant::now() - due);
+        if args.rate.is_finite() {
+            let lateness = Instant::now() - due;
+            tally.lock().expect("not poisoned").started(lateness);
+        }
         let delivery = plan.next();
         let mut request = json_post(payload(args.provider, &base_payload, &run, delivery.event));
         request.query = base.query.clone();
