@@ -1,6 +1,6 @@
 //! One invocation, end to end: raw event → pipeline → log line and metric → proxy response.
 
-use crate::lambda_event::{decode, encode};
+use crate::lambda_event::{encode, InvocationEvent};
 use crate::pipeline::{Handled, Outcome, Pipeline};
 use crate::provider::Provider;
 use crate::queue::EventQueue;
@@ -10,15 +10,21 @@ use crate::store::EventStore;
 use serde_json::Value;
 
 impl<P: Provider, S: EventStore, Q: EventQueue> Pipeline<P, S, Q> {
-    /// Handles a raw Lambda event; never fails, every problem is an HTTP answer.
-    pub async fn handle_event(&self, event: Value, request_id: &str) -> Value {
+    /// Handles an invocation event (as the runtime read it, or a JSON value: fixtures, tests);
+    /// never fails, every problem is an HTTP answer.
+    pub async fn handle_event(&self, event: impl Into<InvocationEvent>, request_id: &str) -> Value {
         self.handle_event_at(event, request_id, crate::clock::unix_now())
             .await
     }
 
     /// As [`Self::handle_event`] with an explicit clock, for replay-window tests.
-    pub async fn handle_event_at(&self, event: Value, request_id: &str, now: i64) -> Value {
-        let (shape, request) = decode(event, self.settings().max_body_bytes);
+    pub async fn handle_event_at(
+        &self,
+        event: impl Into<InvocationEvent>,
+        request_id: &str,
+        now: i64,
+    ) -> Value {
+        let (shape, request) = event.into().decode(self.settings().max_body_bytes);
         let result = match request {
             Ok(request) => self.handle(&request, request_id, now).await,
             Err(rejection) => Err(rejection),

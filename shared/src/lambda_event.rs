@@ -3,21 +3,24 @@
 //! We read the raw event rather than letting `lambda_http` convert it, because its conversion
 //! panics on malformed base64 (we answer 400) and tries the REST shape before the HTTP API shape
 //! (`cargo lambda watch` adds a stray `httpMethod` to function-URL events).
+//!
+//! The runtime deserializes the invocation's bytes straight into [`InvocationEvent`], in one
+//! pass: only the fields a delivery needs are kept, everything else is skipped unread. That type
+//! never fails on a JSON object: a field of the wrong type is remembered as unusable and refused
+//! by [`InvocationEvent::decode`], in the caller's shape, instead of becoming a runtime error.
 
 use crate::rejection::Rejection;
 use crate::request::WebhookRequest;
 use crate::response::HttpResponse;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use http::{HeaderMap, HeaderName, HeaderValue};
-use lambda_http::aws_lambda_events::apigw::{
-    ApiGatewayProxyRequest, ApiGatewayProxyResponse, ApiGatewayV2httpRequest,
-    ApiGatewayV2httpResponse,
-};
-use lambda_http::aws_lambda_events::query_map::QueryMap;
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use lambda_http::aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayV2httpResponse};
 use lambda_http::Body;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use std::collections::HashMap;
+use std::fmt;
 
 /// Which response format the caller expects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,75 +31,224 @@ pub enum EventShape {
     HttpV2,
 }
 
-/// Reads an invocation event. The shape is known even when the request is refused, so that the
-/// refusal is answered in the format the caller understands.
+/// The fields of an API Gateway (REST or HTTP API) or function URL event that a delivery
+/// needs, as read from the invocation: `version`, `httpMethod`, `headers`,
+/// `multiValueHeaders`, `queryStringParameters`, `requestContext.http.method`, `body`,
+/// `isBase64Encoded`. Which of them count depends on the shape, so each is only checked by
+/// [`Self::decode`], once the whole event has been read.
+#[derive(Debug, Default)]
+pub struct InvocationEvent {
+    version: Option<Field>,
+    http_method: Option<Field>,
+    headers: Option<Field>,
+    multi_value_headers: Option<Field>,
+    query_string_parameters: Option<Field>,
+    /// `requestContext.http.method`; `Some(Field::Other)` when `requestContext` or its `http`
+    /// is there but not an object.
+    context_method: Option<Field>,
+    body: Option<Field>,
+    is_base64_encoded: Option<Field>,
+}
+
+/// One field's value, read only as deep as the event's fields go: a string, a flag, null, a
+/// list of strings, or an object's entries (strings or lists of strings). Whatever else stands
+/// there (a number, a deeper structure) is `Other`, skipped unread: a refusal, never an error
+/// of the runtime's deserialization.
+#[derive(Debug, Clone, PartialEq)]
+enum Field {
+    Text(String),
+    Flag(bool),
+    Null,
+    Texts(Vec<String>),
+    Entries(Vec<(String, Field)>),
+    Other,
+}
+
+/// A field that holds none of the types its shape allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Unusable;
+
+/// Reads the invocation's bytes exactly as `lambda_runtime` does before our handler runs
+/// (`serde_json` over the slice, behind `serde_path_to_error`): the benchmarks and the tests'
+/// harness start here. Fails only on bytes that are not JSON, which Lambda never delivers.
+pub fn read_invocation(bytes: &[u8]) -> Result<InvocationEvent, serde_json::Error> {
+    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(deserializer).map_err(serde_path_to_error::Error::into_inner)
+}
+
+impl From<Value> for InvocationEvent {
+    /// The event as the runtime would read it from the value's JSON text (fixtures, tests).
+    fn from(event: Value) -> Self {
+        // Reading a value cannot fail: every type it can hold has its reading.
+        serde::Deserialize::deserialize(event).unwrap_or_default()
+    }
+}
+
+/// Reads an invocation event given as a JSON value (fixtures, tools, tests); see
+/// [`InvocationEvent::decode`].
 pub fn decode(
     event: Value,
     max_body_bytes: usize,
 ) -> (EventShape, Result<WebhookRequest, Rejection>) {
-    if event.get("version").and_then(Value::as_str) == Some("2.0") {
-        let request = serde_json::from_value::<ApiGatewayV2httpRequest>(event)
-            .map_err(|e| unsupported("an HTTP API 2.0", &e))
-            .and_then(|e| {
-                let body = body(e.body.as_deref(), e.is_base64_encoded, max_body_bytes)?;
-                Ok(WebhookRequest {
-                    method: e.request_context.http.method,
-                    headers: e.headers,
-                    query: first_values(&e.query_string_parameters),
-                    body,
-                    body_sha256: Default::default(),
-                })
-            });
-        return (EventShape::HttpV2, request);
-    }
-    if event.get("httpMethod").is_some() {
-        let request = serde_json::from_value::<ApiGatewayProxyRequest>(event)
-            .map_err(|e| unsupported("a REST API", &e))
-            .and_then(|e| {
-                let body = body(e.body.as_deref(), e.is_base64_encoded, max_body_bytes)?;
-                // multiValueHeaders, when present, holds every value of repeated headers.
-                let headers = if e.multi_value_headers.is_empty() {
-                    e.headers
-                } else {
-                    e.multi_value_headers
-                };
-                Ok(WebhookRequest {
-                    method: e.http_method,
-                    headers,
-                    query: first_values(&e.query_string_parameters),
-                    body,
-                    body_sha256: Default::default(),
-                })
-            });
-        return (EventShape::RestV1, request);
-    }
-    let error = Rejection::UnsupportedEvent("neither version 2.0 nor httpMethod".into());
-    (EventShape::HttpV2, Err(error))
+    InvocationEvent::from(event).decode(max_body_bytes)
 }
 
-/// The refusal of an event that does not deserialize, by category only. serde's message quotes
-/// the offending value (a header that is no valid HTTP header value, say), and that value is
-/// the sender's: a token, personal data, anything. The reason reaches the log line, so it never
-/// carries the message.
-fn unsupported(shape: &str, error: &serde_json::Error) -> Rejection {
-    let category = match error.classify() {
-        serde_json::error::Category::Data => "a field has the wrong type or value",
-        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => "not JSON",
-        serde_json::error::Category::Io => "unreadable",
-    };
+impl InvocationEvent {
+    /// The request the event carries. The shape is known even when the request is refused, so
+    /// that the refusal is answered in the format the caller understands.
+    pub fn decode(self, max_body_bytes: usize) -> (EventShape, Result<WebhookRequest, Rejection>) {
+        if matches!(&self.version, Some(Field::Text(v)) if v == "2.0") {
+            let request = self
+                .http_v2(max_body_bytes)
+                .and_then(|r| r.map_err(|Unusable| unsupported("an HTTP API 2.0")));
+            return (EventShape::HttpV2, request);
+        }
+        if self.http_method.is_some() {
+            let request = self
+                .rest_v1(max_body_bytes)
+                .and_then(|r| r.map_err(|Unusable| unsupported("a REST API")));
+            return (EventShape::RestV1, request);
+        }
+        let error = Rejection::UnsupportedEvent("neither version 2.0 nor httpMethod".into());
+        (EventShape::HttpV2, Err(error))
+    }
+
+    /// The outer result refuses the body (size, base64), the inner one the event's fields.
+    fn http_v2(self, limit: usize) -> Result<Result<WebhookRequest, Unusable>, Rejection> {
+        let fields = (|| {
+            let method = method(self.context_method.as_ref().ok_or(Unusable)?)?;
+            let headers = headers(self.headers.as_ref())?;
+            // HTTP APIs join repeated parameters with commas: the first value is before one.
+            let query = first_values(self.query_string_parameters.as_ref(), true)?;
+            Ok((method, headers, query))
+        })();
+        Self::request(fields, self.body, self.is_base64_encoded, limit)
+    }
+
+    fn rest_v1(self, limit: usize) -> Result<Result<WebhookRequest, Unusable>, Rejection> {
+        let fields = (|| {
+            let method = method(self.http_method.as_ref().ok_or(Unusable)?)?;
+            let single = headers(self.headers.as_ref())?;
+            let multi = headers(self.multi_value_headers.as_ref())?;
+            // multiValueHeaders, when present, holds every value of repeated headers.
+            let headers = if multi.is_empty() { single } else { multi };
+            let query = first_values(self.query_string_parameters.as_ref(), false)?;
+            Ok((method, headers, query))
+        })();
+        Self::request(fields, self.body, self.is_base64_encoded, limit)
+    }
+
+    /// The fields are checked before the body, as one deserialization of the whole event did.
+    fn request(
+        fields: Result<(Method, HeaderMap, HashMap<String, String>), Unusable>,
+        body_field: Option<Field>,
+        base64_field: Option<Field>,
+        limit: usize,
+    ) -> Result<Result<WebhookRequest, Unusable>, Rejection> {
+        let (method, headers, query) = match fields {
+            Ok(fields) => fields,
+            Err(unusable) => return Ok(Err(unusable)),
+        };
+        let raw = match body_field {
+            None | Some(Field::Null) => String::new(),
+            Some(Field::Text(text)) => text,
+            Some(_) => return Ok(Err(Unusable)),
+        };
+        let base64 = match base64_field {
+            None | Some(Field::Null) => false,
+            Some(Field::Flag(flag)) => flag,
+            Some(_) => return Ok(Err(Unusable)),
+        };
+        Ok(Ok(WebhookRequest {
+            method,
+            headers,
+            query,
+            body: body(raw, base64, limit)?,
+            body_sha256: Default::default(),
+        }))
+    }
+}
+
+/// The refusal of an event whose fields do not fit its shape, by category only: the value is
+/// the sender's (a token, personal data, anything), and the reason reaches the log line.
+fn unsupported(shape: &str) -> Rejection {
     Rejection::UnsupportedEvent(format!(
-        "{shape} event that does not deserialize: {category}"
+        "{shape} event that does not deserialize: a field has the wrong type or value"
     ))
 }
 
-fn body(raw: Option<&str>, base64: bool, limit: usize) -> Result<Vec<u8>, Rejection> {
-    let raw = raw.unwrap_or_default();
+fn method(field: &Field) -> Result<Method, Unusable> {
+    match field {
+        // API Gateway's own reading of an empty method.
+        Field::Text(text) if text.is_empty() => Ok(Method::GET),
+        Field::Text(text) => Method::from_bytes(text.as_bytes()).map_err(|_| Unusable),
+        _ => Err(Unusable),
+    }
+}
+
+/// `headers` or `multiValueHeaders`: each name with a string or a list of strings; every value
+/// is kept, so a header named twice is repeated, never chosen.
+fn headers(field: Option<&Field>) -> Result<HeaderMap, Unusable> {
+    let entries = match field {
+        None | Some(Field::Null) => return Ok(HeaderMap::new()),
+        Some(Field::Entries(entries)) => entries,
+        Some(_) => return Err(Unusable),
+    };
+    let mut headers = HeaderMap::with_capacity(entries.len());
+    for (name, values) in entries {
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| Unusable)?;
+        let value = |text: &str| HeaderValue::from_str(text).map_err(|_| Unusable);
+        match values {
+            Field::Text(text) => {
+                headers.append(&name, value(text)?);
+            }
+            Field::Texts(texts) => {
+                for text in texts {
+                    headers.append(&name, value(text)?);
+                }
+            }
+            _ => return Err(Unusable),
+        }
+    }
+    Ok(headers)
+}
+
+/// The first value of each query-string parameter; with `split_commas`, a string's first value
+/// is what comes before its first comma (HTTP APIs join repeated parameters).
+fn first_values(
+    field: Option<&Field>,
+    split_commas: bool,
+) -> Result<HashMap<String, String>, Unusable> {
+    let entries = match field {
+        None | Some(Field::Null) => return Ok(HashMap::new()),
+        Some(Field::Entries(entries)) => entries,
+        Some(_) => return Err(Unusable),
+    };
+    let mut first = HashMap::with_capacity(entries.len());
+    for (key, values) in entries {
+        let value = match values {
+            Field::Text(text) if split_commas => text.split(',').next().unwrap_or_default(),
+            Field::Text(text) => text.as_str(),
+            Field::Texts(texts) => match texts.first() {
+                Some(text) => text.as_str(),
+                None => continue,
+            },
+            _ => return Err(Unusable),
+        };
+        first
+            .entry(key.clone())
+            .or_insert_with(|| value.to_string());
+    }
+    Ok(first)
+}
+
+fn body(raw: String, base64: bool, limit: usize) -> Result<Vec<u8>, Rejection> {
     let too_large = Rejection::PayloadTooLarge { limit };
     if !base64 {
         return if raw.len() > limit {
             Err(too_large)
         } else {
-            Ok(raw.as_bytes().to_vec())
+            Ok(raw.into_bytes())
         };
     }
     // Refuse before decoding: base64 is 4 characters per 3 bytes, less up to 2 of padding.
@@ -112,14 +264,243 @@ fn body(raw: Option<&str>, base64: bool, limit: usize) -> Result<Vec<u8>, Reject
     Ok(bytes)
 }
 
-fn first_values(query: &QueryMap) -> HashMap<String, String> {
-    let mut first = HashMap::new();
-    for (key, value) in query.iter() {
-        first
-            .entry(key.to_string())
-            .or_insert_with(|| value.to_string());
+/// The event's top-level names this crate reads, in [`InvocationEvent`]'s order.
+const EVENT_FIELDS: [&str; 8] = [
+    "version",
+    "httpMethod",
+    "headers",
+    "multiValueHeaders",
+    "queryStringParameters",
+    "requestContext",
+    "body",
+    "isBase64Encoded",
+];
+
+impl<'de> serde::Deserialize<'de> for InvocationEvent {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(EventVisitor)
     }
-    first
+}
+
+/// What a visitor gives for JSON values it has no reading for: `$value`, after skipping them.
+macro_rules! other_values {
+    ($value:expr) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+    };
+}
+
+/// The top level: an object whose known names are read, the rest skipped. Anything but an
+/// object is an event with none of our fields (refused as no known shape).
+struct EventVisitor;
+
+impl<'de> Visitor<'de> for EventVisitor {
+    type Value = InvocationEvent;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an invocation event")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut event = InvocationEvent::default();
+        // A name given twice: the last value counts, as in a JSON value.
+        while let Some(name) = map.next_key_seed(NameOf(&EVENT_FIELDS))? {
+            let shallow = |map: &mut A, depth| map.next_value_seed(Shallow { depth }).map(Some);
+            match name {
+                Some(0) => event.version = shallow(&mut map, 0)?,
+                Some(1) => event.http_method = shallow(&mut map, 0)?,
+                Some(2) => event.headers = shallow(&mut map, 1)?,
+                Some(3) => event.multi_value_headers = shallow(&mut map, 1)?,
+                Some(4) => event.query_string_parameters = shallow(&mut map, 1)?,
+                Some(5) => {
+                    event.context_method = map.next_value_seed(Within(&["http", "method"]))?
+                }
+                Some(6) => event.body = shallow(&mut map, 0)?,
+                Some(7) => event.is_base64_encoded = shallow(&mut map, 0)?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(event)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(InvocationEvent::default())
+    }
+
+    other_values!(InvocationEvent::default());
+}
+
+/// A map key: the index of the name among `self.0`, or `None` for any other name.
+struct NameOf(&'static [&'static str]);
+
+impl<'de> DeserializeSeed<'de> for NameOf {
+    type Value = Option<usize>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_identifier(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NameOf {
+    type Value = Option<usize>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E: de::Error>(self, name: &str) -> Result<Self::Value, E> {
+        Ok(self.0.iter().position(|known| *known == name))
+    }
+}
+
+/// The value at a path of object names inside the value read (`requestContext` → `http` →
+/// `method`): `None` when a name is missing, `Other` when something on the way is no object.
+struct Within(&'static [&'static str]);
+
+impl<'de> DeserializeSeed<'de> for Within {
+    type Value = Option<Field>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        match self.0 {
+            [] => Shallow { depth: 0 }.deserialize(deserializer).map(Some),
+            _ => deserializer.deserialize_any(self),
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for Within {
+    type Value = Option<Field>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (first, rest) = self.0.split_first().expect("a path, not the end of it");
+        let mut found = None;
+        while let Some(name) = map.next_key_seed(NameOf(std::slice::from_ref(first)))? {
+            match name {
+                Some(_) => found = map.next_value_seed(Within(rest))?,
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Some(Field::Other))
+    }
+
+    other_values!(Some(Field::Other));
+}
+
+/// Reads a [`Field`]: objects only while `depth` is above 0, their entries one level less.
+#[derive(Clone, Copy)]
+struct Shallow {
+    depth: u8,
+}
+
+impl<'de> DeserializeSeed<'de> for Shallow {
+    type Value = Field;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Shallow {
+    type Value = Field;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string, a flag, null, a list of strings or an object of them")
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+        Ok(Field::Text(text.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, text: String) -> Result<Self::Value, E> {
+        Ok(Field::Text(text))
+    }
+
+    fn visit_bool<E: de::Error>(self, flag: bool) -> Result<Self::Value, E> {
+        Ok(Field::Flag(flag))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Field::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Field::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Field::Other)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Field::Other)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Field::Other)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut texts = Vec::new();
+        while let Some(item) = seq.next_element_seed(Shallow { depth: 0 })? {
+            match item {
+                Field::Text(text) => texts.push(text),
+                _ => {
+                    while seq.next_element::<IgnoredAny>()?.is_some() {}
+                    return Ok(Field::Other);
+                }
+            }
+        }
+        Ok(Field::Texts(texts))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        if self.depth == 0 {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            return Ok(Field::Other);
+        }
+        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+        while let Some(name) = map.next_key::<String>()? {
+            let value = map.next_value_seed(Shallow {
+                depth: self.depth - 1,
+            })?;
+            entries.push((name, value));
+        }
+        Ok(Field::Entries(entries))
+    }
 }
 
 /// Writes a response in the shape the caller sent its event in.
@@ -422,6 +803,57 @@ mod tests {
             "not an API Gateway or function URL event: a REST API event that does not \
              deserialize: a field has the wrong type or value"
         );
+    }
+
+    /// The runtime's own reading of the bytes: never an error for a JSON event, whatever its
+    /// fields hold, so every refusal is an HTTP answer.
+    #[test]
+    fn the_runtime_reads_every_json_event_and_wrong_types_are_refused() {
+        let read = |event: Value| {
+            read_invocation(&serde_json::to_vec(&event).unwrap())
+                .unwrap()
+                .decode(100)
+        };
+        for (field, value) in [
+            ("headers", json!(["a"])),
+            ("headers", json!({"x-a": 1})),
+            ("headers", json!({"x-a": null})),
+            ("queryStringParameters", json!("event=a")),
+            ("isBase64Encoded", json!("yes")),
+            ("body", json!(7)),
+            ("requestContext", json!("r")),
+        ] {
+            let mut event = v2("{}", false);
+            event[field] = value;
+            let (shape, r) = read(event);
+            assert_eq!(shape, EventShape::HttpV2, "{field}");
+            assert!(matches!(r, Err(Rejection::UnsupportedEvent(_))), "{field}");
+        }
+        let mut event = v2("{}", false);
+        event["requestContext"]["http"]["method"] = json!({"a": [1]});
+        assert!(read(event).1.is_err());
+        // Fields this crate does not read are skipped unread, whatever they hold.
+        let mut event = v2("{}", false);
+        event["requestContext"]["timeEpoch"] = json!("not a number");
+        event["multiValueHeaders"] = json!(5);
+        event["cookies"] = json!({"deep": [[[{}]]]});
+        assert_eq!(read(event).1.unwrap().body, b"{}");
+        for other in [json!([1]), json!("x"), json!(1), json!(null)] {
+            assert!(matches!(read(other).1, Err(Rejection::UnsupportedEvent(_))));
+        }
+    }
+
+    #[test]
+    fn query_values_are_read_as_each_shape_sends_them() {
+        let mut event = v2("{}", false);
+        event["queryStringParameters"] = json!({"event": "a,b", "list": ["c", "d"], "none": []});
+        let query = decode(event, 100).1.unwrap().query;
+        assert_eq!(query.get("event").map(String::as_str), Some("a"));
+        assert_eq!(query.get("list").map(String::as_str), Some("c"));
+        assert!(!query.contains_key("none"));
+        let rest = json!({"httpMethod": "POST", "queryStringParameters": {"event": "a,b"}});
+        let query = decode(rest, 100).1.unwrap().query;
+        assert_eq!(query.get("event").map(String::as_str), Some("a,b"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! What every function binary runs: configuration, clients, then the Lambda runtime loop.
 
 use crate::config::{AuthConfig, Config, ConfigError, SecretSource};
+use crate::lambda_event::InvocationEvent;
 use crate::pipeline::{Pipeline, Settings};
 use crate::provider::Provider;
 use crate::queue::SqsEventQueue;
@@ -34,13 +35,17 @@ pub async fn run<P: Provider>() -> Result<(), Error> {
     );
 
     let function = &function;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        Ok::<_, Infallible>(
-            function
-                .handle_event(event.payload, &event.context.request_id)
-                .await,
-        )
-    }))
+    // The runtime reads the invocation's bytes straight into the fields a delivery needs, in one
+    // pass (`InvocationEvent`), rather than into a JSON value that we would then read again.
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<InvocationEvent>| async move {
+            Ok::<_, Infallible>(
+                function
+                    .handle_event(event.payload, &event.context.request_id)
+                    .await,
+            )
+        },
+    ))
     .await
 }
 
@@ -98,14 +103,19 @@ impl<P: Provider> LiveFunction<P> {
     }
 
     /// One invocation (see [`Pipeline::handle_event`]).
-    pub async fn handle_event(&self, event: Value, request_id: &str) -> Value {
+    pub async fn handle_event(&self, event: impl Into<InvocationEvent>, request_id: &str) -> Value {
         self.handle_event_at(event, request_id, crate::clock::unix_now())
             .await
     }
 
     /// As [`Self::handle_event`] with an explicit clock, for the secrets' lifetime and replay
     /// windows in tests.
-    pub async fn handle_event_at(&self, event: Value, request_id: &str, now: i64) -> Value {
+    pub async fn handle_event_at(
+        &self,
+        event: impl Into<InvocationEvent>,
+        request_id: &str,
+        now: i64,
+    ) -> Value {
         let (pipeline, _) = self.pipeline(now).await;
         pipeline.handle_event_at(event, request_id, now).await
     }

@@ -1,6 +1,6 @@
 //! Invocation events in the three shapes API Gateway and function URLs send, and their answers.
 
-use hookline::lambda_event::encode_request;
+use hookline::lambda_event::{encode_request, read_invocation, InvocationEvent};
 use hookline::queue::EventQueue;
 use hookline::request::WebhookRequest;
 use hookline::store::EventStore;
@@ -107,6 +107,12 @@ impl Response {
     }
 }
 
+/// The event as the Lambda runtime hands it over: its bytes read into an `InvocationEvent`.
+fn as_the_runtime_reads(event: &Value) -> InvocationEvent {
+    let bytes = serde_json::to_vec(event).expect("an event serializes");
+    read_invocation(&bytes).expect("the runtime reads every JSON event")
+}
+
 /// Invokes the pipeline as the Lambda runtime does, with a fresh request id each time.
 pub async fn invoke<P: Provider, S: EventStore, Q: EventQueue>(
     pipeline: &Pipeline<P, S, Q>,
@@ -114,7 +120,11 @@ pub async fn invoke<P: Provider, S: EventStore, Q: EventQueue>(
 ) -> Response {
     static REQUESTS: AtomicU32 = AtomicU32::new(0);
     let request_id = format!("request-{}", REQUESTS.fetch_add(1, Ordering::SeqCst));
-    parse_response(pipeline.handle_event(event, &request_id).await)
+    parse_response(
+        pipeline
+            .handle_event(as_the_runtime_reads(&event), &request_id)
+            .await,
+    )
 }
 
 /// As [`invoke`] at a given Unix time, for replay-window tests.
@@ -123,7 +133,11 @@ pub async fn invoke_at<P: Provider, S: EventStore, Q: EventQueue>(
     event: Value,
     now: i64,
 ) -> Response {
-    parse_response(pipeline.handle_event_at(event, "request-at", now).await)
+    parse_response(
+        pipeline
+            .handle_event_at(as_the_runtime_reads(&event), "request-at", now)
+            .await,
+    )
 }
 
 fn parse_response(raw: Value) -> Response {
