@@ -53,9 +53,9 @@ async fn deliveries_are_counted_and_stored_once<S: Sample>(
             "--duplicates",
             "0.1",
             "--rate",
-            "500",
+            "200",
         ][..],
-        &["--concurrency", "8", "--json"],
+        &["--concurrency", "4", "--json"],
         options,
     ]
     .concat();
