@@ -23,10 +23,11 @@ free_port() {
   "$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# Starts moto on 127.0.0.1:$1 and points the AWS SDKs at it (credentials are dummies).
+# Starts moto on 127.0.0.1:$1, its DynamoDB writes atomic as on AWS (scripts/moto_server.py), and
+# points the AWS SDKs at it (credentials are dummies).
 start_moto() {
   local port=$1 log_file=${2:-/dev/null}
-  "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log_file" 2>&1 &
+  "$VENV/bin/python" "$ROOT/scripts/moto_server.py" -H 127.0.0.1 -p "$port" >"$log_file" 2>&1 &
   MOTO_PID=$!
   for _ in $(seq 1 100); do
     if "$VENV/bin/python" -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$port/moto-api/')" 2>/dev/null; then
@@ -175,7 +176,7 @@ load_test_secrets() {
 IAM_MOTO_PID=
 start_iam_moto() {
   local port=$1 log_file=${2:-/dev/null} keys
-  INITIAL_NO_AUTH_ACTION_COUNT=3 "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log_file" 2>&1 &
+  INITIAL_NO_AUTH_ACTION_COUNT=3 "$VENV/bin/python" "$ROOT/scripts/moto_server.py" -H 127.0.0.1 -p "$port" >"$log_file" 2>&1 &
   IAM_MOTO_PID=$!
   for _ in $(seq 1 100); do
     "$VENV/bin/python" -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$port/moto-api/')" 2>/dev/null && break
