@@ -52,6 +52,8 @@ stop_moto() {
 
 # The webhook receivers; the enricher is served on its own where needed.
 FUNCTIONS=(baack clearid argyle midbound)
+# Every function the template deploys: the receivers, the enricher, the sweeper.
+ALL_FUNCTIONS=("${FUNCTIONS[@]}" enricher sweeper)
 WATCH_PIDS=()
 
 # Serves functions ($2..., default all receivers) with `cargo lambda watch`, one instance each so
