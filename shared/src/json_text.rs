@@ -23,7 +23,7 @@ impl<'a> JsonText<'a> {
     /// document (ignored fields and trailing bytes included) but skips the UTF-8 check inside
     /// strings it ignores; the envelope travels as text, so UTF-8 is checked here, first.
     pub fn parse<T: DeserializeOwned>(body: &'a [u8]) -> Result<(T, Self), PayloadError> {
-        let text = std::str::from_utf8(body).map_err(|_| PayloadError {
+        let text = simdutf8::basic::from_utf8(body).map_err(|_| PayloadError {
             field: "body".into(),
             message: "not UTF-8".into(),
         })?;

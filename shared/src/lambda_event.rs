@@ -50,17 +50,20 @@ pub struct InvocationEvent {
     is_base64_encoded: Option<Field>,
 }
 
-/// One field's value, read only as deep as the event's fields go: a string, a flag, null, a
-/// list of strings, or an object's entries (strings or lists of strings). Whatever else stands
-/// there (a number, a deeper structure) is `Other`, skipped unread: a refusal, never an error
-/// of the runtime's deserialization.
+/// One field's value, read only as deep as the event's fields go: a string, a flag, null, or
+/// (for `headers`, `multiValueHeaders` and `queryStringParameters`) the map the request keeps,
+/// built while the event is read. Whatever else stands there (a number, a deeper structure, a
+/// header HTTP cannot carry) is `Other`, skipped unread: a refusal, never an error of the
+/// runtime's deserialization.
 #[derive(Debug, Clone, PartialEq)]
 enum Field {
     Text(String),
     Flag(bool),
     Null,
-    Texts(Vec<String>),
-    Entries(Vec<(String, Field)>),
+    /// Every value of every header, a header named twice repeated, never chosen.
+    Headers(HeaderMap),
+    /// Each parameter's first value as sent (a 2.0 event's commas are split by its shape).
+    Parameters(HashMap<String, String>),
     Other,
 }
 
@@ -117,9 +120,9 @@ impl InvocationEvent {
     fn http_v2(self, limit: usize) -> Result<Result<WebhookRequest, Unusable>, Rejection> {
         let fields = (|| {
             let method = method(self.context_method.as_ref().ok_or(Unusable)?)?;
-            let headers = headers(self.headers.as_ref())?;
+            let headers = headers(self.headers)?;
             // HTTP APIs join repeated parameters with commas: the first value is before one.
-            let query = first_values(self.query_string_parameters.as_ref(), true)?;
+            let query = first_values(self.query_string_parameters, true)?;
             Ok((method, headers, query))
         })();
         Self::request(fields, self.body, self.is_base64_encoded, limit)
@@ -128,11 +131,11 @@ impl InvocationEvent {
     fn rest_v1(self, limit: usize) -> Result<Result<WebhookRequest, Unusable>, Rejection> {
         let fields = (|| {
             let method = method(self.http_method.as_ref().ok_or(Unusable)?)?;
-            let single = headers(self.headers.as_ref())?;
-            let multi = headers(self.multi_value_headers.as_ref())?;
+            let single = headers(self.headers)?;
+            let multi = headers(self.multi_value_headers)?;
             // multiValueHeaders, when present, holds every value of repeated headers.
             let headers = if multi.is_empty() { single } else { multi };
-            let query = first_values(self.query_string_parameters.as_ref(), false)?;
+            let query = first_values(self.query_string_parameters, false)?;
             Ok((method, headers, query))
         })();
         Self::request(fields, self.body, self.is_base64_encoded, limit)
@@ -186,58 +189,32 @@ fn method(field: &Field) -> Result<Method, Unusable> {
     }
 }
 
-/// `headers` or `multiValueHeaders`: each name with a string or a list of strings; every value
-/// is kept, so a header named twice is repeated, never chosen.
-fn headers(field: Option<&Field>) -> Result<HeaderMap, Unusable> {
-    let entries = match field {
-        None | Some(Field::Null) => return Ok(HeaderMap::new()),
-        Some(Field::Entries(entries)) => entries,
-        Some(_) => return Err(Unusable),
-    };
-    let mut headers = HeaderMap::with_capacity(entries.len());
-    for (name, values) in entries {
-        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| Unusable)?;
-        let value = |text: &str| HeaderValue::from_str(text).map_err(|_| Unusable);
-        match values {
-            Field::Text(text) => {
-                headers.append(&name, value(text)?);
-            }
-            Field::Texts(texts) => {
-                for text in texts {
-                    headers.append(&name, value(text)?);
-                }
-            }
-            _ => return Err(Unusable),
-        }
+/// `headers` or `multiValueHeaders`, as read (see [`HeadersField`]).
+fn headers(field: Option<Field>) -> Result<HeaderMap, Unusable> {
+    match field {
+        None | Some(Field::Null) => Ok(HeaderMap::new()),
+        Some(Field::Headers(headers)) => Ok(headers),
+        Some(_) => Err(Unusable),
     }
-    Ok(headers)
 }
 
-/// The first value of each query-string parameter; with `split_commas`, a string's first value
-/// is what comes before its first comma (HTTP APIs join repeated parameters).
+/// The first value of each query-string parameter; with `split_commas`, what comes before its
+/// first comma (HTTP APIs join repeated parameters).
 fn first_values(
-    field: Option<&Field>,
+    field: Option<Field>,
     split_commas: bool,
 ) -> Result<HashMap<String, String>, Unusable> {
-    let entries = match field {
+    let mut first = match field {
         None | Some(Field::Null) => return Ok(HashMap::new()),
-        Some(Field::Entries(entries)) => entries,
+        Some(Field::Parameters(parameters)) => parameters,
         Some(_) => return Err(Unusable),
     };
-    let mut first = HashMap::with_capacity(entries.len());
-    for (key, values) in entries {
-        let value = match values {
-            Field::Text(text) if split_commas => text.split(',').next().unwrap_or_default(),
-            Field::Text(text) => text.as_str(),
-            Field::Texts(texts) => match texts.first() {
-                Some(text) => text.as_str(),
-                None => continue,
-            },
-            _ => return Err(Unusable),
-        };
-        first
-            .entry(key.clone())
-            .or_insert_with(|| value.to_string());
+    if split_commas {
+        for value in first.values_mut() {
+            if let Some(comma) = value.find(',') {
+                value.truncate(comma);
+            }
+        }
     }
     Ok(first)
 }
@@ -282,8 +259,8 @@ impl<'de> serde::Deserialize<'de> for InvocationEvent {
     }
 }
 
-/// What a visitor gives for JSON values it has no reading for: `$value`, after skipping them.
-macro_rules! other_values {
+/// What a visitor gives for the JSON flags and numbers it has no reading for: `$value`.
+macro_rules! other_scalars {
     ($value:expr) => {
         fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
             Ok($value)
@@ -297,6 +274,13 @@ macro_rules! other_values {
         fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
             Ok($value)
         }
+    };
+}
+
+/// The same for every value but lists and objects (strings and null too).
+macro_rules! other_values {
+    ($value:expr) => {
+        other_scalars!($value);
         fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
             Ok($value)
         }
@@ -321,18 +305,22 @@ impl<'de> Visitor<'de> for EventVisitor {
         let mut event = InvocationEvent::default();
         // A name given twice: the last value counts, as in a JSON value.
         while let Some(name) = map.next_key_seed(NameOf(&EVENT_FIELDS))? {
-            let shallow = |map: &mut A, depth| map.next_value_seed(Shallow { depth }).map(Some);
             match name {
-                Some(0) => event.version = shallow(&mut map, 0)?,
-                Some(1) => event.http_method = shallow(&mut map, 0)?,
-                Some(2) => event.headers = shallow(&mut map, 1)?,
-                Some(3) => event.multi_value_headers = shallow(&mut map, 1)?,
-                Some(4) => event.query_string_parameters = shallow(&mut map, 1)?,
+                Some(0) => event.version = map.next_value_seed(Scalar).map(Some)?,
+                Some(1) => event.http_method = map.next_value_seed(Scalar).map(Some)?,
+                Some(2) => event.headers = map.next_value_seed(HeadersField).map(Some)?,
+                Some(3) => {
+                    event.multi_value_headers = map.next_value_seed(HeadersField).map(Some)?
+                }
+                Some(4) => {
+                    event.query_string_parameters =
+                        map.next_value_seed(ParametersField).map(Some)?
+                }
                 Some(5) => {
                     event.context_method = map.next_value_seed(Within(&["http", "method"]))?
                 }
-                Some(6) => event.body = shallow(&mut map, 0)?,
-                Some(7) => event.is_base64_encoded = shallow(&mut map, 0)?,
+                Some(6) => event.body = map.next_value_seed(Scalar).map(Some)?,
+                Some(7) => event.is_base64_encoded = map.next_value_seed(Scalar).map(Some)?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -349,6 +337,37 @@ impl<'de> Visitor<'de> for EventVisitor {
     other_values!(InvocationEvent::default());
 }
 
+/// A map key, read as bytes and handed to the function. Asked for as a string, a key would be
+/// copied into a `String` by the runtime's reader (`serde_path_to_error` keeps each one to name
+/// the path of an error), for each of the event's dozens of names; as bytes it is not copied,
+/// and is not checked as UTF-8, which the names compared and header names (ASCII) do not need.
+struct Key<F>(F);
+
+impl<'de, T, F: FnOnce(&[u8]) -> T> DeserializeSeed<'de> for Key<F> {
+    type Value = T;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_bytes(self)
+    }
+}
+
+impl<'de, T, F: FnOnce(&[u8]) -> T> Visitor<'de> for Key<F> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_bytes<E: de::Error>(self, name: &[u8]) -> Result<Self::Value, E> {
+        Ok((self.0)(name))
+    }
+
+    /// A JSON value's keys (fixtures, tests) come as strings.
+    fn visit_str<E: de::Error>(self, name: &str) -> Result<Self::Value, E> {
+        Ok((self.0)(name.as_bytes()))
+    }
+}
+
 /// A map key: the index of the name among `self.0`, or `None` for any other name.
 struct NameOf(&'static [&'static str]);
 
@@ -356,19 +375,8 @@ impl<'de> DeserializeSeed<'de> for NameOf {
     type Value = Option<usize>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_identifier(self)
-    }
-}
-
-impl<'de> Visitor<'de> for NameOf {
-    type Value = Option<usize>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a field name")
-    }
-
-    fn visit_str<E: de::Error>(self, name: &str) -> Result<Self::Value, E> {
-        Ok(self.0.iter().position(|known| *known == name))
+        let known = self.0;
+        Key(|name: &[u8]| known.iter().position(|k| k.as_bytes() == name)).deserialize(deserializer)
     }
 }
 
@@ -381,7 +389,7 @@ impl<'de> DeserializeSeed<'de> for Within {
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         match self.0 {
-            [] => Shallow { depth: 0 }.deserialize(deserializer).map(Some),
+            [] => Scalar.deserialize(deserializer).map(Some),
             _ => deserializer.deserialize_any(self),
         }
     }
@@ -416,13 +424,46 @@ impl<'de> Visitor<'de> for Within {
     other_values!(Some(Field::Other));
 }
 
-/// Reads a [`Field`]: objects only while `depth` is above 0, their entries one level less.
-#[derive(Clone, Copy)]
-struct Shallow {
-    depth: u8,
+/// Skips what is left of a map or a list: its values are not needed once one is unusable.
+fn skip_entries<'de, A: MapAccess<'de>>(map: &mut A) -> Result<(), A::Error> {
+    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+    Ok(())
 }
 
-impl<'de> DeserializeSeed<'de> for Shallow {
+fn skip_elements<'de, A: SeqAccess<'de>>(seq: &mut A) -> Result<(), A::Error> {
+    while seq.next_element::<IgnoredAny>()?.is_some() {}
+    Ok(())
+}
+
+/// What a visitor of a map-valued field gives for a value that is not a map: null is an empty
+/// field, anything else is `Other`, skipped.
+macro_rules! not_a_map {
+    () => {
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Field::Null)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Field::Null)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            skip_elements(&mut seq)?;
+            Ok(Field::Other)
+        }
+        other_scalars!(Field::Other);
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(Field::Other)
+        }
+    };
+}
+
+/// A field that holds one value: a string, a flag or null; anything else is `Other`.
+#[derive(Clone, Copy)]
+struct Scalar;
+
+impl<'de> DeserializeSeed<'de> for Scalar {
     type Value = Field;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
@@ -430,11 +471,11 @@ impl<'de> DeserializeSeed<'de> for Shallow {
     }
 }
 
-impl<'de> Visitor<'de> for Shallow {
+impl<'de> Visitor<'de> for Scalar {
     type Value = Field;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string, a flag, null, a list of strings or an object of them")
+        f.write_str("a string, a flag or null")
     }
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
@@ -449,18 +490,6 @@ impl<'de> Visitor<'de> for Shallow {
         Ok(Field::Flag(flag))
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Field::Null)
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Field::Null)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-
     fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
         Ok(Field::Other)
     }
@@ -473,34 +502,254 @@ impl<'de> Visitor<'de> for Shallow {
         Ok(Field::Other)
     }
 
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Field::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Field::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut texts = Vec::new();
-        while let Some(item) = seq.next_element_seed(Shallow { depth: 0 })? {
-            match item {
-                Field::Text(text) => texts.push(text),
-                _ => {
-                    while seq.next_element::<IgnoredAny>()?.is_some() {}
+        skip_elements(&mut seq)?;
+        Ok(Field::Other)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        skip_entries(&mut map)?;
+        Ok(Field::Other)
+    }
+}
+
+/// `headers` or `multiValueHeaders`, read straight into a `HeaderMap`: each name with a string
+/// or a list of strings. One name or value that HTTP cannot carry makes the field `Other`.
+struct HeadersField;
+
+impl<'de> DeserializeSeed<'de> for HeadersField {
+    type Value = Field;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for HeadersField {
+    type Value = Field;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object of strings or lists of strings")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut headers = HeaderMap::with_capacity(map.size_hint().unwrap_or(0));
+        while let Some(name) = map.next_key_seed(Key(|name: &[u8]| HeaderName::from_bytes(name)))? {
+            let appended = match name {
+                Ok(name) => map.next_value_seed(HeaderValues {
+                    headers: &mut headers,
+                    name,
+                })?,
+                Err(_) => map.next_value::<IgnoredAny>().map(|_| Err(Unusable))?,
+            };
+            if appended.is_err() {
+                skip_entries(&mut map)?;
+                return Ok(Field::Other);
+            }
+        }
+        Ok(Field::Headers(headers))
+    }
+
+    not_a_map!();
+}
+
+/// One header's value or list of values, appended to the map under `name`.
+struct HeaderValues<'m> {
+    headers: &'m mut HeaderMap,
+    name: HeaderName,
+}
+
+impl<'de> DeserializeSeed<'de> for HeaderValues<'_> {
+    type Value = Result<(), Unusable>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for HeaderValues<'_> {
+    type Value = Result<(), Unusable>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string or a list of strings")
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+        let value = HeaderValue::from_str(text).map_err(|_| Unusable);
+        Ok(value.map(|value| {
+            self.headers.append(self.name, value);
+        }))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while let Some(value) = seq.next_element_seed(HeaderText)? {
+            match value {
+                Ok(value) => {
+                    self.headers.append(&self.name, value);
+                }
+                Err(Unusable) => {
+                    skip_elements(&mut seq)?;
+                    return Ok(Err(Unusable));
+                }
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        skip_entries(&mut map)?;
+        Ok(Err(Unusable))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Err(Unusable))
+    }
+
+    other_scalars!(Err(Unusable));
+}
+
+/// One string of a header's list of values.
+struct HeaderText;
+
+impl<'de> DeserializeSeed<'de> for HeaderText {
+    type Value = Result<HeaderValue, Unusable>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for HeaderText {
+    type Value = Result<HeaderValue, Unusable>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+        Ok(HeaderValue::from_str(text).map_err(|_| Unusable))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        skip_elements(&mut seq)?;
+        Ok(Err(Unusable))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        skip_entries(&mut map)?;
+        Ok(Err(Unusable))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Err(Unusable))
+    }
+
+    other_scalars!(Err(Unusable));
+}
+
+/// `queryStringParameters`: each name's first value, a string or the first of a list of
+/// strings (an empty list gives none); the first time a name is given counts.
+struct ParametersField;
+
+impl<'de> DeserializeSeed<'de> for ParametersField {
+    type Value = Field;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ParametersField {
+    type Value = Field;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object of strings or lists of strings")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut first = HashMap::with_capacity(map.size_hint().unwrap_or(0));
+        while let Some(name) = map.next_key::<String>()? {
+            match map.next_value_seed(FirstText)? {
+                Ok(Some(value)) => {
+                    first.entry(name).or_insert(value);
+                }
+                Ok(None) => {}
+                Err(Unusable) => {
+                    skip_entries(&mut map)?;
                     return Ok(Field::Other);
                 }
             }
         }
-        Ok(Field::Texts(texts))
+        Ok(Field::Parameters(first))
+    }
+
+    not_a_map!();
+}
+
+/// A parameter's value: a string, or the first of a list of strings.
+struct FirstText;
+
+impl<'de> DeserializeSeed<'de> for FirstText {
+    type Value = Result<Option<String>, Unusable>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FirstText {
+    type Value = Result<Option<String>, Unusable>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string or a list of strings")
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+        Ok(Ok(Some(text.to_owned())))
+    }
+
+    fn visit_string<E: de::Error>(self, text: String) -> Result<Self::Value, E> {
+        Ok(Ok(Some(text)))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut first = None;
+        while let Some(item) = seq.next_element_seed(Scalar)? {
+            match item {
+                Field::Text(text) => {
+                    first.get_or_insert(text);
+                }
+                _ => {
+                    skip_elements(&mut seq)?;
+                    return Ok(Err(Unusable));
+                }
+            }
+        }
+        Ok(Ok(first))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        if self.depth == 0 {
-            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-            return Ok(Field::Other);
-        }
-        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
-        while let Some(name) = map.next_key::<String>()? {
-            let value = map.next_value_seed(Shallow {
-                depth: self.depth - 1,
-            })?;
-            entries.push((name, value));
-        }
-        Ok(Field::Entries(entries))
+        skip_entries(&mut map)?;
+        Ok(Err(Unusable))
     }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Err(Unusable))
+    }
+
+    other_scalars!(Err(Unusable));
 }
 
 /// Writes a response in the shape the caller sent its event in.
@@ -840,6 +1089,38 @@ mod tests {
         assert_eq!(read(event).1.unwrap().body, b"{}");
         for other in [json!([1]), json!("x"), json!(1), json!(null)] {
             assert!(matches!(read(other).1, Err(Rejection::UnsupportedEvent(_))));
+        }
+    }
+
+    /// The runtime's reader hands names over as bytes: an escaped name is the name it spells,
+    /// a header sent in two cases is one header with every value, and a name HTTP cannot carry
+    /// is a refusal.
+    #[test]
+    fn the_runtime_reads_names_as_sent() {
+        let event = br#"{"version":"2.0","requestContext":{"http":{"m\u0065thod":"POST"}},
+            "h\u0065aders":{"X-Token":"a","x-token":["b","c"],"content-type":"application/json"},
+            "queryStringParameters":{"event":"a,b","event":"c"},"body":"{}"}"#;
+        let request = read_invocation(event).unwrap().decode(100).1.unwrap();
+        assert_eq!(request.method, http::Method::POST);
+        let tokens: Vec<_> = request.headers.get_all("x-token").iter().collect();
+        assert_eq!(tokens, ["a", "b", "c"]);
+        assert_eq!(
+            request.single_header("content-type"),
+            Some("application/json")
+        );
+        // The first time a parameter is named counts, cut at its first comma (2.0).
+        assert_eq!(request.query.get("event").map(String::as_str), Some("a"));
+        for headers in [
+            r#"{"bad name":"v"}"#,
+            r#"{"x-a":["v",1]}"#,
+            r#"{"x-a":"\u0001"}"#,
+        ] {
+            let event = format!(r#"{{"version":"2.0","headers":{headers},"body":"{{}}"}}"#);
+            let (_, r) = read_invocation(event.as_bytes()).unwrap().decode(100);
+            assert!(
+                matches!(r, Err(Rejection::UnsupportedEvent(_))),
+                "{headers}"
+            );
         }
     }
 

@@ -65,7 +65,7 @@ impl Provider for Midbound {
         // The verifier already required exactly one webhook-id; it is the idempotency key the
         // spec keeps stable across retries.
         let id = request
-            .single_header(ID_HEADER)
+            .single_header(&crate::verify::standard_webhooks::ID)
             .ok_or_else(|| PayloadError {
                 field: ID_HEADER.into(),
                 message: "missing header".into(),

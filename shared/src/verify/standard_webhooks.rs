@@ -22,6 +22,12 @@ pub const ID_HEADER: &str = "webhook-id";
 pub const TIMESTAMP_HEADER: &str = "webhook-timestamp";
 pub const SIGNATURE_HEADER: &str = "webhook-signature";
 
+// The same names parsed once, for the lookups of every delivery: a lookup by `&str` parses
+// and hashes the name each time (four such lookups were 0.4 µs of a Midbound delivery).
+pub(crate) const ID: HeaderName = HeaderName::from_static(ID_HEADER);
+const TIMESTAMP: HeaderName = HeaderName::from_static(TIMESTAMP_HEADER);
+const SIGNATURE: HeaderName = HeaderName::from_static(SIGNATURE_HEADER);
+
 const SECRET_PREFIX: &str = "whsec_";
 
 /// How a configured secret turns into HMAC key bytes.
@@ -162,7 +168,7 @@ fn tag(key: &[u8], id: &str, timestamp: &str, body: &[u8]) -> [u8; 32] {
 /// HTTP (RFC 9110, 5.5), not part of the value, so they are neither checked nor signed.
 fn timestamp(request: &WebhookRequest) -> Result<(&str, i64), AuthFailure> {
     let malformed = || AuthFailure::MalformedHeader(TIMESTAMP_HEADER.into());
-    let text = required(request, TIMESTAMP_HEADER)?.trim_matches([' ', '\t']);
+    let text = required(request, &TIMESTAMP)?.trim_matches([' ', '\t']);
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(malformed());
     }
@@ -171,17 +177,17 @@ fn timestamp(request: &WebhookRequest) -> Result<(&str, i64), AuthFailure> {
     Ok((text, seconds))
 }
 
-fn required<'a>(request: &'a WebhookRequest, name: &'static str) -> Result<&'a str, AuthFailure> {
+fn required<'a>(request: &'a WebhookRequest, name: &HeaderName) -> Result<&'a str, AuthFailure> {
     request
         .single_header(name)
-        .ok_or_else(|| AuthFailure::MissingHeader(name.into()))
+        .ok_or_else(|| AuthFailure::MissingHeader(name.as_str().into()))
 }
 
 impl Verifier for StandardWebhooks {
     fn verify(&self, request: &WebhookRequest, now: i64) -> Result<(), AuthFailure> {
-        let id = required(request, ID_HEADER)?;
+        let id = required(request, &ID)?;
         let (timestamp_text, timestamp) = timestamp(request)?;
-        let signatures = required(request, SIGNATURE_HEADER)?;
+        let signatures = required(request, &SIGNATURE)?;
         self.check_timestamp(timestamp, now)?;
 
         // Entries with another version tag (v1a: asymmetric) or undecodable base64 are skipped,
