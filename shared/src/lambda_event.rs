@@ -259,6 +259,19 @@ impl<'de> serde::Deserialize<'de> for InvocationEvent {
     }
 }
 
+/// A seed that is its own visitor: it reads whatever JSON value stands there.
+macro_rules! any_seed {
+    ($seed:ty, $value:ty) => {
+        impl<'de> DeserializeSeed<'de> for $seed {
+            type Value = $value;
+
+            fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                d.deserialize_any(self)
+            }
+        }
+    };
+}
+
 /// What a visitor gives for the JSON flags and numbers it has no reading for: `$value`.
 macro_rules! other_scalars {
     ($value:expr) => {
@@ -463,13 +476,7 @@ macro_rules! not_a_map {
 #[derive(Clone, Copy)]
 struct Scalar;
 
-impl<'de> DeserializeSeed<'de> for Scalar {
-    type Value = Field;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
+any_seed!(Scalar, Field);
 
 impl<'de> Visitor<'de> for Scalar {
     type Value = Field;
@@ -529,13 +536,7 @@ impl<'de> Visitor<'de> for Scalar {
 /// or a list of strings. One name or value that HTTP cannot carry makes the field `Other`.
 struct HeadersField;
 
-impl<'de> DeserializeSeed<'de> for HeadersField {
-    type Value = Field;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
+any_seed!(HeadersField, Field);
 
 impl<'de> Visitor<'de> for HeadersField {
     type Value = Field;
@@ -571,13 +572,7 @@ struct HeaderValues<'m> {
     name: HeaderName,
 }
 
-impl<'de> DeserializeSeed<'de> for HeaderValues<'_> {
-    type Value = Result<(), Unusable>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
+any_seed!(HeaderValues<'_>, Result<(), Unusable>);
 
 impl<'de> Visitor<'de> for HeaderValues<'_> {
     type Value = Result<(), Unusable>;
@@ -623,13 +618,7 @@ impl<'de> Visitor<'de> for HeaderValues<'_> {
 /// One string of a header's list of values.
 struct HeaderText;
 
-impl<'de> DeserializeSeed<'de> for HeaderText {
-    type Value = Result<HeaderValue, Unusable>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
+any_seed!(HeaderText, Result<HeaderValue, Unusable>);
 
 impl<'de> Visitor<'de> for HeaderText {
     type Value = Result<HeaderValue, Unusable>;
@@ -663,13 +652,7 @@ impl<'de> Visitor<'de> for HeaderText {
 /// strings (an empty list gives none); the first time a name is given counts.
 struct ParametersField;
 
-impl<'de> DeserializeSeed<'de> for ParametersField {
-    type Value = Field;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
+any_seed!(ParametersField, Field);
 
 impl<'de> Visitor<'de> for ParametersField {
     type Value = Field;
@@ -701,13 +684,7 @@ impl<'de> Visitor<'de> for ParametersField {
 /// A parameter's value: a string, or the first of a list of strings.
 struct FirstText;
 
-impl<'de> DeserializeSeed<'de> for FirstText {
-    type Value = Result<Option<String>, Unusable>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
+any_seed!(FirstText, Result<Option<String>, Unusable>);
 
 impl<'de> Visitor<'de> for FirstText {
     type Value = Result<Option<String>, Unusable>;
