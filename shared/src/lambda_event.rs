@@ -582,8 +582,7 @@ impl<'de> Visitor<'de> for HeaderValues<'_> {
     }
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
-        let value = HeaderValue::from_str(text).map_err(|_| Unusable);
-        Ok(value.map(|value| {
+        Ok(HeaderText.visit_str::<E>(text)?.map(|value| {
             self.headers.append(self.name, value);
         }))
     }
@@ -663,12 +662,17 @@ impl<'de> Visitor<'de> for ParametersField {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut first = HashMap::with_capacity(map.size_hint().unwrap_or(0));
-        while let Some(name) = map.next_key::<String>()? {
-            match map.next_value_seed(FirstText)? {
-                Ok(Some(value)) => {
+        let name_of = |name: &[u8]| std::str::from_utf8(name).map(str::to_owned);
+        while let Some(name) = map.next_key_seed(Key(name_of))? {
+            let value = match name {
+                Ok(name) => map.next_value_seed(FirstText)?.map(|value| (name, value)),
+                Err(_) => map.next_value::<IgnoredAny>().map(|_| Err(Unusable))?,
+            };
+            match value {
+                Ok((name, Some(value))) => {
                     first.entry(name).or_insert(value);
                 }
-                Ok(None) => {}
+                Ok((_, None)) => {}
                 Err(Unusable) => {
                     skip_entries(&mut map)?;
                     return Ok(Field::Other);
@@ -1076,7 +1080,7 @@ mod tests {
     fn the_runtime_reads_names_as_sent() {
         let event = br#"{"version":"2.0","requestContext":{"http":{"m\u0065thod":"POST"}},
             "h\u0065aders":{"X-Token":"a","x-token":["b","c"],"content-type":"application/json"},
-            "queryStringParameters":{"event":"a,b","event":"c"},"body":"{}"}"#;
+            "queryStringParameters":{"\u0065vent":"a,b","event":"c"},"body":"{}"}"#;
         let request = read_invocation(event).unwrap().decode(100).1.unwrap();
         assert_eq!(request.method, http::Method::POST);
         let tokens: Vec<_> = request.headers.get_all("x-token").iter().collect();
@@ -1099,6 +1103,10 @@ mod tests {
                 "{headers}"
             );
         }
+        // A lone surrogate escape is no text: the runtime's bytes for it are not UTF-8.
+        let event = br#"{"version":"2.0","queryStringParameters":{"\udc00":"v"},"body":"{}"}"#;
+        let (_, r) = read_invocation(event).unwrap().decode(100);
+        assert!(matches!(r, Err(Rejection::UnsupportedEvent(_))));
     }
 
     #[test]
