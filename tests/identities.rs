@@ -741,3 +741,61 @@ async fn changes_made_while_the_bus_refuses_are_sent_as_one() {
     assert!(pending(&item).is_none());
     assert_eq!(data(&item), anna);
 }
+
+// ---- `hookline forget`'s delete.
+
+/// The delete takes the record only if it is still the version forget read: an enricher's
+/// write in between (a newer event, whose history this forget did not erase) keeps it.
+#[tokio::test]
+async fn forgets_delete_keeps_a_record_written_since_it_was_read() {
+    use hookline::identity::{Deletion, DynamoDbIdentities, IdentityKey, IdentityStore};
+    let t = setup().await;
+    argyle_answers(
+        &t.api,
+        found(&argyle_identity("Ann", "2026-11-20T10:00:00Z")),
+    )
+    .await;
+    let enricher = enricher_for(&t.resources, &t.api.uri()).await;
+    let identities =
+        DynamoDbIdentities::new(t.resources.dynamodb.clone(), &t.resources.identities_table);
+    let key = IdentityKey::new("argyle", ARGYLE_ID);
+    let enrich = |event_id: &'static str| {
+        let enricher = &enricher;
+        async move {
+            let outcome = enricher.enrich(&argyle_event(event_id), deadline()).await;
+            assert_eq!(outcome, Ok(EnrichOutcome::Enriched), "{event_id}");
+        }
+    };
+
+    // Read as absent, then created by the enricher: kept.
+    enrich("argyle#e1").await;
+    assert_eq!(identities.delete(&key, None).await, Ok(Deletion::Changed));
+    let read = identities.get(&key).await.unwrap().expect("stored");
+    // Written again after that read (the same data: a new version, the same revision).
+    enrich("argyle#e2").await;
+    assert_eq!(
+        identities.delete(&key, Some(read.version)).await,
+        Ok(Deletion::Changed)
+    );
+    let item = t.resources.identity("argyle", ARGYLE_ID).await;
+    assert_eq!(
+        s(&item, "event_id"),
+        "argyle#e2",
+        "kept as the enricher left it"
+    );
+
+    // The version stored now: deleted, and what it was returned.
+    let current = identities.get(&key).await.unwrap().expect("stored");
+    assert_eq!(current.version, read.version + 1);
+    match identities.delete(&key, Some(current.version)).await {
+        Ok(Deletion::Deleted(deleted)) => assert_eq!(*deleted, current),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(t.resources.identity_items().await.len(), 0);
+    // Gone: whatever forget read, nothing is deleted and nothing is changed.
+    assert_eq!(
+        identities.delete(&key, Some(current.version)).await,
+        Ok(Deletion::Absent)
+    );
+    assert_eq!(identities.delete(&key, None).await, Ok(Deletion::Absent));
+}

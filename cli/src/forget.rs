@@ -23,8 +23,8 @@ use hookline::clock::{rfc3339, unix_now};
 use hookline::history::{DynamoDbHistory, EventSummary, HistoryStore, OccurrenceKey, Selection};
 use hookline::identity::change::fields_of;
 use hookline::identity::{
-    Change, ChangeKind, ChangePublisher, DynamoDbIdentities, EventBridgePublisher, Identity,
-    IdentityKey, IdentityStore, PublishError,
+    Change, ChangeKind, ChangePublisher, Deletion, DynamoDbIdentities, EventBridgePublisher,
+    Identity, IdentityKey, IdentityStore, PublishError,
 };
 use hookline::store::{ForgottenRecord, RecordStatus, StoreError};
 use std::collections::BTreeSet;
@@ -362,11 +362,19 @@ where
         }
         (_, Some(error)) => Err(Done::Failed(error)),
         (_, None) if dry_run => Ok(stored.clone()),
-        (_, None) => ports
+        (_, None) => match ports
             .identities
-            .delete(key)
+            .delete(key, stored.as_ref().map(|identity| identity.version))
             .await
-            .map_err(|e| Done::Failed(e.to_string())),
+        {
+            Ok(Deletion::Deleted(identity)) => Ok(Some(*identity)),
+            Ok(Deletion::Absent) => Ok(None),
+            Ok(Deletion::Changed) => Err(Done::Failed(
+                "written by the enricher while forget ran (a newer event): kept; run forget again"
+                    .into(),
+            )),
+            Err(e) => Err(Done::Failed(e.to_string())),
+        },
     };
     let identity_stays = erased.is_err();
     let erased = match erased {
@@ -1182,7 +1190,11 @@ mod tests {
             async fn sent(&self, _: &IdentityKey, _: u64) -> Result<(), IdentityError> {
                 Ok(())
             }
-            async fn delete(&self, _: &IdentityKey) -> Result<Option<Identity>, IdentityError> {
+            async fn delete(
+                &self,
+                _: &IdentityKey,
+                _: Option<u64>,
+            ) -> Result<Deletion, IdentityError> {
                 Err(IdentityError("DeleteItem failed: throttled".into()))
             }
         }
@@ -1200,6 +1212,72 @@ mod tests {
         assert!(!tally.change_event_sent);
         assert!(world.publisher.sent().is_empty());
         assert!(matches!(items.last().unwrap().done, Done::Held(_)));
+    }
+
+    /// An enricher writes Ann's record between forget's read and its delete (a newer event,
+    /// whose records this run did not look for): the record is kept, the run fails and sends
+    /// nothing, and the next run erases it.
+    #[tokio::test]
+    async fn a_record_written_while_forget_runs_is_kept_for_the_next_run() {
+        struct Racing<'a>(&'a MemoryIdentities);
+        impl IdentityStore for Racing<'_> {
+            async fn get(&self, key: &IdentityKey) -> Result<Option<Identity>, IdentityError> {
+                let read = self.0.get(key).await?;
+                if let Some(read) = &read {
+                    let newer = Identity {
+                        event_id: "argyle#e3".into(),
+                        version: read.version + 1,
+                        ..read.clone()
+                    };
+                    assert!(self.0.put(&newer).await?);
+                }
+                Ok(read)
+            }
+            async fn put(&self, identity: &Identity) -> Result<bool, IdentityError> {
+                self.0.put(identity).await
+            }
+            async fn sent(&self, key: &IdentityKey, version: u64) -> Result<(), IdentityError> {
+                self.0.sent(key, version).await
+            }
+            async fn delete(
+                &self,
+                key: &IdentityKey,
+                read: Option<u64>,
+            ) -> Result<Deletion, IdentityError> {
+                self.0.delete(key, read).await
+            }
+        }
+        let world = world().await;
+        let ports = Ports {
+            identities: &Racing(&world.identities),
+            history: &world.history,
+            records: &world.records,
+            queues: &FixedDepths,
+            publisher: &world.publisher,
+        };
+        let mut items = Vec::new();
+        let tally = forget(&ports, &ann(), false, NOW, |item| items.push(item.clone())).await;
+        assert_eq!((tally.identity_records, tally.failed), (0, 1));
+        assert!(!tally.change_event_sent);
+        assert!(world.publisher.sent().is_empty());
+        let record = items
+            .iter()
+            .find(|item| item.target == Target::IdentityRecord)
+            .unwrap();
+        assert_eq!(
+            record.done,
+            Done::Failed(
+                "written by the enricher while forget ran (a newer event): kept; run forget again"
+                    .into()
+            )
+        );
+        let kept = world.identities.get(&ann()).await.unwrap().expect("kept");
+        assert_eq!((kept.event_id.as_str(), kept.version), ("argyle#e3", 2));
+
+        let (tally, _) = run_forget(&world, &ann(), false).await;
+        assert_eq!((tally.identity_records, tally.failed), (1, 0));
+        assert!(tally.change_event_sent);
+        assert!(world.identities.get(&ann()).await.unwrap().is_none());
     }
 
     #[tokio::test]

@@ -1,7 +1,7 @@
 //! The identities table: partition key `resource_key` (`<provider>#<resource id>`), one item
 //! per identity, no index (every read names the identity).
 
-use super::{Change, Identity, IdentityError, IdentityKey, IdentityStore};
+use super::{Change, Deletion, Identity, IdentityError, IdentityKey, IdentityStore};
 use crate::attribute::{failed, n, number, s, text, Item};
 use aws_sdk_dynamodb::types::ReturnValue;
 use aws_sdk_dynamodb::Client;
@@ -153,16 +153,42 @@ impl IdentityStore for DynamoDbIdentities {
         }
     }
 
-    async fn delete(&self, key: &IdentityKey) -> Result<Option<Identity>, IdentityError> {
-        let output = self
+    async fn delete(
+        &self,
+        key: &IdentityKey,
+        read: Option<u64>,
+    ) -> Result<Deletion, IdentityError> {
+        let request = self
             .client
             .delete_item()
             .table_name(&self.table)
             .key("resource_key", s(&key.text()))
-            .return_values(ReturnValue::AllOld)
-            .send()
-            .await
-            .map_err(|e| error("DeleteItem", e))?;
-        Ok(output.attributes().and_then(identity_of))
+            .return_values(ReturnValue::AllOld);
+        let request = match read {
+            Some(version) => request
+                .condition_expression("version = :version")
+                .expression_attribute_values(":version", n(version as i64)),
+            // Read as absent: deletes nothing, and fails if an enricher has created it since.
+            None => request.condition_expression("attribute_not_exists(resource_key)"),
+        };
+        match request.send().await {
+            Ok(output) => Ok(output
+                .attributes()
+                .and_then(identity_of)
+                .map_or(Deletion::Absent, |identity| {
+                    Deletion::Deleted(Box::new(identity))
+                })),
+            // Another version, or none at all (expired, or forgotten by a second run).
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+            {
+                Ok(match self.get(key).await? {
+                    Some(_) => Deletion::Changed,
+                    None => Deletion::Absent,
+                })
+            }
+            Err(e) => Err(error("DeleteItem", e)),
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! Identities in memory, with the table's conditional write, for unit tests.
 
-use super::{Identity, IdentityError, IdentityKey, IdentityStore};
+use super::{Deletion, Identity, IdentityError, IdentityKey, IdentityStore};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
@@ -39,7 +39,18 @@ impl IdentityStore for MemoryIdentities {
         Ok(())
     }
 
-    async fn delete(&self, key: &IdentityKey) -> Result<Option<Identity>, IdentityError> {
-        Ok(self.items.lock().unwrap().remove(key))
+    async fn delete(
+        &self,
+        key: &IdentityKey,
+        read: Option<u64>,
+    ) -> Result<Deletion, IdentityError> {
+        let mut items = self.items.lock().unwrap();
+        Ok(match items.get(key).map(|i| i.version) {
+            None => Deletion::Absent,
+            Some(version) if Some(version) == read => {
+                Deletion::Deleted(Box::new(items.remove(key).expect("just read")))
+            }
+            Some(_) => Deletion::Changed,
+        })
     }
 }

@@ -278,11 +278,26 @@ pub trait IdentityStore: Send + Sync {
         version: u64,
     ) -> impl Future<Output = Result<(), IdentityError>> + Send;
 
-    /// Deletes the record (`hookline forget`), returning what was stored.
+    /// Deletes the record (`hookline forget`) if it is still the one read: `read` is its
+    /// version then, `None` when nothing was stored. A record written since is kept: an
+    /// enricher fetched the identity for a newer event, whose history and dedup record this
+    /// run did not erase, so the erasure must not be reported complete.
     fn delete(
         &self,
         key: &IdentityKey,
-    ) -> impl Future<Output = Result<Option<Identity>, IdentityError>> + Send;
+        read: Option<u64>,
+    ) -> impl Future<Output = Result<Deletion, IdentityError>> + Send;
+}
+
+/// What [`IdentityStore::delete`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deletion {
+    /// The record read, now deleted.
+    Deleted(Box<Identity>),
+    /// Nothing stored (as read, or gone since).
+    Absent,
+    /// Not the record read: written since, and kept.
+    Changed,
 }
 
 #[cfg(test)]
