@@ -241,11 +241,10 @@ async fn load<P: Provider + 'static>(args: &LoadArgs, planned: u64) -> Result<Ex
     } else {
         print!("{}", summary.table());
     }
-    let failures = tally.failures();
-    if failures.is_empty() {
+    if summary.failures.is_empty() {
         Ok(ExitCode::SUCCESS)
     } else {
-        Err(Failure::Failed(failures.join("; ")))
+        Err(Failure::Failed(summary.failures.join("; ")))
     }
 }
 

@@ -204,6 +204,7 @@ impl Tally {
             tally: self,
             elapsed,
             rate,
+            failures: self.failures(),
         }
     }
 }
@@ -214,6 +215,8 @@ pub struct Summary<'a> {
     elapsed: Duration,
     /// The rate asked for.
     rate: f64,
+    /// What makes the run fail ([`Tally::failures`]), for the report and the exit status alike.
+    pub failures: Vec<String>,
 }
 
 impl Summary<'_> {
@@ -243,7 +246,7 @@ impl Summary<'_> {
             "retried": counts(&t.retried),
             "late_sends": t.late,
             "max_lateness_ms": round(t.max_lateness.as_secs_f64() * 1000.0, 1),
-            "failures": self.tally.failures(),
+            "failures": self.failures,
         })
     }
 
