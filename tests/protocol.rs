@@ -1,7 +1,9 @@
 //! The store-then-enqueue protocol against the emulator: FIFO queues, failures and retries,
-//! concurrent duplicates, conflicts, leases, expiry, and Midbound's replay window.
+//! concurrent duplicates, conflicts, leases, expiry, and Midbound's replay window; the
+//! queues' and the events table's throughput settings as the template creates them.
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_sqs::types::QueueAttributeName;
 use hookline::digest::sha256_hex;
 use hookline::envelope::QueueMessage;
 use hookline::providers::{Argyle, Baack};
@@ -19,6 +21,32 @@ use std::sync::Arc;
 #[tokio::test]
 async fn fifo_queue_gets_group_and_deduplication_ids() {
     let h = Harness::<ArgyleSample>::with(true, &[]).await;
+    // High-throughput FIFO on both queues, as the template creates them: SQS's 300 calls a
+    // second apply per message group, not to the queue.
+    for url in [&h.resources.queue_url, &h.resources.dlq_url] {
+        let attributes = h
+            .resources
+            .sqs
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(QueueAttributeName::All)
+            .send()
+            .await
+            .expect("queue attributes")
+            .attributes
+            .unwrap_or_default();
+        let attribute = |name| attributes.get(&name).map(String::as_str);
+        assert_eq!(
+            attribute(QueueAttributeName::DeduplicationScope),
+            Some("messageGroup"),
+            "{url}"
+        );
+        assert_eq!(
+            attribute(QueueAttributeName::FifoThroughputLimit),
+            Some("perMessageGroupId"),
+            "{url}"
+        );
+    }
     let body = ArgyleSample::payload();
     h.send(h.signed(&body)).await.expect(200, "accepted");
     let messages = h.resources.messages().await;
@@ -52,6 +80,42 @@ async fn fifo_queue_gets_group_and_deduplication_ids() {
         messages[0].deduplication_id.as_deref(),
         Some(sha256_hex(BaackSample::event_id(&body).as_bytes()).as_str())
     );
+}
+
+/// `EventsTableWarmWriteUnits` warms the table and its `pending-by-lease` index alike (every
+/// claim writes both); at its default 0 the template sets nothing and DynamoDB keeps its own.
+#[tokio::test]
+async fn the_events_table_and_its_index_are_warmed_as_the_parameter_says() {
+    async fn warm_write_units(resources: &Resources) -> (Option<i64>, Option<i64>) {
+        let table = resources
+            .dynamodb
+            .describe_table()
+            .table_name(&resources.table)
+            .send()
+            .await
+            .expect("describe table")
+            .table
+            .expect("a table");
+        let index = table
+            .global_secondary_indexes()
+            .iter()
+            .find(|index| index.index_name() == Some("pending-by-lease"))
+            .expect("the pending-by-lease index");
+        (
+            table
+                .warm_throughput()
+                .and_then(|w| w.write_units_per_second()),
+            index
+                .warm_throughput()
+                .and_then(|w| w.write_units_per_second()),
+        )
+    }
+    let warmed =
+        Resources::create_with_parameters(false, &[("EventsTableWarmWriteUnits", "20000")]).await;
+    assert_eq!(warm_write_units(&warmed).await, (Some(20000), Some(20000)));
+    // The emulator's figure for a table nobody warmed: DynamoDB's 4,000 for a new on-demand table.
+    let default = Resources::create(false).await;
+    assert_eq!(warm_write_units(&default).await, (Some(4000), Some(4000)));
 }
 
 #[tokio::test]

@@ -166,7 +166,12 @@ impl Resources {
     /// A new stack from the rendered template on the emulator in `AWS_ENDPOINT_URL`, with a FIFO
     /// or a standard events queue.
     pub async fn create(fifo: bool) -> Self {
-        Self::create_on(&Emulator::from_env(), fifo).await
+        Self::create_on(&Emulator::from_env(), fifo, &[]).await
+    }
+
+    /// The same with template parameters of the test's own (`("EventsTableWarmWriteUnits", "20000")`).
+    pub async fn create_with_parameters(fifo: bool, parameters: &[(&str, &str)]) -> Self {
+        Self::create_on(&Emulator::from_env(), fifo, parameters).await
     }
 
     /// A new stack from the rendered template on `emulator`: parameters `QueueType` (fifo or
@@ -174,7 +179,7 @@ impl Resources {
     /// secret parameter (its ARN passed), the template's TTL applied to each table (moto's
     /// CloudFormation ignores it). The code object the functions point at must exist there
     /// (`scripts/stack.py upload-code`, run by scripts/test on each emulator).
-    pub async fn create_on(emulator: &Emulator, fifo: bool) -> Self {
+    pub async fn create_on(emulator: &Emulator, fifo: bool, extra: &[(&str, &str)]) -> Self {
         let config = emulator.sdk_config().await;
         let dynamodb = aws_sdk_dynamodb::Client::new(&config);
         let sqs = aws_sdk_sqs::Client::new(&config);
@@ -202,6 +207,7 @@ impl Resources {
             ),
             ("EndpointType".to_string(), "function-url".to_string()),
         ]);
+        parameters.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let mut secrets = HashMap::new();
         for (logical_id, secret) in rehearsal["Secrets"].as_object().expect("Secrets") {
             let value = secret["SecretString"]
