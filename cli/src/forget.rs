@@ -958,8 +958,18 @@ mod tests {
     }
 
     async fn run_forget(world: &World, key: &IdentityKey, dry_run: bool) -> (Tally, Vec<Item>) {
+        run_forget_on(&world.identities, world, key, dry_run).await
+    }
+
+    /// The same with an identity store of the test's own in front of the world's records.
+    async fn run_forget_on(
+        identities: &impl IdentityStore,
+        world: &World,
+        key: &IdentityKey,
+        dry_run: bool,
+    ) -> (Tally, Vec<Item>) {
         let ports = Ports {
-            identities: &world.identities,
+            identities,
             history: &world.history,
             records: &world.records,
             queues: &FixedDepths,
@@ -1199,15 +1209,7 @@ mod tests {
             }
         }
         let world = world().await;
-        let ports = Ports {
-            identities: &Stuck,
-            history: &world.history,
-            records: &world.records,
-            queues: &FixedDepths,
-            publisher: &world.publisher,
-        };
-        let mut items = Vec::new();
-        let tally = forget(&ports, &ann(), false, NOW, |item| items.push(item.clone())).await;
+        let (tally, items) = run_forget_on(&Stuck, &world, &ann(), false).await;
         assert_eq!(tally.failed, 1);
         assert!(!tally.change_event_sent);
         assert!(world.publisher.sent().is_empty());
@@ -1248,15 +1250,7 @@ mod tests {
             }
         }
         let world = world().await;
-        let ports = Ports {
-            identities: &Racing(&world.identities),
-            history: &world.history,
-            records: &world.records,
-            queues: &FixedDepths,
-            publisher: &world.publisher,
-        };
-        let mut items = Vec::new();
-        let tally = forget(&ports, &ann(), false, NOW, |item| items.push(item.clone())).await;
+        let (tally, items) = run_forget_on(&Racing(&world.identities), &world, &ann(), false).await;
         assert_eq!((tally.identity_records, tally.failed), (0, 1));
         assert!(!tally.change_event_sent);
         assert!(world.publisher.sent().is_empty());
