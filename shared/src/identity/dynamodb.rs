@@ -3,7 +3,8 @@
 
 use super::{Change, Deletion, Identity, IdentityError, IdentityKey, IdentityStore};
 use crate::attribute::{failed, n, number, s, text, Item};
-use aws_sdk_dynamodb::types::ReturnValue;
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use aws_sdk_dynamodb::Client;
 
 pub struct DynamoDbIdentities {
@@ -163,7 +164,9 @@ impl IdentityStore for DynamoDbIdentities {
             .delete_item()
             .table_name(&self.table)
             .key("resource_key", s(&key.text()))
-            .return_values(ReturnValue::AllOld);
+            .return_values(ReturnValue::AllOld)
+            // A failed condition hands back what is stored, if anything: no second read.
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         let request = match read {
             Some(version) => request
                 .condition_expression("version = :version")
@@ -179,16 +182,15 @@ impl IdentityStore for DynamoDbIdentities {
                     Deletion::Deleted(Box::new(identity))
                 })),
             // Another version, or none at all (expired, or forgotten by a second run).
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
-            {
-                Ok(match self.get(key).await? {
-                    Some(_) => Deletion::Changed,
-                    None => Deletion::Absent,
-                })
-            }
-            Err(e) => Err(error("DeleteItem", e)),
+            Err(e) => match e.as_service_error() {
+                Some(DeleteItemError::ConditionalCheckFailedException(failed)) => {
+                    Ok(match failed.item() {
+                        Some(item) if !item.is_empty() => Deletion::Changed,
+                        _ => Deletion::Absent,
+                    })
+                }
+                _ => Err(error("DeleteItem", e)),
+            },
         }
     }
 }
