@@ -24,25 +24,18 @@ async fn fifo_queue_gets_group_and_deduplication_ids() {
     // High-throughput FIFO on both queues, as the template creates them: SQS's 300 calls a
     // second apply per message group, not to the queue.
     for url in [&h.resources.queue_url, &h.resources.dlq_url] {
-        let attributes = h
-            .resources
-            .sqs
-            .get_queue_attributes()
-            .queue_url(url)
-            .attribute_names(QueueAttributeName::All)
-            .send()
-            .await
-            .expect("queue attributes")
-            .attributes
-            .unwrap_or_default();
-        let attribute = |name| attributes.get(&name).map(String::as_str);
+        let attribute = |name| h.resources.queue_attribute(url, name);
         assert_eq!(
-            attribute(QueueAttributeName::DeduplicationScope),
+            attribute(QueueAttributeName::DeduplicationScope)
+                .await
+                .as_deref(),
             Some("messageGroup"),
             "{url}"
         );
         assert_eq!(
-            attribute(QueueAttributeName::FifoThroughputLimit),
+            attribute(QueueAttributeName::FifoThroughputLimit)
+                .await
+                .as_deref(),
             Some("perMessageGroupId"),
             "{url}"
         );

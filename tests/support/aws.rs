@@ -433,15 +433,8 @@ impl Resources {
     /// dead-letter queue, as the created queue reports it.
     pub async fn max_receive_count(&self) -> u32 {
         let policy = self
-            .sqs
-            .get_queue_attributes()
-            .queue_url(&self.queue_url)
-            .attribute_names(QueueAttributeName::RedrivePolicy)
-            .send()
+            .queue_attribute(&self.queue_url, QueueAttributeName::RedrivePolicy)
             .await
-            .expect("queue attributes")
-            .attributes
-            .and_then(|a| a.get(&QueueAttributeName::RedrivePolicy).cloned())
             .expect("the events queue has a redrive policy");
         let policy: serde_json::Value = serde_json::from_str(&policy).expect("redrive policy JSON");
         match &policy["maxReceiveCount"] {
@@ -454,16 +447,26 @@ impl Resources {
     }
 
     pub async fn queue_arn_of(&self, queue_url: &str) -> String {
+        self.queue_attribute(queue_url, QueueAttributeName::QueueArn)
+            .await
+            .expect("queue arn")
+    }
+
+    /// One attribute of a queue as SQS reports it; `None` when the queue has no such attribute.
+    pub async fn queue_attribute(
+        &self,
+        queue_url: &str,
+        name: QueueAttributeName,
+    ) -> Option<String> {
         self.sqs
             .get_queue_attributes()
             .queue_url(queue_url)
-            .attribute_names(QueueAttributeName::QueueArn)
+            .attribute_names(name.clone())
             .send()
             .await
             .expect("queue attributes")
             .attributes
-            .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
-            .expect("queue arn")
+            .and_then(|mut a| a.remove(&name))
     }
 
     /// One receive of up to 10 messages, as Lambda's event source mapping polls: the SQS event a
