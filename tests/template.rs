@@ -295,7 +295,8 @@ fn silence_alarms_stay_within_cloudwatch_evaluation_limits() {
 }
 
 /// With `KmsKeyArn` set, everything that holds or carries personal data is encrypted with that
-/// key, and every function's role may use it; unset, none of it is there (AWS-owned keys).
+/// key, and every function's role may use it; unset, none of it is there (each service's default
+/// key, listed in README "Data protection").
 #[test]
 fn a_customer_managed_key_covers_every_store_and_every_role() {
     const KEY: &str = "!If [HasKmsKey, !Ref KmsKeyArn, !Ref AWS::NoValue]";
