@@ -25,6 +25,7 @@ pub mod pipeline;
 pub mod provider;
 pub mod providers;
 pub mod queue;
+pub mod registration_check;
 pub mod rejection;
 pub mod request;
 pub mod response;

@@ -169,16 +169,18 @@ pub fn subscription(
     )
 }
 
-/// The count of one enriched (or not) queue message.
+/// The count of one enriched (or not) queue message; none for a registration check, which is
+/// no provider's event (its log line says it was acknowledged).
 pub fn enrichment(
     provider: &str,
     result: &Result<EnrichOutcome, EnrichError>,
     timestamp_ms: i64,
-) -> Value {
+) -> Option<Value> {
     let metric = match result {
         Ok(EnrichOutcome::Enriched) => "Enriched",
         Ok(EnrichOutcome::Tombstone) => "Tombstoned",
         Ok(EnrichOutcome::Stale) => "Stale",
+        Ok(EnrichOutcome::RegistrationCheck) => return None,
         Err(error) => {
             let reason = match error {
                 EnrichError::Malformed(_) => "malformed_envelope",
@@ -194,22 +196,22 @@ pub fn enrichment(
                 EnrichError::Store(_) => "store",
                 EnrichError::Publish(_) => "change_events",
             };
-            return document(
+            return Some(document(
                 &[("EnrichmentFailed", 1)],
                 &[("Provider", provider), ("Reason", reason)],
                 &[&["Provider"], &["Provider", "Reason"], &[]],
                 &[],
                 timestamp_ms,
-            );
+            ));
         }
     };
-    document(
+    Some(document(
         &[(metric, 1)],
         &[("Provider", provider)],
         &[&["Provider"], &[]],
         &[],
         timestamp_ms,
-    )
+    ))
 }
 
 /// The counts of one sweep (no dimension: one sweeper serves every provider).
@@ -332,7 +334,7 @@ mod tests {
 
     #[test]
     fn enrichment_outcomes_and_failure_reasons() {
-        let doc = enrichment("clearid", &Ok(EnrichOutcome::Tombstone), 5);
+        let doc = enrichment("clearid", &Ok(EnrichOutcome::Tombstone), 5).unwrap();
         assert_eq!(
             (&doc["Tombstoned"], &doc["Provider"]),
             (&json!(1), &json!("clearid"))
@@ -341,10 +343,14 @@ mod tests {
             provider: "baack".into(),
             error: FetchError::Retryable("503".into()),
         });
-        let doc = enrichment("baack", &failed, 5);
+        let doc = enrichment("baack", &failed, 5).unwrap();
         assert_eq!(
             (&doc["EnrichmentFailed"], &doc["Reason"]),
             (&json!(1), &json!("api_retryable"))
+        );
+        assert_eq!(
+            enrichment("baack", &Ok(EnrichOutcome::RegistrationCheck), 5),
+            None
         );
     }
 

@@ -55,6 +55,9 @@ pub enum EnrichOutcome {
     Tombstone,
     /// Newer provider data was already recorded; nothing written.
     Stale,
+    /// A registration check (`registration_check`): acknowledged, nothing fetched, written,
+    /// kept or sent.
+    RegistrationCheck,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -137,6 +140,11 @@ impl<S: Reopen, I: IdentityStore, P: ChangePublisher, H: HistoryStore> Enricher<
         let envelope =
             ReceivedEnvelope::parse(body).map_err(|e| EnrichError::Malformed(e.to_string()))?;
         tracing::Span::current().record("event_id", envelope.event_id.as_str());
+        // Before the history: a check proves the way in and must leave nothing behind, and it
+        // needs none of the provider's credentials.
+        if crate::registration_check::is_check(&envelope) {
+            return Ok(EnrichOutcome::RegistrationCheck);
+        }
         // Kept before anything can fail, so that a message the enricher cannot handle yet is
         // still in the history; a replay is the original sent again and is not kept twice.
         let now = crate::clock::unix_now();
@@ -291,7 +299,7 @@ enum FetchFailure {
 
 /// The identity an event is about: the resource it names, or for a provider that names none
 /// (Midbound, whose events carry their data in full) the event itself.
-fn identity_key(envelope: &ReceivedEnvelope) -> IdentityKey {
+pub(crate) fn identity_key(envelope: &ReceivedEnvelope) -> IdentityKey {
     let id = match &envelope.resource {
         Some(resource) => resource.id.clone(),
         None => envelope
@@ -393,6 +401,101 @@ mod tests {
             Ok(EnrichOutcome::Enriched)
         );
         assert_eq!(enricher.publisher().sent().len(), 1);
+    }
+
+    /// A registration check's queue message for provider `P`, as its function sends it.
+    fn check<P: crate::Provider>() -> crate::envelope::QueueMessage {
+        let id = crate::registration_check::new_id();
+        let body = crate::registration_check::payload(P::NAME, &id).unwrap();
+        crate::registration_check::queued::<P>(body).1
+    }
+
+    fn checks() -> Vec<crate::envelope::QueueMessage> {
+        use crate::providers::{Argyle, Baack, ClearId, Midbound};
+        vec![
+            check::<Baack>(),
+            check::<ClearId>(),
+            check::<Argyle>(),
+            check::<Midbound>(),
+        ]
+    }
+
+    #[tokio::test]
+    async fn a_registration_check_leaves_nothing_even_without_credentials() {
+        // No provider's API credentials (`Sources::default()`), as right after a deploy.
+        let enricher = enricher();
+        for message in checks() {
+            assert_eq!(
+                enricher.enrich(&message.body, deadline()).await,
+                Ok(EnrichOutcome::RegistrationCheck),
+                "{}",
+                message.provider
+            );
+        }
+        assert!(enricher.identities().all().is_empty(), "no identity");
+        assert!(enricher.publisher().sent().is_empty(), "no change event");
+        assert!(enricher.history().all().is_empty(), "no history");
+        // The provider's own sample is a real event: without credentials it still fails.
+        let sample = crate::registration_check::payload("argyle", "0187c66e").unwrap();
+        let real = crate::registration_check::queued::<crate::providers::Argyle>(sample).1;
+        assert_eq!(
+            enricher.enrich(&real.body, deadline()).await,
+            Err(EnrichError::NotConfigured("argyle".into()))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_registration_check_is_one_log_line_and_no_metric() {
+        use crate::logging::{subscriber, Capture};
+        use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
+        let capture = Capture::default();
+        let _guard =
+            tracing::subscriber::set_default(subscriber(tracing::Level::INFO, capture.clone()));
+        let checks = checks();
+        // Beside them, a real event of a provider without credentials: its failure is counted.
+        let sample = crate::registration_check::payload("argyle", "0187c66e").unwrap();
+        let real = crate::registration_check::queued::<crate::providers::Argyle>(sample).1;
+        let mut event = SqsEvent::default();
+        event.records = checks
+            .iter()
+            .chain([&real])
+            .enumerate()
+            .map(|(i, message)| {
+                let mut record = SqsMessage::default();
+                record.message_id = Some(format!("m{i}"));
+                record.body = Some(message.body.clone());
+                let mut provider = SqsMessageAttribute::default();
+                provider.string_value = Some(message.provider.clone());
+                record
+                    .message_attributes
+                    .insert("provider".into(), provider);
+                record
+            })
+            .collect();
+        let response = enricher().handle_batch(&event, deadline()).await;
+        let failed: Vec<_> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
+        assert_eq!(failed, ["m4"], "the real event only");
+        let lines = capture.lines();
+        let acknowledged: Vec<_> = lines
+            .iter()
+            .filter(|l| l["message"] == "registration check acknowledged")
+            .collect();
+        assert_eq!(acknowledged.len(), checks.len(), "{lines:?}");
+        for (line, message) in acknowledged.iter().zip(&checks) {
+            assert_eq!(line["provider"], message.provider.as_str());
+            assert_eq!(line["event_id"], message.event_id.as_str());
+        }
+        let metrics: Vec<_> = lines.iter().filter(|l| l.get("_aws").is_some()).collect();
+        assert_eq!(metrics.len(), 1, "no metric for a check: {metrics:?}");
+        assert_eq!(metrics[0]["EnrichmentFailed"], 1);
+        assert!(
+            !capture.text().contains("ann.example@example.com"),
+            "nothing of the payload"
+        );
     }
 
     #[tokio::test]

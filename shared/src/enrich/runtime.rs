@@ -241,22 +241,25 @@ impl<S: Reopen, I: IdentityStore, P: ChangePublisher, H: HistoryStore> Enricher<
         let body = record.body.as_deref().unwrap_or_default();
         let result = self.enrich(body, deadline).await;
         let now_ms = crate::clock::unix_now_ms();
-        crate::metrics::emit(&crate::metrics::enrichment(provider, &result, now_ms));
-        match result {
-            Ok(outcome) => {
-                let outcome = match outcome {
-                    EnrichOutcome::Enriched => "enriched",
-                    EnrichOutcome::Tombstone => "tombstone",
-                    EnrichOutcome::Stale => "stale",
-                };
-                tracing::info!(message_id, provider, outcome, "message enriched");
-                Ok(())
+        if let Some(count) = crate::metrics::enrichment(provider, &result, now_ms) {
+            crate::metrics::emit(&count);
+        }
+        let outcome = match result {
+            Ok(EnrichOutcome::Enriched) => "enriched",
+            Ok(EnrichOutcome::Tombstone) => "tombstone",
+            Ok(EnrichOutcome::Stale) => "stale",
+            Ok(EnrichOutcome::RegistrationCheck) => {
+                // The span names the event; the payload is the sample's, and stays unlogged.
+                tracing::info!(message_id, provider, "registration check acknowledged");
+                return Ok(());
             }
             Err(error) => {
                 tracing::warn!(message_id, provider, outcome = "failed", error = %error, "message not enriched");
-                Err(error)
+                return Err(error);
             }
-        }
+        };
+        tracing::info!(message_id, provider, outcome, "message enriched");
+        Ok(())
     }
 }
 
