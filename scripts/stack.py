@@ -163,8 +163,9 @@ def render(out_path, template_path=os.path.join(ROOT, "template.yaml")):
         if not more:
             break
         dropped.update(more)
-    for k in dropped:
-        del resources[k]
+    # Kept whole for the tests of what only AWS enforces (tests/aws_rules.rs), which read the
+    # alarms, the dashboard, the function URLs and the HTTP API as the translator wrote them.
+    dropped_resources = {k: resources.pop(k) for k in dropped}
     if dropped:
         changes.append({
             "change": "resources-dropped",
@@ -212,6 +213,7 @@ def render(out_path, template_path=os.path.join(ROOT, "template.yaml")):
         "Code": {"Bucket": CODE_BUCKET, "Key": CODE_KEY, "TemplateKey": "template.json",
                  "TemplateURL": f"https://{CODE_BUCKET}.s3.amazonaws.com/template.json"},
         "Functions": functions,
+        "DroppedResources": dropped_resources,
     }
     with open(out_path, "w") as f:
         json.dump(template, f, indent=1)

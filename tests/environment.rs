@@ -8,8 +8,11 @@
 //! are found by setting the name to a probe value and asking those readers what they got.
 //!
 //! Fails when the template sets a variable no code reads (Globals merged; a conditional
-//! `Fn::If`/`AWS::NoValue` variable counts as one the template can set), or when the code
-//! requires one the template does not always set.
+//! `Fn::If`/`AWS::NoValue` variable counts as one the template can set), when the code
+//! requires one the template does not always set, or when the code reads one the template
+//! leaves unset without [`FIXED`] saying why: an operator who changes such a variable in the
+//! console has it undone by the next `sam deploy`, so whatever an operator may need to change is
+//! a template parameter, and the rest is fixed on purpose.
 
 use hookline::enrich::EnricherConfig;
 use hookline::providers::{Argyle, Baack, ClearId, Midbound};
@@ -18,6 +21,27 @@ use hookline::{Config, Provider};
 use integration_tests::{stack, Resources};
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
+
+/// Variables the code reads and the template leaves unset on purpose, each with why its
+/// default is the value for every deployment. A variable another function of the stack sets
+/// (a provider's own setting, read by the loader all webhook functions share) needs no entry.
+const FIXED: &[(&str, &str)] = &[
+    (
+        "DEDUP_LEASE_SECONDS",
+        "30 s: must outlast the webhook functions' timeout (10 s, fixed in Globals), so that a \
+         retry never overtakes a live attempt; nothing else depends on it",
+    ),
+    (
+        "HTTP_TIMEOUT_SECONDS",
+        "5 s per provider API call: with HTTP_MAX_ATTEMPTS' 4 attempts and their backoff it fits \
+         the enricher's 60 s timeout, which the queue's visibility timeout is six times of",
+    ),
+    (
+        "HTTP_MAX_ATTEMPTS",
+        "4 attempts on 429 and 5xx: more would outlast the enricher's timeout (see \
+         HTTP_TIMEOUT_SECONDS); a message that still fails is received again by SQS",
+    ),
+];
 
 /// The loader the binary runs at start-up, as `Ok(())` or the error it refuses to start with.
 type Loader = fn(&dyn Fn(&str) -> Option<String>) -> Result<(), String>;
@@ -70,6 +94,7 @@ async fn read_by_process_readers(names: &BTreeSet<String>) -> BTreeSet<String> {
     let seen = [
         Some(hookline::metrics::namespace().to_string()),
         sdk.endpoint_url().map(str::to_string),
+        hookline::logging::level_setting(),
     ];
     for (name, value) in saved {
         match value {
@@ -95,6 +120,7 @@ async fn each_function_environment_is_what_its_code_reads() {
     );
     let mut problems = Vec::new();
     let mut unread_by_loaders: Vec<(String, BTreeSet<String>)> = Vec::new();
+    let mut read_somewhere = BTreeSet::new();
     for (logical_id, binary) in &functions {
         let Some(loader) = loader_for(binary) else {
             problems.push(format!(
@@ -126,9 +152,29 @@ async fn each_function_environment_is_what_its_code_reads() {
                 }
             }
         }
+        for name in asked.difference(&declared) {
+            let set_elsewhere = functions
+                .iter()
+                .any(|(other, _)| stack::environment_of(other).contains_key(name));
+            let fixed = FIXED.iter().any(|(fixed, _)| fixed == name);
+            if !set_elsewhere && !fixed {
+                problems.push(format!(
+                    "{logical_id} ({binary}) reads {name}, which the template never sets: make it \
+                     a parameter, or list it in FIXED with the reason its default always holds"
+                ));
+            }
+            read_somewhere.insert(name.clone());
+        }
         let unread: BTreeSet<String> = declared.difference(&asked).cloned().collect();
         if !unread.is_empty() {
             unread_by_loaders.push((format!("{logical_id} ({binary})"), unread));
+        }
+    }
+    for (name, _) in FIXED {
+        if !read_somewhere.contains(*name) {
+            problems.push(format!(
+                "FIXED lists {name}, which no function reads any more"
+            ));
         }
     }
     drop(resources);

@@ -2,12 +2,15 @@
 //! must not leave an alarm watching nothing.
 
 use hookline::metrics::NAMES;
+use hookline::providers::Midbound;
+use hookline::Provider;
 
 const TEMPLATE: &str = include_str!("../template.yaml");
 
 /// The AWS metrics the template reads besides ours.
-const AWS_METRICS: [&str; 4] = [
+const AWS_METRICS: [&str; 5] = [
     "Errors",
+    "Throttles",
     "Duration",
     "ApproximateNumberOfMessagesVisible",
     "ApproximateAgeOfOldestMessage",
@@ -43,9 +46,19 @@ fn referenced() -> Vec<String> {
 fn every_metric_the_template_reads_is_written() {
     let referenced = referenced();
     assert!(referenced.len() > 20, "{referenced:?}");
+    // The access log's metric filters write what the edge refused, which no function sees.
+    let filtered: Vec<&str> = resources_of("AWS::Logs::MetricFilter")
+        .iter()
+        .map(|(name, lines)| {
+            value(lines, "MetricName").unwrap_or_else(|| panic!("{name} writes no metric"))
+        })
+        .collect();
+    assert_eq!(filtered, ["EdgeThrottled", "EdgeFailed"]);
     for name in &referenced {
         assert!(
-            NAMES.contains(&name.as_str()) || AWS_METRICS.contains(&name.as_str()),
+            NAMES.contains(&name.as_str())
+                || AWS_METRICS.contains(&name.as_str())
+                || filtered.contains(&name.as_str()),
             "the template reads {name:?}, which nothing writes"
         );
     }
@@ -130,12 +143,38 @@ fn the_issue_parameters_exist_with_their_documented_defaults() {
         .iter()
         .map(|(p, _)| format!("{p}SilenceAlarmHours"))
         .collect();
+    // Midbound's retention always has a value: the provider's own default, bounded below so that
+    // it outlives twice every tolerance MidboundToleranceSeconds allows (the function refuses to
+    // start otherwise).
+    let midbound_default = Midbound::DEFAULT_RETENTION_SECONDS.to_string();
+    let retention: Vec<String> = retention
+        .into_iter()
+        .filter(|n| n != "MidboundDedupRetentionSeconds")
+        .collect();
+    expected.push(("MidboundDedupRetentionSeconds", &midbound_default));
+    expected.push(("MidboundToleranceSeconds", "300"));
     expected.extend(retention.iter().map(|n| (n.as_str(), "\"\"")));
     expected.extend(silence.iter().map(|n| (n.as_str(), "0")));
     for (name, default) in expected {
         let lines = entry(&parameters, name).unwrap_or_else(|| panic!("no parameter {name}"));
         assert_eq!(value(&lines, "Default"), Some(default), "{name}");
     }
+    let tolerance = entry(&parameters, "MidboundToleranceSeconds").unwrap();
+    assert_eq!(
+        value(&tolerance, "MaxValue"),
+        Some(hookline::config::MAX_TOLERANCE_SECONDS.to_string().as_str()),
+        "the function's own bound"
+    );
+    let midbound = entry(&parameters, "MidboundDedupRetentionSeconds").unwrap();
+    assert_eq!(
+        value(&midbound, "MinValue"),
+        Some(
+            (2 * hookline::config::MAX_TOLERANCE_SECONDS + 1)
+                .to_string()
+                .as_str()
+        ),
+        "more than twice the largest tolerance"
+    );
     // Empty (the provider's default) or a positive number: the functions refuse 0 at start-up.
     for name in &retention {
         let lines = entry(&parameters, name).unwrap();
@@ -184,6 +223,14 @@ fn no_function_sets_dedup_retention_unconditionally() {
             if line.trim().starts_with('#') {
                 continue;
             }
+            // Its own parameter only: directly when the parameter always has a value (Midbound's,
+            // whose bound keeps it above twice the tolerance), else only when the parameter is set.
+            if line.trim()
+                == format!("DEDUP_RETENTION_SECONDS: !Ref {provider}DedupRetentionSeconds")
+            {
+                found += 1;
+                continue;
+            }
             assert_eq!(
                 line.trim(),
                 format!(
@@ -219,7 +266,7 @@ fn resources_of(kind: &str) -> Vec<(&'static str, Vec<&'static str>)> {
 fn every_alarm_notifies_both_topics_and_is_on_the_dashboard() {
     let alarms = resources_of("AWS::CloudWatch::Alarm");
     assert!(
-        alarms.len() >= 11,
+        alarms.len() >= 14,
         "{:?}",
         alarms.iter().map(|a| a.0).collect::<Vec<_>>()
     );
@@ -233,6 +280,12 @@ fn every_alarm_notifies_both_topics_and_is_on_the_dashboard() {
                 "      AlarmActions:\n        - !If [HasAlertEmail, !Ref AlertTopic, !Ref AWS::NoValue]\n        - !If [HasAlarmTopic, !Ref AlarmTopicArn, !Ref AWS::NoValue]"
             ),
             "{name} does not notify AlertEmail's topic and AlarmTopicArn"
+        );
+        assert!(
+            text.contains(
+                "      OKActions:\n        - !If [HasAlertEmail, !Ref AlertTopic, !Ref AWS::NoValue]\n        - !If [HasAlarmTopic, !Ref AlarmTopicArn, !Ref AWS::NoValue]"
+            ),
+            "{name} does not say when it is over (OKActions)"
         );
         assert!(
             dashboard.contains(&format!("${{{name}.Arn}}")),

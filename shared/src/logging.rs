@@ -21,15 +21,21 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
-/// Installs the subscriber for a function: stdout, level from `AWS_LAMBDA_LOG_LEVEL` (set by
-/// Lambda's logging configuration) or `RUST_LOG`, INFO by default.
+/// Installs the subscriber for a function: stdout, at [`level_setting`]'s level, INFO when it
+/// is unset or not a level.
 pub fn init() {
-    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
-        .or_else(|_| std::env::var("RUST_LOG"))
-        .ok()
+    let level = level_setting()
         .and_then(|l| l.parse().ok())
         .unwrap_or(Level::INFO);
     let _ = tracing::subscriber::set_global_default(subscriber(level, std::io::stdout));
+}
+
+/// The log level as configured: `AWS_LAMBDA_LOG_LEVEL` (set by Lambda's own logging
+/// configuration, when a function has one), else `RUST_LOG` (the template's `LogLevel`).
+pub fn level_setting() -> Option<String> {
+    std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .ok()
 }
 
 /// The subscriber `init` installs, writing to `writer` (tests capture it).

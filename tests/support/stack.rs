@@ -34,6 +34,16 @@ pub fn resources() -> &'static Map<String, Value> {
         .expect("template Resources")
 }
 
+/// Every resource the SAM translator wrote, those moto cannot create included (alarms,
+/// dashboard, function URLs, the HTTP API: kept in `Metadata.HooklineRehearsal.DroppedResources`).
+pub fn transformed_resources() -> Map<String, Value> {
+    let mut all = resources().clone();
+    if let Some(dropped) = rehearsal()["DroppedResources"].as_object() {
+        all.extend(dropped.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    all
+}
+
 /// Logical id and binary (`Metadata.BuildProperties.Binary`) of every function in the template.
 pub fn functions() -> Vec<(String, String)> {
     resources()
