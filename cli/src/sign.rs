@@ -1,5 +1,7 @@
 //! `hookline sign`: a delivery signed with the product's own signing code (each verifier's
 //! scheme run the other way), printed as headers, written as an invocation event, or POSTed.
+//! `--check` sends a registration check (`hookline::registration_check`): the provider's sample
+//! about an identity no provider issues, which the enricher acknowledges without a trace.
 
 use crate::choices::{with_provider, ProviderName, ProviderOptions, Source};
 use crate::failure::{read, Failure};
@@ -14,6 +16,7 @@ use std::process::ExitCode;
 
 pub const EXAMPLES: &str = "\
 Examples:
+  hookline sign --provider argyle --check --url https://<api>/webhooks/argyle
   hookline sign --provider argyle --secret \"$S\" --file events/payloads/argyle/identities.added.json
   HOOKLINE_SECRET=whsec_... hookline sign --provider midbound --file p.json \\
       --url https://<api>/webhooks/midbound
@@ -28,9 +31,17 @@ pub struct SignArgs {
     #[arg(long, env = "HOOKLINE_SECRET", hide_env_values = true)]
     pub secret: String,
     /// The JSON payload to send, byte for byte.
-    #[arg(long)]
-    pub file: PathBuf,
-    /// Rewrite the payload (or, for ClearID, the query string) to carry this event type.
+    #[arg(long, required_unless_present = "check")]
+    pub file: Option<PathBuf>,
+    /// Send a registration check instead of a file: the provider's sample about a new identity
+    /// in a namespace no provider issues (hookline-check-...). The function verifies, stores and
+    /// queues it like any delivery; the enricher then drops it, fetching, storing and announcing
+    /// nothing.
+    #[arg(long, conflicts_with_all = ["file", "id"])]
+    pub check: bool,
+    /// Rewrite the payload (or, for ClearID, the query string) to carry this event type. With a
+    /// ClearID --url that has `?event=`, the URL's type is the one the function reads: a
+    /// different one here is refused.
     #[arg(long)]
     pub event_type: Option<String>,
     /// Midbound: the webhook-id (default: derived from the body).
@@ -58,7 +69,7 @@ pub struct SignArgs {
 pub async fn run(args: &SignArgs) -> Result<ExitCode, Failure> {
     let request = with_provider!(args.provider, signed(args))?;
     if let Some(url) = &args.url {
-        return post(url, &request).await;
+        return post(&with_query(url, &request)?, &request).await;
     }
     if let Some(out) = &args.event_out {
         let event = encode_request(&request, args.source.into(), &args.path, false);
@@ -79,7 +90,10 @@ pub async fn run(args: &SignArgs) -> Result<ExitCode, Failure> {
 /// Builds and signs the delivery with provider `P`'s own code.
 fn signed<P: Provider>(args: &SignArgs) -> Result<WebhookRequest, Failure> {
     let usage = |e: &dyn std::fmt::Display| Failure::Usage(e.to_string());
-    let body = read(&args.file)?;
+    let body = match &args.file {
+        Some(file) => read(file)?,
+        None => check_payload::<P>()?,
+    };
     let options = args.options.auth_options(None);
     let auth = AuthConfig::new(Secrets::parse(&args.secret), options).map_err(|e| usage(&e))?;
     let provider = P::from_config(&auth).map_err(|e| usage(&e))?;
@@ -96,6 +110,12 @@ fn signed<P: Provider>(args: &SignArgs) -> Result<WebhookRequest, Failure> {
         now,
     )?;
     Ok(request)
+}
+
+/// A registration check's payload for provider `P`, about a new check identity.
+fn check_payload<P: Provider>() -> Result<Vec<u8>, Failure> {
+    hookline::registration_check::payload(P::NAME, &hookline::registration_check::new_id())
+        .ok_or_else(|| Failure::Usage(format!("no registration check for {}", P::NAME)))
 }
 
 /// A POST of the JSON `body`, unsigned.
@@ -137,20 +157,40 @@ pub fn query_string(request: &WebhookRequest) -> String {
     pairs.join("&")
 }
 
-/// `url` with the request's query parameters added.
-pub fn with_query(url: &str, request: &WebhookRequest) -> String {
-    let mut url = url.to_string();
-    if !request.query.is_empty() {
-        url.push(if url.contains('?') { '&' } else { '?' });
-        url.push_str(&query_string(request));
+/// `url` with the request's query parameters added, those it already carries left as they are.
+/// One it carries with another value is refused: the function reads the first, so the delivery
+/// would silently be another event type than the one asked for (a ClearID URL carries its
+/// webhook's `?event=`; `--event-type` puts one in the request's query).
+pub fn with_query(url: &str, request: &WebhookRequest) -> Result<String, Failure> {
+    let parsed =
+        reqwest::Url::parse(url).map_err(|e| Failure::Usage(format!("--url {url:?}: {e}")))?;
+    let mut added: Vec<String> = Vec::new();
+    for (name, value) in &request.query {
+        let in_url = parsed.query_pairs().find(|(n, _)| n == name.as_str());
+        match in_url {
+            None => added.push(format!("{name}={value}")),
+            // The function trims and lowercases the type it reads.
+            Some((_, given)) if given.trim().eq_ignore_ascii_case(value.trim()) => {}
+            Some((_, given)) => {
+                return Err(Failure::Usage(format!(
+                    "the URL says {name}={given}, which the function reads, not {value}: send \
+                     to that event type's URL (hookline urls) or leave --event-type out"
+                )))
+            }
+        }
     }
-    url
+    added.sort();
+    let mut url = url.to_string();
+    if !added.is_empty() {
+        url.push(if parsed.query().is_some() { '&' } else { '?' });
+        url.push_str(&added.join("&"));
+    }
+    Ok(url)
 }
 
 async fn post(url: &str, request: &WebhookRequest) -> Result<ExitCode, Failure> {
-    let url = with_query(url, request);
     let response = reqwest::Client::new()
-        .post(&url)
+        .post(url)
         .headers(request.headers.clone())
         .body(request.body.clone())
         .send()
@@ -164,4 +204,73 @@ async fn post(url: &str, request: &WebhookRequest) -> Result<ExitCode, Failure> 
     } else {
         ExitCode::FAILURE
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_event(event_type: &str) -> WebhookRequest {
+        let mut request = json_post(b"{}".to_vec());
+        request.query.insert("event".into(), event_type.into());
+        request
+    }
+
+    #[test]
+    fn a_type_the_url_already_says_is_not_added_again_and_another_is_refused() {
+        let url = "https://api.example/webhooks/clearid?event=identity.deleted";
+        assert_eq!(
+            with_query(url, &with_event("identity.deleted")).unwrap(),
+            url
+        );
+        assert_eq!(
+            with_query(url, &with_event(" Identity.Deleted")).unwrap(),
+            url
+        );
+        let Err(Failure::Usage(refused)) = with_query(url, &with_event("identity.updated")) else {
+            panic!("a type the URL contradicts must be refused")
+        };
+        assert!(
+            refused.starts_with("the URL says event=identity.deleted"),
+            "{refused}"
+        );
+    }
+
+    #[test]
+    fn a_url_without_the_parameter_gets_it() {
+        let request = with_event("identity.updated");
+        assert_eq!(
+            with_query("https://api.example/webhooks/clearid", &request).unwrap(),
+            "https://api.example/webhooks/clearid?event=identity.updated"
+        );
+        assert_eq!(
+            with_query("https://api.example/webhooks/clearid?stage=1", &request).unwrap(),
+            "https://api.example/webhooks/clearid?stage=1&event=identity.updated"
+        );
+        let plain = json_post(b"{}".to_vec());
+        assert_eq!(
+            with_query("https://api.example/webhooks/clearid", &plain).unwrap(),
+            "https://api.example/webhooks/clearid"
+        );
+        assert!(matches!(
+            with_query("not a url", &plain),
+            Err(Failure::Usage(_))
+        ));
+    }
+
+    #[test]
+    fn every_check_is_a_new_payload() {
+        use hookline::providers::{Argyle, Baack, ClearId, Midbound};
+        for (first, second) in [
+            (check_payload::<Baack>(), check_payload::<Baack>()),
+            (check_payload::<ClearId>(), check_payload::<ClearId>()),
+            (check_payload::<Argyle>(), check_payload::<Argyle>()),
+            (check_payload::<Midbound>(), check_payload::<Midbound>()),
+        ] {
+            let (first, second) = (first.unwrap(), second.unwrap());
+            assert_ne!(first, second);
+            let text = String::from_utf8(first).unwrap();
+            assert!(text.contains("\"hookline-check-"), "{text}");
+        }
+    }
 }

@@ -179,7 +179,7 @@ async fn load<P: Provider + 'static>(args: &LoadArgs, planned: u64) -> Result<Ex
         .pool_max_idle_per_host(args.concurrency as usize)
         .build()
         .map_err(|e| Failure::Failed(format!("HTTP client: {e}")))?;
-    let url = with_query(&args.url, &base);
+    let url = with_query(&args.url, &base)?;
     let run = Run::random();
     let mut plan = Plan::new(args.duplicates);
     let tally = Arc::new(Mutex::new(Tally::default()));
