@@ -35,6 +35,9 @@ pub enum Command {
     /// Move the dead-letter queue's messages back to the events queue, for the enricher to retry.
     #[command(after_help = crate::redrive::EXAMPLES)]
     Redrive(crate::redrive::RedriveArgs),
+    /// Look at the dead-letter queue's messages one by one: list them, show one, drop one.
+    #[command(after_help = crate::dead_letters::EXAMPLES)]
+    Dlq(crate::dead_letters::DlqArgs),
     /// Read the identities' current state: one identity's stored data, revision and times.
     #[command(after_help = crate::identities::EXAMPLES)]
     Identities(crate::identities::IdentitiesArgs),

@@ -1,11 +1,12 @@
 //! `hookline`: the operator's tool. One module per verb (`sign`, `verify`, `urls`, `events`,
-//! `replay`, `redrive`, `identities`, `forget`, `load`); the choices the verbs share in `choices`, the stack they read in
-//! `stack`, how they find its table and queues in `resources`, times in `when`, exit codes in
-//! `failure`.
+//! `replay`, `redrive`, `dlq` in `dead_letters`, `identities`, `forget`, `load`); the choices the
+//! verbs share in `choices`, the stack they read in `stack`, how they find its table and queues
+//! in `resources`, times in `when`, exit codes in `failure`.
 
 mod captured;
 mod choices;
 mod cli;
+mod dead_letters;
 mod events;
 mod failure;
 mod forget;
@@ -35,6 +36,7 @@ async fn main() -> ExitCode {
         cli::Command::Events(args) => events::run(&args).await,
         cli::Command::Replay(args) => replay::run(&args).await,
         cli::Command::Redrive(args) => redrive::run(&args).await,
+        cli::Command::Dlq(args) => dead_letters::run(&args).await,
         cli::Command::Identities(args) => identities::run(&args).await,
         cli::Command::Forget(args) => forget::run(&args).await,
         cli::Command::Load(args) => load::run(&args).await,
