@@ -181,27 +181,31 @@ async fn receive_until<Q: DeadLetterQueue>(
     Ok(None)
 }
 
-/// Releases `held`, and says so if it fails, after `result` (which it does not hide).
+/// Releases `held` after `result`. A failed release fails the run, its message after what
+/// `done` says the run did (a message dropped must not go unsaid) and after `result`'s error.
 async fn released<Q: DeadLetterQueue, T>(
     queue: &Q,
     held: &[DeadLetter],
     result: Result<T, Failure>,
+    done: impl FnOnce(&T) -> Option<String>,
 ) -> Result<T, Failure> {
     let release = if held.is_empty() {
         Ok(())
     } else {
         queue.release(held).await
     };
-    match (result, release) {
-        (result, Ok(())) => result,
-        (Ok(_), Err(e)) => Err(Failure::Failed(format!(
-            "{e}: they are visible again after {HOLD_SECONDS} s"
-        ))),
-        (Err(Failure::Failed(first)), Err(e)) => Err(Failure::Failed(format!(
-            "{first}; {e}: they are visible again after {HOLD_SECONDS} s"
-        ))),
-        (Err(usage), Err(_)) => Err(usage),
-    }
+    let Err(e) = release else {
+        return result;
+    };
+    let hidden = format!("{e}: they are visible again after {HOLD_SECONDS} s");
+    Err(match result {
+        Ok(value) => Failure::Failed(match done(&value) {
+            Some(done) => format!("{done}; {hidden}"),
+            None => hidden,
+        }),
+        Err(Failure::Failed(first)) => Failure::Failed(format!("{first}; {hidden}")),
+        Err(Failure::Usage(first)) => Failure::Usage(format!("{first}; {hidden}")),
+    })
 }
 
 /// Every message in the queue (at most `limit`), in the order received; all visible again after.
@@ -210,7 +214,7 @@ pub async fn list<Q: DeadLetterQueue>(queue: &Q, limit: usize) -> Result<Vec<Dea
     let result = receive_until(queue, &mut held, limit, None)
         .await
         .map_err(Failure::Failed);
-    released(queue, &held, result).await?;
+    released(queue, &held, result, |_| None).await?;
     Ok(held.iter().take(limit).map(without_handle).collect())
 }
 
@@ -222,7 +226,7 @@ pub async fn show<Q: DeadLetterQueue>(queue: &Q, message_id: &str) -> Result<Dea
         Ok(None) => Err(not_found(message_id, held.len())),
         Err(e) => Err(Failure::Failed(e)),
     };
-    released(queue, &held, found).await
+    released(queue, &held, found, |_| None).await
 }
 
 /// What `drop` did with the message it found.
@@ -263,7 +267,11 @@ pub async fn drop_one<Q: DeadLetterQueue>(
             }
         },
     };
-    released(queue, &held, outcome).await
+    released(queue, &held, outcome, |dropped| match dropped {
+        Dropped::Deleted(message) => Some(format!("dropped message {}", message.summary())),
+        Dropped::WouldDelete(_) => None,
+    })
+    .await
 }
 
 fn not_found(message_id: &str, looked_at: usize) -> Failure {
@@ -420,13 +428,15 @@ pub async fn run(args: &DlqArgs) -> Result<ExitCode, Failure> {
                 return Err(refused(&args.one.message_id));
             }
             let queue = queue(&args.one.resources).await?;
+            // Before the first receive: the hold is measured from no later than its start.
+            let started = std::time::Instant::now();
             let dropped = drop_one(&queue, &args.one.message_id, |message| {
                 if args.dry_run {
                     Ok(false)
                 } else if args.yes {
                     Ok(true)
                 } else {
-                    ask(message)
+                    ask(message, started)
                 }
             })
             .await?;
@@ -443,16 +453,26 @@ fn refused(message_id: &str) -> Failure {
     ))
 }
 
-/// Asks the person at the terminal; anything but yes refuses.
-fn ask(message: &DeadLetter) -> Result<bool, Failure> {
+/// Asks the person at the terminal; anything but yes refuses. The messages received since
+/// `started` stay hidden meanwhile; an answer that comes once their hold may have ended is
+/// refused too: another reader may have received the message since, and SQS then need not
+/// delete it for this run's receipt handle, while answering that it did.
+fn ask(message: &DeadLetter, started: std::time::Instant) -> Result<bool, Failure> {
+    let within = HOLD_SECONDS as u64 - 5;
     eprint!(
-        "Delete dead-letter message {} for good? [y/N] ",
+        "Delete dead-letter message {} for good? [y/N, within {within} s] ",
         message.summary()
     );
     let mut answer = String::new();
     std::io::stdin()
         .read_line(&mut answer)
         .map_err(|e| Failure::Usage(format!("cannot read the answer: {e}")))?;
+    if started.elapsed().as_secs() >= within {
+        return Err(Failure::Failed(format!(
+            "answered after more than {within} s, when other readers may have received the \
+             message again: nothing was deleted; run the drop again"
+        )));
+    }
     match answer.trim() {
         "y" | "Y" | "yes" | "YES" | "Yes" => Ok(true),
         _ => Err(refused(&message.message_id)),
@@ -559,6 +579,7 @@ mod tests {
         deleted: RefCell<Vec<String>>,
         receives: RefCell<usize>,
         fail_delete: bool,
+        fail_release: bool,
     }
 
     fn message(index: usize) -> DeadLetter {
@@ -606,6 +627,12 @@ mod tests {
             Ok(())
         }
         async fn release(&self, released: &[DeadLetter]) -> Result<(), String> {
+            if self.fail_release {
+                return Err(format!(
+                    "{} could not be made visible again",
+                    released.len()
+                ));
+            }
             let mut held = self.held.borrow_mut();
             for message in released {
                 let index = held
@@ -703,6 +730,34 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(visible(&memory), all_but(3, usize::MAX));
+    }
+
+    #[tokio::test]
+    async fn a_failed_release_fails_the_run_and_still_says_what_was_dropped() {
+        let memory = Memory {
+            fail_release: true,
+            ..with(3)
+        };
+        match drop_one(&memory, "m-1", |_| Ok(true)).await {
+            Err(Failure::Failed(message)) => assert_eq!(
+                message,
+                "dropped message m-1 (argyle identities.added, event argyle#1); 2 could not be \
+                 made visible again: they are visible again after 60 s"
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(*memory.deleted.borrow(), ["m-1"]);
+        let listing = Memory {
+            fail_release: true,
+            ..with(3)
+        };
+        match list(&listing, usize::MAX).await {
+            Err(Failure::Failed(message)) => assert_eq!(
+                message,
+                "3 could not be made visible again: they are visible again after 60 s"
+            ),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[tokio::test]
