@@ -10,7 +10,8 @@ use hookline::queue::{EventQueue, SqsEventQueue};
 use integration_tests::Resources;
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::process::Output;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
 use support::{json_lines, stderr, stdout};
 
 fn dlq(args: &[&str]) -> Output {
@@ -234,4 +235,62 @@ async fn a_wrong_id_exits_1_and_deletes_nothing() {
     );
     assert_eq!(counts(&resources).await, (3, 0));
     assert_eq!(event_ids(&listed(&resources)), sent_ids(&sent));
+}
+
+/// `hookline ARGS...` at a terminal (util-linux `script` gives it one) that types `answer`;
+/// the terminal's text, prompts and echo included, is the output's stdout.
+fn at_a_terminal(args: &[&str], answer: &str) -> Output {
+    let hookline = support::command();
+    let mut script = Command::new("script");
+    for (name, value) in hookline.get_envs() {
+        match value {
+            Some(value) => script.env(name, value),
+            None => script.env_remove(name),
+        };
+    }
+    let line = [&[support::BIN], args].concat().join(" ");
+    let mut child = script
+        .args(["-qec", &line, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script from util-linux");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(answer.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn at_a_terminal_drop_asks_and_only_yes_deletes() {
+    let resources = Resources::create(false).await;
+    let sent = send(&resources, 3).await;
+    let id = message_id_of(&listed(&resources), &sent[1].event_id);
+    let drop = ["dlq", "drop", "--stack", &resources.stack_name, &id];
+    let prompt = format!(
+        "Delete dead-letter message {id} (argyle identities.added, event {}) for good? [y/N, \
+         within 55 s]",
+        sent[1].event_id
+    );
+
+    let no = at_a_terminal(&drop, "n\n");
+    let text = stdout(&no);
+    assert_eq!(no.status.code(), Some(2), "{text}");
+    assert!(text.contains(&prompt), "{text}");
+    assert!(text.contains("nothing was deleted"), "{text}");
+    assert_eq!(counts(&resources).await, (3, 0));
+
+    let yes = at_a_terminal(&drop, "y\n");
+    let text = stdout(&yes);
+    assert_eq!(yes.status.code(), Some(0), "{text}");
+    assert!(text.contains(&prompt), "{text}");
+    assert!(text.contains(&format!("dropped message {id} ")), "{text}");
+    assert_eq!(counts(&resources).await, (2, 0));
+    let mut others = sent_ids(&sent);
+    others.remove(&sent[1].event_id);
+    assert_eq!(event_ids(&listed(&resources)), others);
 }
