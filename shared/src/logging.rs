@@ -47,8 +47,9 @@ where
     // belongs to when the level is ERROR; the SDK's DEBUG and TRACE spans are left out.
     let span_level = level.max(Level::INFO);
     let filter = filter_fn(move |meta| {
+        let level = level.min(ceiling(meta.target()));
         if meta.is_span() {
-            *meta.level() <= span_level
+            *meta.level() <= span_level.min(level.max(Level::INFO))
         } else {
             meta.target() == metrics::TARGET || *meta.level() <= level
         }
@@ -59,6 +60,20 @@ where
         .with_writer(writer)
         .with_filter(filter);
     tracing_subscriber::registry().with(layer)
+}
+
+/// The most a target may log. Ours log no secret and no payload at any level; the crates below
+/// us do at TRACE: the Lambda runtime prints each raw invocation (headers, `Authorization`
+/// included, and the body), the HTTP and TLS stacks and the AWS SDK print requests and bodies.
+/// An operator who turns the level up to debug a function must not hand every reader of its log
+/// group the secrets: those crates stop at DEBUG, whatever the level asked for.
+fn ceiling(target: &str) -> Level {
+    let ours = target == "hookline" || target.starts_with("hookline::");
+    if ours {
+        Level::TRACE
+    } else {
+        Level::DEBUG
+    }
 }
 
 /// `{"level":…,"message":…,<event fields>,<span fields>}`, or the metric document for metric
