@@ -294,3 +294,29 @@ async fn at_a_terminal_drop_asks_and_only_yes_deletes() {
     others.remove(&sent[1].event_id);
     assert_eq!(event_ids(&listed(&resources)), others);
 }
+
+#[tokio::test]
+async fn a_fifo_dead_letter_queue_is_listed_and_dropped_from_alike() {
+    let resources = Resources::create(true).await;
+    // One message group each (one resource each), more than one receive's worth.
+    let sent = send(&resources, 12).await;
+
+    let lines = listed(&resources);
+    assert_eq!(event_ids(&lines), sent_ids(&sent));
+    for line in &lines {
+        let index = line["event_id"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("argyle#dlq-");
+        assert_eq!(line["group"], format!("identity-{index}"), "{line}");
+    }
+    assert_eq!(counts(&resources).await, (12, 0));
+
+    let id = message_id_of(&lines, &sent[11].event_id);
+    let output = dlq(&["drop", "--stack", &resources.stack_name, &id, "--yes"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(counts(&resources).await, (11, 0));
+    let mut others = sent_ids(&sent);
+    others.remove(&sent[11].event_id);
+    assert_eq!(event_ids(&listed(&resources)), others);
+}
