@@ -406,9 +406,11 @@ impl DeadLetterQueue for SqsDeadLetters {
 
 async fn queue(resources: &ResourceArgs) -> Result<SqsDeadLetters, Failure> {
     let located = resources.locate(&[Resource::DeadLetterQueue]).await?;
+    let url = located.get(Resource::DeadLetterQueue);
+    crate::redrive::check_queue_url("dead-letter queue", "--dlq-url", url)?;
     Ok(SqsDeadLetters {
         sqs: aws_sdk_sqs::Client::new(&located.config),
-        url: located.get(Resource::DeadLetterQueue).to_string(),
+        url: url.to_string(),
     })
 }
 

@@ -161,7 +161,7 @@ fn kind(fifo: bool) -> &'static str {
 
 /// An SQS queue URL is `https://<endpoint>/<account>/<queue name>`; anything else (an ARN, a
 /// bare name, a typo) is refused before any call, naming the flag.
-fn check_queue_url(what: &str, flag: &str, url: &str) -> Result<(), Failure> {
+pub fn check_queue_url(what: &str, flag: &str, url: &str) -> Result<(), Failure> {
     let shape = "https://sqs.<region>.amazonaws.com/<account>/<queue name>";
     let refuse = |why: &str| {
         Failure::Usage(format!(

@@ -320,3 +320,18 @@ async fn a_fifo_dead_letter_queue_is_listed_and_dropped_from_alike() {
     others.remove(&sent[11].event_id);
     assert_eq!(event_ids(&listed(&resources)), others);
 }
+
+#[test]
+fn a_queue_arn_is_refused_before_any_call() {
+    let output = dlq(&[
+        "list",
+        "--dlq-url",
+        "arn:aws:sqs:eu-west-1:123456789012:dlq",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("is an ARN, not a URL"),
+        "{}",
+        stderr(&output)
+    );
+}
