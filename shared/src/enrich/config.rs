@@ -159,10 +159,22 @@ impl EnricherConfig {
             change_events_include_data: include_data,
             history_retention_seconds: crate::history::retention_seconds(&get)?,
             credentials,
-            baack_api_base: or("BAACK_API_BASE", "https://api.baack.co"),
-            argyle_api_base: or("ARGYLE_API_BASE", "https://api.argyle.com"),
-            clearid_token_url: or("CLEARID_TOKEN_URL", "https://sts.clearid.io/connect/token"),
-            clearid_api_base: or("CLEARID_API_BASE", "https://identityservice.clearid.io"),
+            baack_api_base: api_url(
+                "BAACK_API_BASE",
+                or("BAACK_API_BASE", "https://api.baack.co"),
+            )?,
+            argyle_api_base: api_url(
+                "ARGYLE_API_BASE",
+                or("ARGYLE_API_BASE", "https://api.argyle.com"),
+            )?,
+            clearid_token_url: api_url(
+                "CLEARID_TOKEN_URL",
+                or("CLEARID_TOKEN_URL", "https://sts.clearid.io/connect/token"),
+            )?,
+            clearid_api_base: api_url(
+                "CLEARID_API_BASE",
+                or("CLEARID_API_BASE", "https://identityservice.clearid.io"),
+            )?,
             clearid_identity_path: or(
                 "CLEARID_IDENTITY_PATH",
                 "/api/v2/accounts/{account_id}/identities/{identity_id}",
@@ -171,6 +183,37 @@ impl EnricherConfig {
             http_max_attempts: number("HTTP_MAX_ATTEMPTS", 4)? as u32,
             secrets_cache_seconds: crate::config::secrets_cache_seconds(&get)?,
         })
+    }
+}
+
+/// `url` if it is `https://`, or plain `http://` to a loopback host (`127.0.0.1` and the rest of
+/// 127/8, `::1`, `localhost`): the local stand-ins of the tests and the rehearsal. The calls
+/// carry our API credentials and bring back personal data, so a plain-HTTP provider URL is
+/// refused at start-up rather than trusted to the template's patterns alone. The error names
+/// the variable, never the value (a URL may hold a user and password).
+fn api_url(name: &'static str, url: String) -> Result<String, ConfigError> {
+    let invalid = |reason: &str| ConfigError::Invalid {
+        name,
+        reason: reason.to_string(),
+    };
+    let parsed = reqwest::Url::parse(url.trim()).map_err(|_| invalid("not an absolute URL"))?;
+    // An IPv6 host comes bracketed (`[::1]`); the URL parser has already lower-cased a name.
+    let host = parsed.host_str().unwrap_or_default();
+    let loopback = host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match parsed.scheme() {
+        "https" if !host.is_empty() => Ok(url.trim().to_string()),
+        "http" if loopback => Ok(url.trim().to_string()),
+        "http" => Err(invalid(
+            "plain http:// is refused (credentials and personal data would cross the network \
+             unencrypted); use https://, or http:// to 127.0.0.1, ::1 or localhost for a local \
+             stand-in",
+        )),
+        _ => Err(invalid("not an https:// URL")),
     }
 }
 
@@ -261,5 +304,78 @@ mod tests {
         assert_eq!(retention.data_seconds, 30 * 86_400);
         assert_eq!(retention.tombstone_seconds, 90 * 86_400);
         assert!(with("TOMBSTONE_RETENTION_DAYS", "0").is_err());
+    }
+
+    /// The enricher's configuration with `name` set to `value`, the required tables given.
+    fn with_url(name: &'static str, value: &'static str) -> Result<EnricherConfig, ConfigError> {
+        EnricherConfig::from_lookup(move |n| match n {
+            "EVENTS_TABLE" | "HISTORY_TABLE" | "IDENTITIES_TABLE" | "EVENT_BUS_NAME" => {
+                Some("x".into())
+            }
+            _ if n == name => Some(value.into()),
+            _ => None,
+        })
+    }
+
+    const URL_VARIABLES: [&str; 4] = [
+        "BAACK_API_BASE",
+        "ARGYLE_API_BASE",
+        "CLEARID_TOKEN_URL",
+        "CLEARID_API_BASE",
+    ];
+
+    #[test]
+    fn plain_http_provider_urls_are_refused_naming_the_variable_only() {
+        for name in URL_VARIABLES {
+            for refused in [
+                "http://api.example.com",
+                "http://user:hunter2@api.example.com/connect/token",
+                "http://10.0.0.7:8080",
+                "http://[fd00::1]",
+                "http://localhost.example.com",
+                "HTTP://api.example.com",
+                "ftp://api.example.com",
+                "api.example.com",
+                "https://",
+            ] {
+                let error = with_url(name, refused).unwrap_err();
+                assert!(
+                    matches!(&error, ConfigError::Invalid { name: n, .. } if *n == name),
+                    "{name}={refused}: {error:?}"
+                );
+                let text = error.to_string();
+                assert!(text.starts_with(&format!("{name} is invalid")), "{text}");
+                assert!(
+                    !text.contains("hunter2") && !text.contains("example"),
+                    "{text}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn https_and_loopback_http_provider_urls_are_accepted() {
+        for name in URL_VARIABLES {
+            for accepted in [
+                "https://api.example.com",
+                "https://sts-demo.clearid.io/connect/token",
+                "http://127.0.0.1:8080",
+                "http://127.0.0.1:8080/connect/token",
+                "http://127.1.2.3",
+                "http://[::1]:9000",
+                "http://localhost:9000",
+                "http://LOCALHOST",
+            ] {
+                assert!(with_url(name, accepted).is_ok(), "{name}={accepted}");
+            }
+        }
+        let defaults = with_url("", "").unwrap();
+        assert_eq!(defaults.baack_api_base, "https://api.baack.co");
+        assert_eq!(
+            defaults.clearid_token_url,
+            "https://sts.clearid.io/connect/token"
+        );
+        let local = with_url("CLEARID_TOKEN_URL", "http://127.0.0.1:1/connect/token").unwrap();
+        assert_eq!(local.clearid_token_url, "http://127.0.0.1:1/connect/token");
     }
 }
