@@ -537,6 +537,17 @@ const COMBINATIONS: &[Combination] = &[
         &[("AlarmsNotifyNobody", "true"), ("LogLevel", "TRACE")],
         Some("LogLevel AllowedValues"),
     ),
+    (
+        &[("AlarmsNotifyNobody", "true"), ("EventBusName", "default")],
+        Some("NotTheDefaultBus"),
+    ),
+    (
+        &[
+            ("AlarmsNotifyNobody", "true"),
+            ("EventBusName", "identities"),
+        ],
+        None,
+    ),
 ];
 
 #[test]

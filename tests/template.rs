@@ -414,14 +414,69 @@ fn a_customer_managed_key_covers_every_store_and_every_role() {
         .collect();
     roles.sort();
     assert_eq!(attached, roles);
-    let statement = &policy["Properties"]["PolicyDocument"]["Statement"];
+    // Conditions put back from where the rendering for moto took them out.
+    let removed = |at: String| {
+        integration_tests::stack::rehearsal()["Changes"]
+            .as_array()
+            .expect("Changes")
+            .iter()
+            .find(|c| c["change"] == "iam-condition-removed" && c["where"] == at.as_str())
+            .map(|c| c["condition"].clone())
+    };
+    let statements: Vec<serde_json::Value> = policy["Properties"]["PolicyDocument"]["Statement"]
+        .as_array()
+        .expect("statements")
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let mut s = s.clone();
+            if let Some(condition) = removed(format!("KmsKeyUsePolicy statement {i}")) {
+                s["Condition"] = condition;
+            }
+            s
+        })
+        .collect();
+    // Only through SQS, and through Secrets Manager for the stack's own secrets: a role of the
+    // stack cannot decrypt anything else under a key the account shares.
+    let via = |service: &str| serde_json::json!({"Fn::Sub": format!("{service}.${{AWS::Region}}.amazonaws.com")});
+    // Every secret of the stack (the rendering turned them into parameters), and no other.
+    let mut secrets: Vec<String> = integration_tests::stack::rehearsal()["Secrets"]
+        .as_object()
+        .expect("the stack's secrets")
+        .keys()
+        .cloned()
+        .collect();
+    secrets.sort();
+    let named =
+        statements[1]["Condition"]["StringEquals"]["kms:EncryptionContext:SecretARN"].clone();
+    let mut named: Vec<String> = named
+        .as_array()
+        .expect("a list of secrets")
+        .iter()
+        .map(|s| s["Ref"].as_str().expect("a Ref").to_string())
+        .collect();
+    named.sort();
+    assert_eq!(named, secrets);
+    assert_eq!(secrets.len(), 5, "{secrets:?}");
     assert_eq!(
-        statement,
-        &serde_json::json!([{
-            "Effect": "Allow",
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-            "Resource": {"Ref": "KmsKeyArn"}
-        }])
+        statements,
+        vec![
+            serde_json::json!({
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": {"Ref": "KmsKeyArn"},
+                "Condition": {"StringEquals": {"kms:ViaService": via("sqs")}}
+            }),
+            serde_json::json!({
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": {"Ref": "KmsKeyArn"},
+                "Condition": {"StringEquals": {
+                    "kms:ViaService": via("secretsmanager"),
+                    "kms:EncryptionContext:SecretARN": statements[1]["Condition"]["StringEquals"]["kms:EncryptionContext:SecretARN"]
+                }}
+            }),
+        ]
     );
 }
 
@@ -647,12 +702,17 @@ mod least_privilege {
                     .into_iter()
                     .filter(|a| a == "dynamodb:PutItem" || a == "dynamodb:UpdateItem")
                     .collect();
-                if writes.is_empty() {
+                // PutEvents' conditions: change_events_can_be_published_only_by_their_writer.
+                if writes.is_empty() && !actions(statement).iter().any(|a| a == "events:PutEvents")
+                {
                     assert!(
                         statement.get("Condition").is_none(),
                         "{}: a condition moto cannot check, on a statement that writes nothing",
                         role.binary
                     );
+                    continue;
+                }
+                if writes.is_empty() {
                     continue;
                 }
                 if statement["Resource"] == history_table() {
@@ -874,7 +934,7 @@ mod least_privilege {
         assert_eq!(binary, "enricher");
         assert_eq!(actions(statement), ["events:PutEvents"], "{statement}");
         assert_eq!(statement["Resource"], change_event_bus(), "{statement}");
-        assert!(statement.get("Condition").is_none(), "{statement}");
+        // Its condition: change_events_can_be_published_only_by_their_writer.
 
         // The enricher's environment names the table and the bus its role allows.
         let env = stack::environment_of("EnricherFunction");
@@ -907,6 +967,73 @@ mod least_privilege {
             .iter()
             .find(|c| c["change"] == "iam-condition-removed" && c["where"] == at)
             .map(|c| c["condition"].clone())
+    }
+
+    /// The PutEvents statements of `statements`.
+    fn put_events(statements: &[Value]) -> Vec<&Value> {
+        statements
+            .iter()
+            .filter(|s| actions(s).iter().any(|a| a == "events:PutEvents"))
+            .collect()
+    }
+
+    /// moto never matches a conditioned statement, so the conditions that keep change events
+    /// honest are proved here: the enricher publishes only `hookline` events of the changes it
+    /// makes, the operator only `forgotten` (hookline forget). Nobody holding either can make
+    /// the bus's consumers create, update or erase an identity the providers did not change.
+    #[test]
+    fn change_events_can_be_published_only_by_their_writer() {
+        use hookline::identity::change::{ChangeKind, SOURCE};
+        let enricher = roles()
+            .into_iter()
+            .find(|r| r.binary == "enricher")
+            .expect("the enricher's role");
+        let statements = put_events(&enricher.statements);
+        assert_eq!(statements.len(), 1, "{statements:?}");
+        let condition = &statements[0]["Condition"];
+        assert_eq!(condition["StringEquals"]["events:source"], SOURCE);
+        let granted: BTreeSet<String> = condition["StringEquals"]["events:detail-type"]
+            .as_array()
+            .expect("a list of detail types")
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
+        let written: BTreeSet<String> = RECEIVERS
+            .iter()
+            .flat_map(|p| {
+                [
+                    ChangeKind::Created,
+                    ChangeKind::Updated,
+                    ChangeKind::Deleted,
+                ]
+                .map(|c| format!("{p}.identity.{}", c.as_str()))
+            })
+            .collect();
+        assert_eq!(granted, written, "the enricher's detail types");
+        assert!(!granted
+            .iter()
+            .any(|t| t.ends_with(ChangeKind::Forgotten.as_str())));
+        assert_eq!(condition.as_object().unwrap().len(), 1, "{condition}");
+
+        let operator = operator_statements();
+        let statements = put_events(&operator);
+        assert_eq!(statements.len(), 1, "{statements:?}");
+        let condition = &statements[0]["Condition"];
+        assert_eq!(condition["StringEquals"]["events:source"], SOURCE);
+        let pattern = condition["StringLike"]["events:detail-type"]
+            .as_str()
+            .expect("one pattern");
+        for provider in RECEIVERS {
+            assert!(like(pattern, &format!("{provider}.identity.forgotten")));
+            for change in [
+                ChangeKind::Created,
+                ChangeKind::Updated,
+                ChangeKind::Deleted,
+            ] {
+                let forged = format!("{provider}.identity.{}", change.as_str());
+                assert!(!like(pattern, &forged), "the operator may publish {forged}");
+            }
+        }
     }
 
     /// `OperatorPolicy`'s statements, conditions put back.
@@ -964,9 +1091,11 @@ mod least_privilege {
             ("dynamodb:UpdateItem", vec![history.clone()]),
             // `replay` and `redrive`: back into the events queue.
             ("sqs:SendMessage", vec![queue.clone()]),
-            // `redrive`: the dead-letter queue's messages.
+            // `redrive` and `dlq`: the dead-letter queue's messages; `dlq` makes what it
+            // looked at visible again.
             ("sqs:ReceiveMessage", vec![dlq.clone()]),
             ("sqs:DeleteMessage", vec![dlq.clone()]),
+            ("sqs:ChangeMessageVisibility", vec![dlq.clone()]),
             ("sqs:GetQueueAttributes", vec![dlq]),
             // `identities get` and `forget`: the identity's record.
             ("dynamodb:GetItem", vec![identities_table()]),
@@ -994,6 +1123,8 @@ mod least_privilege {
                 let condition = statement.get("Condition");
                 if action == "dynamodb:UpdateItem" {
                     assert_update_limited_to_replay_marks(condition, &what);
+                } else if action == "events:PutEvents" {
+                    // change_events_can_be_published_only_by_their_writer
                 } else {
                     assert!(condition.is_none(), "{what}: a condition on {action}");
                 }

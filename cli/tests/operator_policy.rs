@@ -47,7 +47,8 @@ user_arn = iam.create_user(UserName=user)["User"]["Arn"]
 if attach == "attach":
     evaluable = copy.deepcopy(created)
     # IAM authorises these batch calls as the action on the left; moto by their own names.
-    twins = {"sqs:SendMessage": "sqs:SendMessageBatch", "sqs:DeleteMessage": "sqs:DeleteMessageBatch"}
+    twins = {"sqs:SendMessage": "sqs:SendMessageBatch", "sqs:DeleteMessage": "sqs:DeleteMessageBatch",
+             "sqs:ChangeMessageVisibility": "sqs:ChangeMessageVisibilityBatch"}
     for statement in evaluable["Statement"]:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         statement["Action"] = actions + [twins[a] for a in actions if a in twins]
@@ -336,6 +337,36 @@ async fn the_operator_policy_runs_every_verb_and_grants_nothing_more() {
             .await
             .expect("send to the dead-letter queue");
     }
+    // dlq: one message looked at and dropped, the others left for the redrive below.
+    let doomed = admin
+        .sqs
+        .send_message()
+        .queue_url(&admin.dlq_url)
+        .message_body(r#"{"event_id":"baack#doomed","version":1}"#)
+        .send()
+        .await
+        .expect("send to the dead-letter queue")
+        .message_id
+        .expect("a message id");
+    let listed = succeeded(
+        &operator
+            .run(&["dlq", "list", "--stack", stack, "--json"])
+            .await,
+        "dlq list",
+    );
+    assert_eq!(json_lines(&listed).len(), bodies.len() + 1, "{listed}");
+    succeeded(
+        &operator
+            .run(&["dlq", "show", "--stack", stack, &doomed])
+            .await,
+        "dlq show",
+    );
+    succeeded(
+        &operator
+            .run(&["dlq", "drop", "--stack", stack, &doomed, "--yes"])
+            .await,
+        "dlq drop",
+    );
     let redriven = succeeded(
         &operator.run(&["redrive", "--stack", stack]).await,
         "redrive",
