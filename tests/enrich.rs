@@ -1372,3 +1372,107 @@ async fn a_first_sync_burst_is_enriched_completely_without_hammering_a_throttlin
         }
     }
 }
+
+// ---- Answers larger than the cap (issue 26, item 6).
+
+/// A JSON object one byte over the enricher's cap on a provider's answer.
+fn oversize_json() -> Value {
+    let cap = hookline::enrich::http::MAX_RESPONSE_BYTES;
+    let padding = cap + 1 - r#"{"id":"x","padding":""}"#.len();
+    let body = json!({"id": "x", "padding": "p".repeat(padding)});
+    assert_eq!(body.to_string().len(), cap + 1);
+    body
+}
+
+/// `outcome` is a permanent failure that does not quote the answer, and nothing was stored.
+async fn refused_as_too_large(
+    t: &Setup,
+    outcome: Result<EnrichOutcome, EnrichError>,
+    provider: &str,
+    resource_id: &str,
+) {
+    assert!(permanent(&outcome), "{outcome:?}");
+    let error = outcome.unwrap_err().to_string();
+    assert!(error.contains("larger than 1048576 bytes"), "{error}");
+    assert!(!error.contains("ppp"), "{error}");
+    assert!(
+        t.resources
+            .identity_item(provider, resource_id)
+            .await
+            .is_none(),
+        "{provider}: no identity written"
+    );
+}
+
+#[tokio::test]
+async fn an_oversize_answer_from_each_provider_fails_permanently_and_writes_nothing() {
+    let t = setup().await;
+    let oversize = || ResponseTemplate::new(200).set_body_json(oversize_json());
+    Mock::given(method("GET"))
+        .and(path(format!("/v2/identities/{ARGYLE_ID}")))
+        .respond_with(oversize())
+        .expect(1)
+        .mount(&t.api)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(BAACK_PATH))
+        .respond_with(oversize())
+        .expect(1)
+        .mount(&t.api)
+        .await;
+    mount_token(&t.api, "token-1", 1).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/accounts/acc-1/identities/id-7"))
+        .respond_with(oversize())
+        .expect(1)
+        .mount(&t.api)
+        .await;
+
+    let argyle = t
+        .enricher
+        .enrich(&argyle_envelope("argyle#big"), deadline())
+        .await;
+    refused_as_too_large(&t, argyle, "argyle", ARGYLE_ID).await;
+    let baack = t
+        .enricher
+        .enrich(
+            &baack_envelope("baack#big", BAACK_URN, Some(BAACK_PATH)),
+            deadline(),
+        )
+        .await;
+    refused_as_too_large(&t, baack, "baack", BAACK_URN).await;
+    let clearid = t
+        .enricher
+        .enrich(
+            &clearid_envelope("clearid#big", "identity.updated"),
+            deadline(),
+        )
+        .await;
+    refused_as_too_large(&t, clearid, "clearid", "id-7").await;
+}
+
+#[tokio::test]
+async fn an_oversize_clearid_token_answer_fails_permanently_and_fetches_nothing() {
+    let t = setup().await;
+    let mut token = oversize_json();
+    token["access_token"] = json!("token-1");
+    Mock::given(method("POST"))
+        .and(path("/connect/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token))
+        .expect(1)
+        .mount(&t.api)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"Id": "id-7"})))
+        .expect(0)
+        .mount(&t.api)
+        .await;
+    let outcome = t
+        .enricher
+        .enrich(
+            &clearid_envelope("clearid#big-token", "identity.updated"),
+            deadline(),
+        )
+        .await;
+    refused_as_too_large(&t, outcome, "clearid", "id-7").await;
+}

@@ -28,6 +28,13 @@ pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 /// What a token response without (a readable) `expires_in` is taken to last.
 pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 
+/// The largest answer read from a provider, an identity or a token response. An identity record
+/// holds at most [`super::MAX_DATA_BYTES`] (DynamoDB's 400 KB item) and a change event carrying
+/// data fits EventBridge's 256 KB, so a larger answer could never be stored or sent; the identities
+/// the providers document are a few KB, a token response a few hundred bytes. Reading stops here,
+/// so a misbehaving endpoint cannot exhaust the function's memory and fail its whole batch.
+pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+
 /// How an API call that reached the provider ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiResponse {
@@ -134,10 +141,7 @@ impl ApiClient {
                     let status = response.status();
                     match status {
                         s if s.is_success() => {
-                            let bytes = response
-                                .bytes()
-                                .await
-                                .map_err(|e| FetchError::Retryable(describe(&e)))?;
+                            let bytes = read_capped(response).await?;
                             return serde_json::from_slice(&bytes)
                                 .map(ApiResponse::Json)
                                 .map_err(|_| {
@@ -216,6 +220,34 @@ impl ApiClient {
         tokio::time::sleep_until(until.into()).await;
         Ok(())
     }
+}
+
+/// A successful answer's body, up to [`MAX_RESPONSE_BYTES`]. A larger one is a permanent failure
+/// (the provider will send the same again): refused on its `Content-Length` before any of it is
+/// read, or, without one, as soon as the chunks read so far pass the cap; the rest is never read.
+async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, FetchError> {
+    let status = response.status();
+    let too_large = || {
+        FetchError::Permanent(format!(
+            "{status}: the answer is larger than {MAX_RESPONSE_BYTES} bytes"
+        ))
+    };
+    let stated = response.content_length();
+    if stated.is_some_and(|length| length > MAX_RESPONSE_BYTES as u64) {
+        return Err(too_large());
+    }
+    let mut body = Vec::with_capacity(stated.unwrap_or_default() as usize);
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| FetchError::Retryable(describe(&e)))?
+    {
+        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// Full jitter: a random wait up to the exponential bound, so retrying callers spread out.
@@ -407,5 +439,52 @@ mod tests {
             Some(now + MAX_PAUSE)
         );
         assert_eq!(*client.independent().paused_until.lock().unwrap(), None);
+    }
+
+    /// One GET to the stand-in answering `answer`, with one attempt and a 5 s timeout: a client
+    /// that waited for a body never sent would end in a (retryable) timeout instead.
+    async fn get(answer: super::super::stand_in::Answer) -> Result<ApiResponse, FetchError> {
+        let api = super::super::stand_in::StandIn::start(move |_, _| answer.clone());
+        let client = ApiClient::new(Duration::from_secs(5), 1);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let result = client
+            .get_json(&format!("{}/x", api.base), Auth::Bearer("t"), deadline)
+            .await;
+        assert_eq!(api.requests(), ["GET /x"]);
+        result
+    }
+
+    fn too_large(result: &Result<ApiResponse, FetchError>) -> bool {
+        matches!(result, Err(FetchError::Permanent(m)) if m.contains("larger than 1048576 bytes"))
+    }
+
+    #[tokio::test]
+    async fn an_answer_up_to_the_cap_is_read() {
+        use super::super::stand_in::Answer;
+        // A JSON string of exactly MAX_RESPONSE_BYTES bytes, quotes included.
+        let largest = format!("\"{}\"", "a".repeat(MAX_RESPONSE_BYTES - 2));
+        let result = get(Answer::Json(200, largest)).await;
+        assert!(
+            matches!(&result, Ok(ApiResponse::Json(serde_json::Value::String(s))) if s.len() == MAX_RESPONSE_BYTES - 2)
+        );
+        let over = format!("\"{}\"", "a".repeat(MAX_RESPONSE_BYTES - 1));
+        assert!(too_large(&get(Answer::Json(200, over)).await));
+    }
+
+    #[tokio::test]
+    async fn a_stated_length_over_the_cap_is_refused_before_reading() {
+        use super::super::stand_in::Answer;
+        let started = Instant::now();
+        let result = get(Answer::Claims(10 * MAX_RESPONSE_BYTES as u64)).await;
+        assert!(too_large(&result), "{result:?}");
+        assert!(started.elapsed() < Duration::from_secs(4), "not waited for");
+    }
+
+    #[tokio::test]
+    async fn a_body_without_a_length_stops_being_read_at_the_cap() {
+        use super::super::stand_in::Answer;
+        // The stand-in never ends its chunked body: only a read that stops can return.
+        let result = get(Answer::Endless).await;
+        assert!(too_large(&result), "{result:?}");
     }
 }

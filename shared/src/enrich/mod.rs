@@ -12,6 +12,8 @@ pub mod http;
 mod midbound;
 mod reopen;
 mod runtime;
+#[cfg(test)]
+mod stand_in;
 
 pub use crate::identity::Fetched;
 pub use argyle::ArgyleApi;
