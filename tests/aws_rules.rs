@@ -65,6 +65,13 @@ const RULES: &[AwsRule] = &[
                  EventBridge Name)",
         check: replaced_data_is_retained,
     },
+    AwsRule {
+        name: "a default deploy reserves no concurrency",
+        source: "AWS Lambda developer guide, \"Configuring reserved concurrency\": Lambda keeps \
+                 at least 100 of the account's concurrency unreserved, so in an account with \
+                 the new-account quota of 10 any reservation fails the deploy",
+        check: no_reserved_concurrency_by_default,
+    },
 ];
 
 #[test]
@@ -340,6 +347,35 @@ fn replaced_data_is_retained(resources: &Resources) -> Vec<String> {
                     ));
                 }
             }
+        }
+    }
+    problems
+}
+
+fn no_reserved_concurrency_by_default(resources: &Resources) -> Vec<String> {
+    let template = stack::template();
+    let mut problems = Vec::new();
+    for (id, function) in of_type(resources, "AWS::Lambda::Function") {
+        let reserved = &function["Properties"]["ReservedConcurrentExecutions"];
+        if reserved.is_null() {
+            continue;
+        }
+        let Some([condition, value, otherwise]) =
+            reserved["Fn::If"].as_array().map(|a| a.as_slice())
+        else {
+            problems.push(format!("{id}: reserves {reserved} unconditionally"));
+            continue;
+        };
+        let parameter = value["Ref"].as_str().unwrap_or_default();
+        let default = scalar(&template["Parameters"][parameter]["Default"]);
+        let holds = json!({"Fn::Not": [{"Fn::Equals": [{"Ref": parameter}, default.clone().unwrap_or_default()]}]});
+        if otherwise != &json!({"Ref": "AWS::NoValue"})
+            || template["Conditions"][condition.as_str().unwrap_or_default()] != holds
+            || default.as_deref() != Some("0")
+        {
+            problems.push(format!(
+                "{id}: {reserved} may reserve concurrency when {parameter} is left at its default"
+            ));
         }
     }
     problems
