@@ -19,6 +19,20 @@ ensure_venv() {
   cp "$ROOT/scripts/requirements.txt" "$stamp"
 }
 
+# checkov in a virtualenv of its own (scripts/requirements-checkov.txt), installed when that file
+# changed; prints the path of its checkov.
+ensure_checkov() {
+  local venv=${HOOKLINE_CHECKOV_VENV:-$VENV-checkov}
+  local stamp="$venv/.requirements"
+  if ! { [ -x "$venv/bin/checkov" ] && cmp -s "$ROOT/scripts/requirements-checkov.txt" "$stamp"; }; then
+    log "installing checkov into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/scripts/requirements-checkov.txt" >&2
+    cp "$ROOT/scripts/requirements-checkov.txt" "$stamp"
+  fi
+  echo "$venv/bin/checkov"
+}
+
 free_port() {
   "$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }

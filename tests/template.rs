@@ -353,7 +353,7 @@ fn silence_alarms_stay_within_cloudwatch_evaluation_limits() {
 #[test]
 fn a_customer_managed_key_covers_every_store_and_every_role() {
     const KEY: &str = "!If [HasKmsKey, !Ref KmsKeyArn, !Ref AWS::NoValue]";
-    let expected: [(&str, &[(&str, &str)]); 4] = [
+    let expected: [(&str, &[(&str, &str)]); 6] = [
         (
             "AWS::DynamoDB::Table",
             &[
@@ -373,6 +373,10 @@ fn a_customer_managed_key_covers_every_store_and_every_role() {
         ),
         ("AWS::SecretsManager::Secret", &[("KmsKeyId", KEY)]),
         ("AWS::Events::EventBus", &[("KmsKeyIdentifier", KEY)]),
+        // Logs carry request ids and outcomes, no payload; the alert topic, alarm texts. Both
+        // under the customer key too, as security scanners (checkov) expect.
+        ("AWS::Logs::LogGroup", &[("KmsKeyId", KEY)]),
+        ("AWS::SNS::Topic", &[("KmsMasterKeyId", KEY)]),
     ];
     let mut covered = 0;
     for (kind, properties) in expected {
@@ -389,8 +393,9 @@ fn a_customer_managed_key_covers_every_store_and_every_role() {
             covered += 1;
         }
     }
-    // Three tables, two queues, five secrets, one bus.
-    assert_eq!(covered, 11);
+    // Three tables, two queues, five secrets, one bus, seven log groups (six functions and the
+    // HTTP API's access log), one alert topic.
+    assert_eq!(covered, 19);
 
     // The rendered template: SAM's roles, one per function, each attached to the key's policy.
     let rendered = integration_tests::stack::resources();
