@@ -255,13 +255,15 @@ async fn not_found_after_a_delete_records_a_tombstone() {
 }
 
 #[tokio::test]
-async fn delete_events_record_a_tombstone_without_fetching() {
+async fn delete_events_record_a_tombstone_when_the_provider_confirms() {
     let t = setup().await;
+    // Neither identity mounted: the API answers 404, confirming both deletes.
+    mount_token(&t.api, "token-1", 1).await;
     let baack = envelope(
         "baack",
         "baack#d1",
         "IDENTITY_CLIENT_IDENTIFIER.DELETE",
-        json!({"id": "urn:x", "url": "/n/v1/clientidentifier/urn:x"}),
+        json!({"id": BAACK_URN, "url": BAACK_PATH}),
         json!({}),
     );
     assert_eq!(
@@ -273,8 +275,23 @@ async fn delete_events_record_a_tombstone_without_fetching() {
         t.enricher.enrich(&clearid, deadline()).await,
         Ok(EnrichOutcome::Tombstone)
     );
-    assert!(t.api.received_requests().await.unwrap().is_empty());
-    for (provider, resource_id) in [("baack", "urn:x"), ("clearid", "id-7")] {
+    let asked: Vec<String> = t
+        .api
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.url.path()))
+        .collect();
+    assert_eq!(
+        asked,
+        [
+            format!("GET {BAACK_PATH}"),
+            "POST /connect/token".into(),
+            "GET /api/v2/accounts/acc-1/identities/id-7".into()
+        ]
+    );
+    for (provider, resource_id) in [("baack", BAACK_URN), ("clearid", "id-7")] {
         let item = record(&t.resources, provider, resource_id).await;
         assert_eq!(s(&item, "state"), "TOMBSTONE", "{provider}");
         assert!(!item.contains_key("data"), "{provider}");
@@ -578,7 +595,8 @@ async fn full_flow_for_every_provider() {
     let item = record(&h.resources, "baack", &resource).await;
     assert_eq!(data(&item)["urn"], "urn:baack:clientidentifier:7c2d");
     assert_eq!(s(&item, "event_id"), id);
-    // The ClearID sample is a deletion: a tombstone, no call.
+    // The ClearID sample is a deletion, which ClearID confirms (its read answers 404): a tombstone.
+    mount_token(&api, "token-1", 1).await;
     let (h, id, resource) = full_flow::<ClearIdSample>(&api).await;
     let item = record(&h.resources, "clearid", &resource).await;
     assert_eq!(s(&item, "state"), "TOMBSTONE");

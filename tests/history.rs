@@ -74,12 +74,18 @@ async fn only_history_item(resources: &Resources, event_id: &str) -> Item {
 async fn an_accepted_delivery_is_kept_once_taken<S: Sample>() {
     let h = Harness::<S>::new().await;
     let api = MockServer::start().await;
-    // Whatever resource the provider's enrichment reads (Midbound's and a deletion read none).
+    // Whatever resource the provider's enrichment reads (Midbound's reads none), and ClearID's
+    // token.
     Mock::given(method("GET"))
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_json(json!({"id": "any", "updated_at": "2026-11-20T10:00:00Z"})),
         )
+        .mount(&api)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/connect/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"access_token": "t"})))
         .mount(&api)
         .await;
     let enricher = enricher_as_deployed(&h.resources, &api).await;

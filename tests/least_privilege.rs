@@ -325,7 +325,8 @@ async fn the_enricher_and_its_event_source_run_with_its_role_alone() {
     .await;
 
     // An Argyle event stored and queued as its receiver does (content-keyed: the enricher
-    // marks its record CONSUMED), and a Baack deletion (a tombstone, no fetch).
+    // marks its record CONSUMED), and a Baack deletion (a tombstone once Baack's API confirms it
+    // with a 404: the stand-in has no such identity).
     let argyle_body = ArgyleSample::payload();
     let vars = ArgyleSample::vars();
     let pipeline = admin
@@ -344,7 +345,8 @@ async fn the_enricher_and_its_event_source_run_with_its_role_alone() {
     let deletion = json!({"version": 1, "event_id": "baack#gone", "provider": "baack",
         "event_type": "IDENTITY_CLIENT_IDENTIFIER.DELETE", "recognized": true,
         "received_at": "2026-11-23T10:00:00Z", "payload": {},
-        "resource": {"id": "urn:x", "url": "/n/v1/clientidentifier/urn:x"}});
+        "resource": {"id": "urn:baack:clientidentifier:gone",
+                     "url": "/n/v1/clientidentifier/urn:baack:clientidentifier:gone"}});
     admin
         .sqs
         .send_message()
@@ -414,7 +416,9 @@ async fn the_enricher_and_its_event_source_run_with_its_role_alone() {
         s(&admin.item(&argyle_event).await.unwrap(), "status"),
         "CONSUMED"
     );
-    let tombstone = admin.identity("baack", "urn:x").await;
+    let tombstone = admin
+        .identity("baack", "urn:baack:clientidentifier:gone")
+        .await;
     assert_eq!(s(&tombstone, "state"), "TOMBSTONE");
     assert!(!tombstone.contains_key("pending"), "its change was sent");
     // And the bus took both changes from the role (PutEvents).

@@ -27,10 +27,8 @@ impl BaackApi {
         envelope: &ReceivedEnvelope,
         deadline: Instant,
     ) -> Result<Fetched, FetchError> {
-        // A DELETE notification means the subject is gone: nothing to read, no URL built.
-        if envelope.event_type.ends_with(".DELETE") {
-            return Ok(Fetched::Gone);
-        }
+        // A DELETE notification is read like any other: only Baack's 404 makes the tombstone.
+        let deleting = envelope.event_type.ends_with(".DELETE");
         let resource = resource(envelope)?;
         let path = Self::resource_path(resource)?;
         tracing::Span::current().record("resource_id", resource.id.as_str());
@@ -40,10 +38,15 @@ impl BaackApi {
             .get_json(&url, Auth::Bearer(self.token.expose()), deadline)
             .await?
         {
-            ApiResponse::Json(data) => Ok(Fetched::Found {
-                updated_at: None,
-                data,
-            }),
+            ApiResponse::Json(data) => {
+                if deleting {
+                    super::delete_not_confirmed();
+                }
+                Ok(Fetched::Found {
+                    updated_at: None,
+                    data,
+                })
+            }
             ApiResponse::NotFound => Ok(Fetched::Gone),
             ApiResponse::Unauthorized => Err(FetchError::Permanent(
                 "Baack refused the API token (401/403)".into(),

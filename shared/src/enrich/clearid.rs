@@ -48,9 +48,8 @@ impl ClearIdApi {
         envelope: &ReceivedEnvelope,
         deadline: Instant,
     ) -> Result<Fetched, FetchError> {
-        if envelope.event_type == "identity.deleted" {
-            return Ok(Fetched::Gone);
-        }
+        // A deletion is read like any other event: only ClearID's 404 makes the tombstone.
+        let deleting = envelope.event_type == "identity.deleted";
         let identity = &resource(envelope)?.id;
         let account = ["AccountId", "accountId"]
             .iter()
@@ -68,10 +67,13 @@ impl ClearIdApi {
                 .await?
             {
                 ApiResponse::Json(data) => {
+                    if deleting {
+                        super::delete_not_confirmed();
+                    }
                     return Ok(Fetched::Found {
                         updated_at: None,
                         data,
-                    })
+                    });
                 }
                 ApiResponse::NotFound => return Ok(Fetched::Gone),
                 ApiResponse::Unauthorized => continue,

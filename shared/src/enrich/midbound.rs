@@ -1,5 +1,6 @@
 //! Midbound pushes the data in full and offers no re-fetch API: the payload is normalised into
-//! the record as it is.
+//! the record as it is. Nothing can be confirmed with Midbound, so its data is taken on the
+//! queue's word: whoever may send to the events queue can write Midbound identities (SECURITY.md).
 
 use super::{FetchError, Fetched};
 use crate::envelope::ReceivedEnvelope;

@@ -313,6 +313,16 @@ pub(crate) fn identity_key(envelope: &ReceivedEnvelope) -> IdentityKey {
     IdentityKey::new(&envelope.provider, id)
 }
 
+/// Logs a delete event the provider's read refuted: it still returns the identity, which is
+/// recorded as present, as an update would be. The queue is not trusted to delete: whoever may
+/// send to it could otherwise tombstone any identity and announce `deleted` downstream. The
+/// span names the provider, event and resource; nothing of the data is logged.
+fn delete_not_confirmed() {
+    tracing::warn!(
+        "delete not confirmed: the provider still returns the identity, recorded as present"
+    );
+}
+
 /// The resource to fetch, or a permanent failure naming what is missing.
 fn resource(envelope: &ReceivedEnvelope) -> Result<&crate::provider::Resource, FetchError> {
     envelope
@@ -341,8 +351,12 @@ mod tests {
     type TestEnricher = Enricher<NoReopen, MemoryIdentities, MemoryPublisher, MemoryHistory>;
 
     fn enricher() -> TestEnricher {
+        enricher_with(Sources::default())
+    }
+
+    fn enricher_with(sources: Sources) -> TestEnricher {
         Enricher::new(
-            Sources::default(),
+            sources,
             NoReopen,
             Output {
                 identities: MemoryIdentities::default(),
@@ -546,6 +560,143 @@ mod tests {
         assert_eq!(
             enricher.identities().all()[0].data.as_deref(),
             Some(r#"{"a":1}"#)
+        );
+    }
+
+    // ---- Deletes confirmed with the provider (issue 26, item 5).
+
+    const BAACK_URN: &str = "urn:baack:clientidentifier:7c2d";
+    const BAACK_PATH: &str = "/n/v1/clientidentifier/urn:baack:clientidentifier:7c2d";
+    const CLEARID_PATH: &str = "/api/v2/accounts/acc-1/identities/id-7";
+
+    /// Baack's and ClearID's APIs at a stand-in answering each identity read `identity`, and
+    /// ClearID's token request with a token.
+    fn with_apis(identity: stand_in::Answer) -> (TestEnricher, stand_in::StandIn) {
+        use stand_in::Answer;
+        let api = stand_in::StandIn::start(move |method, _| match method {
+            "POST" => Answer::Json(200, r#"{"access_token":"t","expires_in":3600}"#.into()),
+            _ => identity.clone(),
+        });
+        let client = http::ApiClient::new(Duration::from_secs(2), 1);
+        let sources = Sources {
+            baack: Some(BaackApi {
+                client: client.independent(),
+                base_url: api.base.clone(),
+                token: crate::secrets::Secret::new("baack-token"),
+            }),
+            argyle: None,
+            clearid: Some(ClearIdApi::new(
+                client.independent(),
+                format!("{}/connect/token", api.base),
+                api.base.clone(),
+                "/api/v2/accounts/{account_id}/identities/{identity_id}".into(),
+                "clearid-client".into(),
+                crate::secrets::Secret::new("clearid-secret"),
+            )),
+        };
+        (enricher_with(sources), api)
+    }
+
+    /// Each provider's delete event, with the identity it names and the read that confirms it.
+    fn deletes() -> [(String, IdentityKey, &'static str); 2] {
+        let message = |provider: &str, event_type: &str, resource: &str, payload: &str| {
+            format!(
+                r#"{{"version":1,"event_id":"{provider}#del-1","provider":"{provider}","event_type":"{event_type}","recognized":true,"received_at":"2026-12-02T10:00:00Z","resource":{resource},"payload":{payload}}}"#
+            )
+        };
+        [
+            (
+                message(
+                    "baack",
+                    "IDENTITY_CLIENT_IDENTIFIER.DELETE",
+                    &format!(r#"{{"id":"{BAACK_URN}","url":"{BAACK_PATH}"}}"#),
+                    "{}",
+                ),
+                IdentityKey::new("baack", BAACK_URN),
+                BAACK_PATH,
+            ),
+            (
+                message(
+                    "clearid",
+                    "identity.deleted",
+                    r#"{"id":"id-7"}"#,
+                    r#"{"AccountId":"acc-1","IdentityId":"id-7","Ordinal":1}"#,
+                ),
+                IdentityKey::new("clearid", "id-7"),
+                CLEARID_PATH,
+            ),
+        ]
+    }
+
+    #[tokio::test]
+    async fn a_delete_the_provider_confirms_is_a_tombstone_and_announced() {
+        for (body, key, read) in deletes() {
+            let (enricher, api) = with_apis(stand_in::Answer::Json(404, "{}".into()));
+            assert_eq!(
+                enricher.enrich(&body, deadline()).await,
+                Ok(EnrichOutcome::Tombstone),
+                "{key:?}"
+            );
+            assert!(
+                api.requests().contains(&format!("GET {read}")),
+                "{key:?}: asked the provider: {:?}",
+                api.requests()
+            );
+            let stored = enricher.identities().all();
+            assert_eq!(stored.len(), 1);
+            assert_eq!(stored[0].key, key);
+            assert!(stored[0].is_tombstone());
+            let sent = enricher.publisher().sent();
+            assert_eq!(sent.len(), 1);
+            assert_eq!(
+                sent[0].detail_type,
+                format!("{}.identity.deleted", key.provider)
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_delete_the_provider_refutes_keeps_the_identity_present_and_says_so() {
+        use crate::logging::{subscriber, Capture};
+        let capture = Capture::default();
+        let _guard =
+            tracing::subscriber::set_default(subscriber(tracing::Level::INFO, capture.clone()));
+        for (body, key, read) in deletes() {
+            let data = r#"{"Id":"id-7","FirstName":"Ann","email":"ann.example@example.com"}"#;
+            let (enricher, api) = with_apis(stand_in::Answer::Json(200, data.into()));
+            assert_eq!(
+                enricher.enrich(&body, deadline()).await,
+                Ok(EnrichOutcome::Enriched),
+                "{key:?}"
+            );
+            assert!(api.requests().contains(&format!("GET {read}")), "{key:?}");
+            let stored = enricher.identities().all();
+            assert_eq!(stored.len(), 1);
+            assert_eq!(stored[0].key, key);
+            assert!(!stored[0].is_tombstone(), "{key:?}: still present");
+            let sent: Vec<_> = enricher
+                .publisher()
+                .sent()
+                .into_iter()
+                .map(|e| e.detail_type)
+                .collect();
+            assert_eq!(sent, [format!("{}.identity.created", key.provider)]);
+        }
+        let lines = capture.lines();
+        let refuted: Vec<_> = lines
+            .iter()
+            .filter(|l| {
+                l["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("delete not confirmed"))
+            })
+            .collect();
+        assert_eq!(refuted.len(), 2, "{lines:?}");
+        assert!(refuted.iter().all(|l| l["level"] == "WARN"), "{refuted:?}");
+        let text = capture.text();
+        assert!(
+            !text.contains("ann.example") && !text.contains("FirstName"),
+            "nothing of the data: {text}"
         );
     }
 }
