@@ -911,3 +911,56 @@ fn the_runbook_covers_every_alarm() {
     }
     assert!(missing.is_empty(), "{}", missing.join("\n"));
 }
+
+/// The console's parameter groups (`AWS::CloudFormation::Interface`) hold every parameter once,
+/// each with a description, the local-only ones last.
+#[test]
+fn every_parameter_is_grouped_once_and_described() {
+    let template = stack::template();
+    // The rendering for moto turns the secrets into parameters; they are not the template's.
+    let secrets = stack::rehearsal()["Secrets"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let declared: BTreeSet<String> = template["Parameters"]
+        .as_object()
+        .expect("Parameters")
+        .keys()
+        .filter(|name| !secrets.contains_key(*name))
+        .cloned()
+        .collect();
+    let groups = template["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
+        .as_array()
+        .expect("parameter groups");
+    let mut seen = Vec::new();
+    for group in groups {
+        for name in group["Parameters"]
+            .as_array()
+            .expect("a group's parameters")
+        {
+            seen.push(name.as_str().expect("a name").to_string());
+        }
+    }
+    let grouped: BTreeSet<String> = seen.iter().cloned().collect();
+    assert_eq!(
+        seen.len(),
+        grouped.len(),
+        "a parameter in two groups: {seen:?}"
+    );
+    assert_eq!(
+        grouped, declared,
+        "grouped (left) and declared (right) differ"
+    );
+    for name in &declared {
+        let description = template["Parameters"][name]["Description"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(description.len() > 20, "{name} has no description");
+    }
+    let last = groups.last().expect("a group");
+    assert_eq!(last["Parameters"], json!(["LocalAwsEndpointUrl"]));
+    assert!(last["Label"]["default"]
+        .as_str()
+        .unwrap()
+        .starts_with("Local runs only"));
+}
