@@ -404,10 +404,17 @@ impl DeadLetterQueue for SqsDeadLetters {
     }
 }
 
-async fn queue(resources: &ResourceArgs) -> Result<SqsDeadLetters, Failure> {
+/// The dead-letter queue located; `changing`, the verb that will change it, is told where first.
+async fn queue(
+    resources: &ResourceArgs,
+    changing: Option<&str>,
+) -> Result<SqsDeadLetters, Failure> {
     let located = resources.locate(&[Resource::DeadLetterQueue]).await?;
     let url = located.get(Resource::DeadLetterQueue);
     crate::redrive::check_queue_url("dead-letter queue", "--dlq-url", url)?;
+    if let Some(verb) = changing {
+        located.announce(verb).await;
+    }
     Ok(SqsDeadLetters {
         sqs: aws_sdk_sqs::Client::new(&located.config),
         url: url.to_string(),
@@ -418,18 +425,18 @@ pub async fn run(args: &DlqArgs) -> Result<ExitCode, Failure> {
     match &args.command {
         DlqCommand::List(args) => {
             let limit = args.limit.map_or(usize::MAX, |n| n as usize);
-            let messages = list(&queue(&args.resources).await?, limit).await?;
+            let messages = list(&queue(&args.resources, None).await?, limit).await?;
             print_list(args.json, &messages);
         }
         DlqCommand::Show(args) => {
-            let message = show(&queue(&args.resources).await?, &args.message_id).await?;
+            let message = show(&queue(&args.resources, None).await?, &args.message_id).await?;
             print_shown(args.json, &message);
         }
         DlqCommand::Drop(args) => {
             if !args.yes && !args.dry_run && !std::io::stdin().is_terminal() {
                 return Err(refused(&args.one.message_id));
             }
-            let queue = queue(&args.one.resources).await?;
+            let queue = queue(&args.one.resources, (!args.dry_run).then_some("dlq drop")).await?;
             // Before the first receive: the hold is measured from no later than its start.
             let started = std::time::Instant::now();
             let dropped = drop_one(&queue, &args.one.message_id, |message| {

@@ -533,18 +533,20 @@ impl ChangePublisher for Bus {
     }
 }
 
+fn refused(key: &IdentityKey) -> Failure {
+    Failure::Usage(format!(
+        "forget erases {} {}'s data for good: pass --yes to erase it, or --dry-run to see what \
+         it would erase (nothing was erased)",
+        key.provider, key.resource_id
+    ))
+}
+
 /// Without `--yes` or `--dry-run`, a person at a terminal is asked; anyone else is refused.
 fn confirmed(args: &ForgetArgs, key: &IdentityKey) -> Result<(), Failure> {
     if args.yes || args.dry_run {
         return Ok(());
     }
-    let refused = || {
-        Failure::Usage(format!(
-            "forget erases {} {}'s data for good: pass --yes to erase it, or --dry-run to see \
-             what it would erase (nothing was erased)",
-            key.provider, key.resource_id
-        ))
-    };
+    let refused = || refused(key);
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
         return Err(refused());
@@ -566,7 +568,10 @@ fn confirmed(args: &ForgetArgs, key: &IdentityKey) -> Result<(), Failure> {
 
 pub async fn run(args: &ForgetArgs) -> Result<ExitCode, Failure> {
     let key = args.identity.key();
-    confirmed(args, &key)?;
+    // Refused off a terminal before any AWS call; at one, asked once the stack is told.
+    if !args.yes && !args.dry_run && !std::io::stdin().is_terminal() {
+        return Err(refused(&key));
+    }
     let mut wanted = vec![
         Resource::IdentitiesTable,
         Resource::HistoryTable,
@@ -578,6 +583,10 @@ pub async fn run(args: &ForgetArgs) -> Result<ExitCode, Failure> {
         wanted.push(Resource::EventBus);
     }
     let located = args.resources.locate(&wanted).await?;
+    if !args.dry_run {
+        located.announce("forget").await;
+    }
+    confirmed(args, &key)?;
     let dynamodb = aws_sdk_dynamodb::Client::new(&located.config);
     let identities =
         DynamoDbIdentities::new(dynamodb.clone(), located.get(Resource::IdentitiesTable));

@@ -56,6 +56,9 @@ pub async fn run(args: &RedriveArgs) -> Result<ExitCode, Failure> {
         located.get(Resource::DeadLetterQueue),
         located.get(Resource::EventsQueue),
     )?;
+    if !args.dry_run {
+        located.announce("redrive").await;
+    }
     let sqs = aws_sdk_sqs::Client::new(&located.config);
     let waiting = waiting(&sqs, &queues.dead_letter).await?;
     let movable = args.limit.unwrap_or(u64::MAX).min(waiting.waiting);

@@ -315,6 +315,9 @@ pub async fn run(args: &ReplayArgs) -> Result<ExitCode, Failure> {
         &[Resource::HistoryTable, Resource::EventsQueue]
     };
     let located = args.resources.locate(wanted).await?;
+    if !args.dry_run {
+        located.announce("replay").await;
+    }
     if args.dry_run {
         eprintln!("replay {replay_id} (dry run: nothing is sent)");
     } else {

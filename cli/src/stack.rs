@@ -1,6 +1,6 @@
-//! A deployed hookline stack, read through CloudFormation: its outputs by name. The region and
-//! credentials come from the AWS SDK's standard chain (environment, profile, SSO, instance role)
-//! or from `--region` / `--profile`.
+//! A deployed hookline stack, read through CloudFormation: its outputs by name; and the account
+//! the verbs act in. The region and credentials come from the AWS SDK's standard chain
+//! (environment, profile, SSO, instance role) or from `--region` / `--profile`.
 
 use crate::failure::Failure;
 use aws_sdk_cloudformation::config::http::HttpResponse;
@@ -87,6 +87,21 @@ pub async fn outputs(
         .iter()
         .filter_map(|o| Some((o.output_key()?.to_string(), o.output_value()?.to_string())))
         .collect())
+}
+
+/// The AWS account the credentials belong to (STS GetCallerIdentity). The call needs no
+/// permission: AWS answers it for any valid credentials, even under an explicit deny, so the
+/// operator policy does not grant it. The reason, in one line, when it fails.
+pub async fn account(config: &aws_config::SdkConfig) -> Result<String, String> {
+    let identity = aws_sdk_sts::Client::new(config)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| short(&e))?;
+    identity
+        .account()
+        .map(String::from)
+        .ok_or_else(|| "STS answered no account".into())
 }
 
 /// An SDK error in one line (`hookline::aws_error::one_line`); for an answer the SDK could not
