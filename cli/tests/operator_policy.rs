@@ -181,8 +181,8 @@ fn iam_action(call: &str) -> String {
 }
 
 /// Two Baack deletions delivered to the stack's receiver and taken by its enricher, both run by
-/// the administrator: the history keeps each (before enriching; a deletion is enriched without a
-/// call to Baack's API), the events queue is left empty. Returns the bodies taken.
+/// the administrator: the history keeps each (before enriching; Baack's API confirms each
+/// deletion with a 404), the events queue is left empty. Returns the bodies taken.
 async fn two_kept_deletions(admin: &Resources) -> Vec<String> {
     let deletion = BaackSample::payload().replace("\"event\":\"CREATE\"", "\"event\":\"DELETE\"");
     let other = deletion.replace("5b0e4c1e-8f1a", "5b0e4c1e-0000");
@@ -195,8 +195,13 @@ async fn two_kept_deletions(admin: &Resources) -> Vec<String> {
             .await
             .expect(200, "accepted");
     }
-    // No API is called for a deletion: the address is never used.
-    let enricher = enricher_for(admin, "http://127.0.0.1:9").await;
+    // A deletion is confirmed with the provider: Baack's API answers 404, so each is a tombstone.
+    let api = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .respond_with(wiremock::ResponseTemplate::new(404))
+        .mount(&api)
+        .await;
+    let enricher = enricher_for(admin, &api.uri()).await;
     let (taken, failed) = take_once(admin, &enricher).await;
     assert_eq!((taken.len(), failed), (2, 0), "{taken:?}");
     assert!(admin.messages().await.is_empty(), "both taken");
