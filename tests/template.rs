@@ -485,6 +485,19 @@ fn a_customer_managed_key_covers_every_store_and_every_role() {
     );
 }
 
+/// `sam deploy --guided` asks in the order the template declares the parameters, the console
+/// by its parameter groups: both follow the order a person decides them in.
+#[test]
+fn the_guided_deploy_asks_in_the_groups_order() {
+    let grouped: Vec<&str> = TEMPLATE
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Parameters: ["))
+        .flat_map(|l| l.trim_end_matches(']').split(", "))
+        .collect();
+    assert!(grouped.len() > 40, "{grouped:?}");
+    assert_eq!(entries(&section("Parameters")), grouped);
+}
+
 #[test]
 fn the_readme_documents_every_parameter() {
     let readme = include_str!("../README.md");
