@@ -10,7 +10,7 @@
 use hookline::metrics::NAMES;
 use hookline::providers::Midbound;
 use hookline::{Config, Provider};
-use integration_tests::stack;
+use integration_tests::stack::{self, scalar};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeSet, HashMap};
 
@@ -388,11 +388,13 @@ fn no_reserved_concurrency_by_default(resources: &Resources) -> Vec<String> {
 fn deploy_check(given: &[(&str, &str)]) -> Result<(), String> {
     let template = stack::template();
     let declared = template["Parameters"].as_object().expect("Parameters");
-    let mut values: HashMap<String, String> = declared
+    // The values a stack would get: the given ones, the template's defaults for the rest.
+    let given: HashMap<String, String> = given
         .iter()
-        .filter_map(|(name, p)| Some((name.clone(), scalar(p.get("Default")?)?)))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    values.extend(given.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let values = stack::Resolver::new("rules", &given, HashMap::new(), "123456789012", "us-east-1")
+        .parameters;
     for (name, parameter) in declared {
         let value = values.get(name).cloned().unwrap_or_default();
         constraint_refusal(parameter, &value).map_or(Ok(()), |c| Err(format!("{name} {c}")))?;
@@ -750,15 +752,6 @@ fn depends_on_parameters(value: &Value, parameters: &BTreeSet<String>) -> bool {
         }
         Value::Array(a) => a.iter().any(|v| depends_on_parameters(v, parameters)),
         _ => false,
-    }
-}
-
-fn scalar(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
     }
 }
 

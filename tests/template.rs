@@ -420,14 +420,6 @@ fn a_customer_managed_key_covers_every_store_and_every_role() {
     roles.sort();
     assert_eq!(attached, roles);
     // Conditions put back from where the rendering for moto took them out.
-    let removed = |at: String| {
-        integration_tests::stack::rehearsal()["Changes"]
-            .as_array()
-            .expect("Changes")
-            .iter()
-            .find(|c| c["change"] == "iam-condition-removed" && c["where"] == at.as_str())
-            .map(|c| c["condition"].clone())
-    };
     let statements: Vec<serde_json::Value> = policy["Properties"]["PolicyDocument"]["Statement"]
         .as_array()
         .expect("statements")
@@ -435,7 +427,9 @@ fn a_customer_managed_key_covers_every_store_and_every_role() {
         .enumerate()
         .map(|(i, s)| {
             let mut s = s.clone();
-            if let Some(condition) = removed(format!("KmsKeyUsePolicy statement {i}")) {
+            if let Some(condition) =
+                least_privilege::removed_condition(&format!("KmsKeyUsePolicy statement {i}"))
+            {
                 s["Condition"] = condition;
             }
             s
@@ -978,7 +972,7 @@ mod least_privilege {
     }
 
     /// The conditions the rendering took out of `at` ("<logical id> ... statement <i>") for moto.
-    fn removed_condition(at: &str) -> Option<Value> {
+    pub(super) fn removed_condition(at: &str) -> Option<Value> {
         stack::rehearsal()["Changes"]
             .as_array()
             .expect("Changes")

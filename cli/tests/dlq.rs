@@ -23,18 +23,12 @@ async fn send(resources: &Resources, count: usize) -> Vec<QueueMessage> {
     let queue = SqsEventQueue::new(resources.sqs.clone(), &resources.dlq_url);
     let mut sent = Vec::new();
     for index in 0..count {
-        let event_id = format!("argyle#dlq-{index}");
-        let message = QueueMessage {
-            body: format!(
-                r#"{{"version":1,"event_id":"{event_id}","provider":"argyle","event_type":"identities.added","payload":{{"n":{index}}}}}"#
-            ),
-            deduplication_id: hookline::digest::sha256_hex(event_id.as_bytes()),
-            event_id,
-            provider: "argyle".into(),
-            event_type: "identities.added".into(),
-            group: format!("identity-{index}"),
-            replay_id: None,
-        };
+        let message = support::argyle_message(
+            format!("argyle#dlq-{index}"),
+            index,
+            format!("identity-{index}"),
+            None,
+        );
         queue.send(&message).await.expect("send");
         sent.push(message);
     }

@@ -32,18 +32,12 @@ fn after_block(output: &Output) -> String {
 /// A message as a webhook function sends it: `provider` and `event_type` attributes, a
 /// `replay_id` for every third one, in one of two FIFO groups.
 fn message(index: usize) -> QueueMessage {
-    let event_id = format!("argyle#redrive-{index}");
-    QueueMessage {
-        body: format!(
-            r#"{{"version":1,"event_id":"{event_id}","provider":"argyle","event_type":"identities.added","payload":{{"n":{index}}}}}"#
-        ),
-        deduplication_id: hookline::digest::sha256_hex(event_id.as_bytes()),
-        event_id,
-        provider: "argyle".into(),
-        event_type: "identities.added".into(),
-        group: format!("identity-{}", index % 2),
-        replay_id: (index % 3 == 0).then(|| format!("replay-{index}")),
-    }
+    support::argyle_message(
+        format!("argyle#redrive-{index}"),
+        index,
+        format!("identity-{}", index % 2),
+        (index % 3 == 0).then(|| format!("replay-{index}")),
+    )
 }
 
 /// Sends `count` messages straight to `queue_url` with the product's adapter.

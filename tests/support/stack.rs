@@ -280,7 +280,8 @@ fn single(value: &Value) -> (&str, &Value) {
     (k.as_str(), v)
 }
 
-fn scalar(value: &Value) -> Option<String> {
+/// A template value that is a string, a number or a boolean, as CloudFormation reads it: text.
+pub fn scalar(value: &Value) -> Option<String> {
     match value {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),

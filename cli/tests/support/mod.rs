@@ -46,3 +46,24 @@ pub fn json_lines(text: &str) -> Vec<Value> {
         .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
         .collect()
 }
+
+/// A message as a webhook function sends it for the Argyle event `event_id`, its payload
+/// numbered `index`, in message group `group`.
+pub fn argyle_message(
+    event_id: String,
+    index: usize,
+    group: String,
+    replay_id: Option<String>,
+) -> hookline::envelope::QueueMessage {
+    hookline::envelope::QueueMessage {
+        body: format!(
+            r#"{{"version":1,"event_id":"{event_id}","provider":"argyle","event_type":"identities.added","payload":{{"n":{index}}}}}"#
+        ),
+        deduplication_id: hookline::digest::sha256_hex(event_id.as_bytes()),
+        event_id,
+        provider: "argyle".into(),
+        event_type: "identities.added".into(),
+        group,
+        replay_id,
+    }
+}
