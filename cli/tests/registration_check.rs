@@ -7,7 +7,7 @@
 
 mod support;
 
-use hookline::enrich::config::CREDENTIALS;
+use hookline::enrich::config::credential_names;
 use integration_tests::changes::ChangeWatcher;
 use integration_tests::enricher::enricher_with;
 use integration_tests::samples::{ArgyleSample, BaackSample, ClearIdSample, MidboundSample};
@@ -83,9 +83,9 @@ async fn a_check_leaves_nothing<S: Sample>(provider: &str, options: &[&str]) {
     let event_id = body["event_id"].as_str().unwrap();
 
     // No provider's API credentials, as right after a deploy (an empty value is none).
-    let none: Vec<(&str, String)> = CREDENTIALS
-        .iter()
-        .map(|name| (*name, String::new()))
+    let none: Vec<(&str, String)> = credential_names()
+        .into_iter()
+        .map(|name| (name, String::new()))
         .collect();
     let enricher = enricher_with(resources, "http://127.0.0.1:9", &none).await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);

@@ -6,6 +6,7 @@
 //! `store::DynamoDbEventStore`, `queue::SqsEventQueue`, and each binary's main: [`runtime`] (the
 //! webhook functions), `enrich::run`, `sweeper::run`.
 
+pub mod api_client;
 pub mod attribute;
 pub mod aws_error;
 pub mod clock;
@@ -34,6 +35,7 @@ pub mod secrets;
 pub mod secrets_manager;
 pub mod store;
 pub mod sweeper;
+pub mod timestamp;
 pub mod verify;
 
 pub use config::{AuthConfig, Config, ConfigError};

@@ -10,10 +10,6 @@
 //! for a provider it has no API credentials for.
 
 use crate::envelope::ReceivedEnvelope;
-use crate::json_text::PayloadError;
-use crate::provider::{set_string, Provider};
-use crate::providers::{Argyle, Baack, ClearId, Midbound};
-use serde_json::Value;
 
 /// The start of every check's identity id.
 pub const PREFIX: &str = "hookline-check-";
@@ -34,69 +30,16 @@ pub fn new_id() -> String {
     format!("{PREFIX}{:016x}", fastrand::u64(..))
 }
 
-/// The provider's sample payload about the identity `id`, or `None` for a provider this
+/// The provider's update sample about the identity `id`, or `None` for a provider this
 /// version does not know.
 pub fn payload(provider: &str, id: &str) -> Option<Vec<u8>> {
-    let (sample, mark): (&str, Mark) = match provider {
-        Baack::NAME => (BAACK, mark_baack),
-        ClearId::NAME => (CLEARID, mark_clearid),
-        Argyle::NAME => (ARGYLE, mark_argyle),
-        Midbound::NAME => (MIDBOUND, mark_midbound),
-        _ => return None,
-    };
-    let mut value: Value = serde_json::from_str(sample).expect("a built-in sample is JSON");
-    mark(&mut value, id).expect("a built-in sample is an object");
-    Some(serde_json::to_vec(&value).expect("a JSON value serializes"))
-}
-
-/// Puts a check's id where a provider's payload names the identity (and its dedup key).
-type Mark = fn(&mut Value, &str) -> Result<(), PayloadError>;
-
-const BAACK: &str =
-    include_str!("../../events/payloads/baack/IDENTITY_CLIENT_IDENTIFIER.UPDATE.json");
-const CLEARID: &str = include_str!("../../events/payloads/clearid/identity.updated.json");
-const ARGYLE: &str = include_str!("../../events/payloads/argyle/identities.updated.json");
-const MIDBOUND: &str = include_str!("../../events/payloads/midbound/identity.validated.json");
-
-/// The resource (`v1`, `trigger.targetUrn`) and the trigger, whose urn is half the dedup key.
-/// The subscription's expiry is left out: the function would report it as the subscription's
-/// hours left, and the sample's date has passed, which the expiry alarm reads as a lapsed
-/// subscription.
-fn mark_baack(value: &mut Value, id: &str) -> Result<(), PayloadError> {
-    set_string(value, &["trigger", "urn"], id)?;
-    set_string(value, &["trigger", "targetUrn"], id)?;
-    set_string(value, &["v1", "urn"], id)?;
-    set_string(
-        value,
-        &["v1", "url"],
-        &format!("/n/v1/clientidentifier/{id}"),
-    )?;
-    if let Some(subscription) = value.get_mut("subscription").and_then(Value::as_object_mut) {
-        subscription.remove("expirationTimestamp");
-    }
-    Ok(())
-}
-
-/// The identity, which is also part of the dedup key (with the account and the ordinal).
-fn mark_clearid(value: &mut Value, id: &str) -> Result<(), PayloadError> {
-    set_string(value, &["IdentityId"], id)
-}
-
-/// The identity; the dedup key is the body's hash, which the id makes unique.
-fn mark_argyle(value: &mut Value, id: &str) -> Result<(), PayloadError> {
-    set_string(value, &["data", "identity"], id)
-}
-
-/// The payload's id, which Midbound signs with as its `webhook-id`: the dedup key, and the
-/// identity of an event that names no resource.
-fn mark_midbound(value: &mut Value, id: &str) -> Result<(), PayloadError> {
-    set_string(value, &["id"], id)
+    Some(crate::providers::find(provider)?.update_about(id))
 }
 
 /// The facts provider `P`'s function reads from `body` (signed as `hookline sign` signs it) and
 /// the queue message it sends: what the enricher's unit tests take.
 #[cfg(test)]
-pub(crate) fn queued<P: Provider>(
+pub(crate) fn queued<P: crate::Provider>(
     body: Vec<u8>,
 ) -> (crate::Delivery, crate::envelope::QueueMessage) {
     let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -113,6 +56,7 @@ pub(crate) fn queued<P: Provider>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Provider;
 
     /// What the enricher reads after provider `P`'s function received `body`.
     fn received<P: Provider>(body: Vec<u8>) -> (crate::Delivery, ReceivedEnvelope) {
@@ -141,10 +85,12 @@ mod tests {
 
     #[test]
     fn every_provider_s_check_is_recognised_unique_and_silent() {
-        each_provider_marks_its_check::<Baack>();
-        each_provider_marks_its_check::<ClearId>();
-        each_provider_marks_its_check::<Argyle>();
-        each_provider_marks_its_check::<Midbound>();
+        macro_rules! each {
+            ([$($module:ident::$provider:ident),*]) => {
+                $(each_provider_marks_its_check::<crate::providers::$provider>();)*
+            };
+        }
+        crate::for_each_provider!(each);
         assert_eq!(payload("unknown", &new_id()), None);
     }
 

@@ -2,18 +2,19 @@
 //! credentials (from Secrets Manager, or from the environment for local runs).
 
 use crate::config::ConfigError;
-use crate::secrets::Secret;
+pub use crate::provider::api::{Credentials, Settings};
 use std::collections::HashMap;
 use std::time::Duration;
 
-/// The credential names, as environment variables and as keys of the Secrets Manager JSON.
-pub const CREDENTIALS: [&str; 5] = [
-    "BAACK_API_TOKEN",
-    "ARGYLE_API_KEY_ID",
-    "ARGYLE_API_KEY_SECRET",
-    "CLEARID_CLIENT_ID",
-    "CLEARID_CLIENT_SECRET",
-];
+/// Every provider's credential names, as environment variables and as keys of the Secrets
+/// Manager JSON.
+pub fn credential_names() -> Vec<&'static str> {
+    crate::providers::ALL
+        .iter()
+        .flat_map(|provider| provider.credentials)
+        .copied()
+        .collect()
+}
 
 #[derive(Debug, Clone)]
 pub struct EnricherConfig {
@@ -34,16 +35,9 @@ pub struct EnricherConfig {
     /// `HISTORY_RETENTION_DAYS` (default 30), in seconds: how long the history keeps an event.
     pub history_retention_seconds: u64,
     pub credentials: CredentialSource,
-    /// `BAACK_API_BASE`, default `https://api.baack.co`.
-    pub baack_api_base: String,
-    /// `ARGYLE_API_BASE`, default `https://api.argyle.com` (sandbox: `api-sandbox.argyle.com`).
-    pub argyle_api_base: String,
-    /// `CLEARID_TOKEN_URL`, default `https://sts.clearid.io/connect/token`.
-    pub clearid_token_url: String,
-    /// `CLEARID_API_BASE`, default `https://identityservice.clearid.io`.
-    pub clearid_api_base: String,
-    /// `CLEARID_IDENTITY_PATH`, default `/api/v2/accounts/{account_id}/identities/{identity_id}`.
-    pub clearid_identity_path: String,
+    /// Each provider's API settings ([`crate::provider::Enrichment::SETTINGS`]): its API's
+    /// base URL and the like, URLs checked.
+    pub api_settings: Settings,
     /// `HTTP_TIMEOUT_SECONDS` per request, default 5.
     pub http_timeout: Duration,
     /// `HTTP_MAX_ATTEMPTS` per call, default 4.
@@ -55,44 +49,16 @@ pub struct EnricherConfig {
 
 #[derive(Debug, Clone)]
 pub enum CredentialSource {
-    /// The variables named in [`CREDENTIALS`].
+    /// The variables named by [`credential_names`].
     Inline(Credentials),
     /// `ENRICHER_SECRETS_ARN`: a JSON object with those names as keys.
     SecretsManager { arn: String },
 }
 
-/// API credentials by name; `Debug` shows names only.
-#[derive(Clone, Default)]
-pub struct Credentials(HashMap<String, Secret>);
-
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut names: Vec<&String> = self.0.keys().collect();
-        names.sort();
-        f.debug_tuple("Credentials").field(&names).finish()
-    }
-}
-
-impl Credentials {
-    pub fn get(&self, name: &str) -> Option<&Secret> {
-        self.0.get(name)
-    }
-
-    /// Reads the JSON object stored in Secrets Manager; unknown keys are ignored.
-    pub fn from_json(text: &str) -> Option<Self> {
-        let map: HashMap<String, String> = serde_json::from_str(text).ok()?;
-        Some(Self::from_pairs(map))
-    }
-
-    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
-        Self(
-            pairs
-                .into_iter()
-                .filter(|(k, v)| CREDENTIALS.contains(&k.as_str()) && !v.trim().is_empty())
-                .map(|(k, v)| (k, Secret::new(v.trim())))
-                .collect(),
-        )
-    }
+/// Reads the JSON object stored in Secrets Manager; unknown keys are ignored.
+pub fn credentials_from_json(text: &str) -> Option<Credentials> {
+    let map: HashMap<String, String> = serde_json::from_str(text).ok()?;
+    Some(Credentials::from_pairs(map, &credential_names()))
 }
 
 impl EnricherConfig {
@@ -102,7 +68,6 @@ impl EnricherConfig {
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let or = |name: &str, default: &str| get(name).unwrap_or_else(|| default.to_string());
         let missing: Vec<&'static str> = [
             "EVENTS_TABLE",
             "HISTORY_TABLE",
@@ -129,12 +94,27 @@ impl EnricherConfig {
         };
         let credentials = match get("ENRICHER_SECRETS_ARN") {
             Some(arn) => CredentialSource::SecretsManager { arn },
-            None => CredentialSource::Inline(Credentials::from_pairs(
-                CREDENTIALS
-                    .iter()
-                    .filter_map(|name| Some((name.to_string(), get(name)?))),
-            )),
+            None => {
+                let names = credential_names();
+                CredentialSource::Inline(Credentials::from_pairs(
+                    names
+                        .iter()
+                        .filter_map(|name| Some((name.to_string(), get(name)?))),
+                    &names,
+                ))
+            }
         };
+        let mut api_settings = Vec::new();
+        for setting in crate::providers::ALL.iter().flat_map(|p| p.settings) {
+            if let Some(value) = get(setting.name) {
+                let value = if setting.is_url {
+                    api_url(setting.name, value)?
+                } else {
+                    value
+                };
+                api_settings.push((setting.name, value));
+            }
+        }
         let number = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
             match get(name) {
                 None => Ok(default),
@@ -159,26 +139,7 @@ impl EnricherConfig {
             change_events_include_data: include_data,
             history_retention_seconds: crate::history::retention_seconds(&get)?,
             credentials,
-            baack_api_base: api_url(
-                "BAACK_API_BASE",
-                or("BAACK_API_BASE", "https://api.baack.co"),
-            )?,
-            argyle_api_base: api_url(
-                "ARGYLE_API_BASE",
-                or("ARGYLE_API_BASE", "https://api.argyle.com"),
-            )?,
-            clearid_token_url: api_url(
-                "CLEARID_TOKEN_URL",
-                or("CLEARID_TOKEN_URL", "https://sts.clearid.io/connect/token"),
-            )?,
-            clearid_api_base: api_url(
-                "CLEARID_API_BASE",
-                or("CLEARID_API_BASE", "https://identityservice.clearid.io"),
-            )?,
-            clearid_identity_path: or(
-                "CLEARID_IDENTITY_PATH",
-                "/api/v2/accounts/{account_id}/identities/{identity_id}",
-            ),
+            api_settings: Settings::new(api_settings),
             http_timeout: Duration::from_secs(number("HTTP_TIMEOUT_SECONDS", 5)?),
             http_max_attempts: number("HTTP_MAX_ATTEMPTS", 4)? as u32,
             secrets_cache_seconds: crate::config::secrets_cache_seconds(&get)?,
@@ -242,9 +203,12 @@ mod tests {
         );
         assert!(credentials.get("BAACK_API_TOKEN").is_none());
         assert!(!format!("{config:?}").contains("very-secret"));
-        assert_eq!(config.argyle_api_base, "https://api.argyle.com");
+        assert_eq!(
+            setting(&config, "ARGYLE_API_BASE"),
+            "https://api.argyle.com"
+        );
 
-        let json = Credentials::from_json(r#"{"BAACK_API_TOKEN":"t","other":"x"}"#).unwrap();
+        let json = credentials_from_json(r#"{"BAACK_API_TOKEN":"t","other":"x"}"#).unwrap();
         assert_eq!(json.get("BAACK_API_TOKEN").unwrap().expose(), "t");
         assert!(json.get("other").is_none());
     }
@@ -317,16 +281,31 @@ mod tests {
         })
     }
 
-    const URL_VARIABLES: [&str; 4] = [
-        "BAACK_API_BASE",
-        "ARGYLE_API_BASE",
-        "CLEARID_TOKEN_URL",
-        "CLEARID_API_BASE",
-    ];
+    /// The value `config` gives the provider setting called `name`.
+    fn setting(config: &EnricherConfig, name: &str) -> String {
+        let setting = crate::providers::ALL
+            .iter()
+            .flat_map(|p| p.settings)
+            .find(|s| s.name == name)
+            .expect("a provider's setting");
+        config.api_settings.get(setting)
+    }
+
+    /// Every provider's URL settings.
+    fn url_variables() -> Vec<&'static str> {
+        let names: Vec<_> = crate::providers::ALL
+            .iter()
+            .flat_map(|p| p.settings)
+            .filter(|s| s.is_url)
+            .map(|s| s.name)
+            .collect();
+        assert!(names.len() >= 4, "{names:?}");
+        names
+    }
 
     #[test]
     fn plain_http_provider_urls_are_refused_naming_the_variable_only() {
-        for name in URL_VARIABLES {
+        for name in url_variables() {
             for refused in [
                 "http://api.example.com",
                 "http://user:hunter2@api.example.com/connect/token",
@@ -355,7 +334,7 @@ mod tests {
 
     #[test]
     fn https_and_loopback_http_provider_urls_are_accepted() {
-        for name in URL_VARIABLES {
+        for name in url_variables() {
             for accepted in [
                 "https://api.example.com",
                 "https://sts-demo.clearid.io/connect/token",
@@ -370,12 +349,15 @@ mod tests {
             }
         }
         let defaults = with_url("", "").unwrap();
-        assert_eq!(defaults.baack_api_base, "https://api.baack.co");
+        assert_eq!(setting(&defaults, "BAACK_API_BASE"), "https://api.baack.co");
         assert_eq!(
-            defaults.clearid_token_url,
+            setting(&defaults, "CLEARID_TOKEN_URL"),
             "https://sts.clearid.io/connect/token"
         );
         let local = with_url("CLEARID_TOKEN_URL", "http://127.0.0.1:1/connect/token").unwrap();
-        assert_eq!(local.clearid_token_url, "http://127.0.0.1:1/connect/token");
+        assert_eq!(
+            setting(&local, "CLEARID_TOKEN_URL"),
+            "http://127.0.0.1:1/connect/token"
+        );
     }
 }

@@ -3,22 +3,12 @@
 //! records it as the identity's current state (or a tombstone when the identity is gone),
 //! sending a change event when that state changed (`identity`).
 
-mod argyle;
-mod baack;
 pub mod batch;
-mod clearid;
 pub mod config;
-pub mod http;
-mod midbound;
 mod reopen;
 mod runtime;
-#[cfg(test)]
-mod stand_in;
 
-pub use crate::identity::Fetched;
-pub use argyle::ArgyleApi;
-pub use baack::BaackApi;
-pub use clearid::ClearIdApi;
+pub use crate::provider::{FetchError, Fetched};
 pub use config::EnricherConfig;
 pub use reopen::{DynamoDbReopen, Reopen};
 pub use runtime::{enricher_from_config, enricher_from_credentials, run, LiveEnricher};
@@ -30,6 +20,8 @@ use crate::identity::{
     IdentityKey, IdentityStore, Observation, Retention,
 };
 use crate::limits::{DYNAMODB_ITEM_BYTES, RECORD_OVERHEAD_BYTES};
+use crate::provider::ProviderApi;
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 /// The most provider data an identity record holds: the item less its other attributes.
@@ -38,17 +30,6 @@ pub const MAX_DATA_BYTES: usize = DYNAMODB_ITEM_BYTES - RECORD_OVERHEAD_BYTES;
 /// How often a write that lost a race with another enricher on the same identity is decided
 /// again from the newer state before the message is failed (and retried by SQS).
 const WRITE_ATTEMPTS: usize = 5;
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FetchError {
-    /// Worth another delivery of the message (throttling, outage, timeout).
-    #[error("retryable: {0}")]
-    Retryable(String),
-    /// Will not get better by retrying (bad credentials, malformed data); still reported as a
-    /// failure so the redrive policy moves the message to the dead-letter queue.
-    #[error("permanent: {0}")]
-    Permanent(String),
-}
 
 /// What became of one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,12 +58,31 @@ pub enum EnrichError {
     Publish(String),
 }
 
-/// The providers' APIs, each present when its credentials are configured.
+/// The providers' APIs by provider name, each present when its credentials are configured.
 #[derive(Default)]
-pub struct Sources {
-    pub baack: Option<BaackApi>,
-    pub argyle: Option<ArgyleApi>,
-    pub clearid: Option<ClearIdApi>,
+pub struct Sources(BTreeMap<&'static str, Box<dyn ProviderApi>>);
+
+impl Sources {
+    /// Every provider's API that `config` can build ([`crate::providers::ALL`]).
+    pub fn from_config(config: &crate::provider::api::ApiConfig<'_>) -> Self {
+        Self(
+            crate::providers::ALL
+                .iter()
+                .filter_map(|provider| Some((provider.name, provider.api(config)?)))
+                .collect(),
+        )
+    }
+
+    /// These sources, with `api` as provider `name`'s.
+    pub fn with(mut self, name: &'static str, api: impl ProviderApi + 'static) -> Self {
+        self.0.insert(name, Box::new(api));
+        self
+    }
+
+    /// Whether provider `name`'s API is here.
+    pub fn has(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
 }
 
 /// Where the enricher keeps each message it takes (`history`), and for how long.
@@ -274,23 +274,17 @@ impl<S: Reopen, I: IdentityStore, P: ChangePublisher, H: HistoryStore> Enricher<
         envelope: &ReceivedEnvelope,
         deadline: Instant,
     ) -> Result<Fetched, FetchFailure> {
-        let result = match envelope.provider.as_str() {
-            "baack" => match &self.sources.baack {
-                Some(api) => api.fetch(envelope, deadline).await,
-                None => return Err(FetchFailure::NotConfigured),
-            },
-            "argyle" => match &self.sources.argyle {
-                Some(api) => api.fetch(envelope, deadline).await,
-                None => return Err(FetchFailure::NotConfigured),
-            },
-            "clearid" => match &self.sources.clearid {
-                Some(api) => api.fetch(envelope, deadline).await,
-                None => return Err(FetchFailure::NotConfigured),
-            },
-            "midbound" => midbound::normalise(envelope),
-            other => Err(FetchError::Permanent(format!("unknown provider {other:?}"))),
-        };
-        result.map_err(FetchFailure::Failed)
+        let provider = envelope.provider.as_str();
+        match self.sources.0.get(provider) {
+            Some(api) => api
+                .fetch(envelope, deadline)
+                .await
+                .map_err(FetchFailure::Failed),
+            None if crate::providers::find(provider).is_some() => Err(FetchFailure::NotConfigured),
+            None => Err(FetchFailure::Failed(FetchError::Permanent(format!(
+                "unknown provider {provider:?}"
+            )))),
+        }
     }
 }
 
@@ -313,27 +307,10 @@ pub(crate) fn identity_key(envelope: &ReceivedEnvelope) -> IdentityKey {
     IdentityKey::new(&envelope.provider, id)
 }
 
-/// Logs a delete event the provider's read refuted: it still returns the identity, which is
-/// recorded as present, as an update would be. The queue is not trusted to delete: whoever may
-/// send to it could otherwise tombstone any identity and announce `deleted` downstream. The
-/// span names the provider, event and resource; nothing of the data is logged.
-fn delete_not_confirmed() {
-    tracing::warn!(
-        "delete not confirmed: the provider still returns the identity, recorded as present"
-    );
-}
-
-/// The resource to fetch, or a permanent failure naming what is missing.
-fn resource(envelope: &ReceivedEnvelope) -> Result<&crate::provider::Resource, FetchError> {
-    envelope
-        .resource
-        .as_ref()
-        .ok_or_else(|| FetchError::Permanent("the event names no resource to fetch".into()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api_client::stand_in;
     use crate::history::MemoryHistory;
     use crate::identity::ChangeKind;
     use crate::identity::{MemoryIdentities, MemoryPublisher};
@@ -350,8 +327,15 @@ mod tests {
 
     type TestEnricher = Enricher<NoReopen, MemoryIdentities, MemoryPublisher, MemoryHistory>;
 
+    /// As right after a deploy: no provider's API credentials, so only the APIs that need
+    /// none (Midbound's data comes with its events).
     fn enricher() -> TestEnricher {
-        enricher_with(Sources::default())
+        let client = crate::api_client::ApiClient::new(Duration::from_secs(2), 1);
+        enricher_with(Sources::from_config(&crate::provider::api::ApiConfig {
+            settings: &Default::default(),
+            credentials: &Default::default(),
+            client: &client,
+        }))
     }
 
     fn enricher_with(sources: Sources) -> TestEnricher {
@@ -427,18 +411,17 @@ mod tests {
     }
 
     fn checks() -> Vec<crate::envelope::QueueMessage> {
-        use crate::providers::{Argyle, Baack, ClearId, Midbound};
-        vec![
-            check::<Baack>(),
-            check::<ClearId>(),
-            check::<Argyle>(),
-            check::<Midbound>(),
-        ]
+        macro_rules! each {
+            ([$($module:ident::$provider:ident),*]) => {
+                vec![$(check::<crate::providers::$provider>()),*]
+            };
+        }
+        crate::for_each_provider!(each)
     }
 
     #[tokio::test]
     async fn a_registration_check_leaves_nothing_even_without_credentials() {
-        // No provider's API credentials (`Sources::default()`), as right after a deploy.
+        // No provider's API credentials, as right after a deploy.
         let enricher = enricher();
         for message in checks() {
             assert_eq!(
@@ -577,23 +560,28 @@ mod tests {
             "POST" => Answer::Json(200, r#"{"access_token":"t","expires_in":3600}"#.into()),
             _ => identity.clone(),
         });
-        let client = http::ApiClient::new(Duration::from_secs(2), 1);
-        let sources = Sources {
-            baack: Some(BaackApi {
-                client: client.independent(),
-                base_url: api.base.clone(),
-                token: crate::secrets::Secret::new("baack-token"),
-            }),
-            argyle: None,
-            clearid: Some(ClearIdApi::new(
-                client.independent(),
-                format!("{}/connect/token", api.base),
-                api.base.clone(),
-                "/api/v2/accounts/{account_id}/identities/{identity_id}".into(),
-                "clearid-client".into(),
-                crate::secrets::Secret::new("clearid-secret"),
-            )),
-        };
+        use crate::providers::{baack::BaackApi, clearid::ClearIdApi};
+        let client = crate::api_client::ApiClient::new(Duration::from_secs(2), 1);
+        let sources = Sources::default()
+            .with(
+                "baack",
+                BaackApi {
+                    client: client.independent(),
+                    base_url: api.base.clone(),
+                    token: crate::secrets::Secret::new("baack-token"),
+                },
+            )
+            .with(
+                "clearid",
+                ClearIdApi::new(
+                    client.independent(),
+                    format!("{}/connect/token", api.base),
+                    api.base.clone(),
+                    "/api/v2/accounts/{account_id}/identities/{identity_id}".into(),
+                    "clearid-client".into(),
+                    crate::secrets::Secret::new("clearid-secret"),
+                ),
+            );
         (enricher_with(sources), api)
     }
 

@@ -1,16 +1,14 @@
 //! What the enricher binary runs: configuration, clients, then the SQS batch loop.
 
 use super::config::{CredentialSource, Credentials, EnricherConfig};
-use super::http::ApiClient;
 use super::EnrichError;
 use super::Keeping;
-use super::{
-    ArgyleApi, BaackApi, ClearIdApi, DynamoDbReopen, EnrichOutcome, Enricher, Output, Reopen,
-    Sources,
-};
+use super::{DynamoDbReopen, EnrichOutcome, Enricher, Output, Reopen, Sources};
+use crate::api_client::ApiClient;
 use crate::config::ConfigError;
 use crate::history::{DynamoDbHistory, HistoryStore};
 use crate::identity::{ChangePublisher, DynamoDbIdentities, EventBridgePublisher, IdentityStore};
+use crate::provider::api::ApiConfig;
 use crate::secrets::{Refresh, Refreshing};
 use crate::secrets_manager::{SecretsManagerReader, REFRESH_TIMEOUT};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
@@ -92,7 +90,7 @@ fn build(config: &EnricherConfig, aws: &aws_config::SdkConfig, arn: String) -> B
 }
 
 fn credentials_from_json(arn: &str, text: &str) -> Result<Credentials, ConfigError> {
-    Credentials::from_json(text).ok_or_else(|| ConfigError::SecretUnavailable {
+    super::config::credentials_from_json(text).ok_or_else(|| ConfigError::SecretUnavailable {
         arn: arn.to_string(),
         reason: "the secret is not a JSON object of strings".into(),
     })
@@ -122,34 +120,11 @@ pub fn enricher_from_credentials(
     // One connection pool; each provider gets its own pause, so one provider's `Retry-After`
     // does not hold back the others.
     let client = ApiClient::new(config.http_timeout, config.http_max_attempts);
-    let secret = |name: &str| credentials.get(name).cloned();
-    let sources = Sources {
-        baack: secret("BAACK_API_TOKEN").map(|token| BaackApi {
-            client: client.independent(),
-            base_url: config.baack_api_base.clone(),
-            token,
-        }),
-        argyle: secret("ARGYLE_API_KEY_ID")
-            .zip(secret("ARGYLE_API_KEY_SECRET"))
-            .map(|(id, key_secret)| ArgyleApi {
-                client: client.independent(),
-                base_url: config.argyle_api_base.clone(),
-                key_id: id.expose().to_string(),
-                key_secret,
-            }),
-        clearid: secret("CLEARID_CLIENT_ID")
-            .zip(secret("CLEARID_CLIENT_SECRET"))
-            .map(|(id, client_secret)| {
-                ClearIdApi::new(
-                    client.independent(),
-                    config.clearid_token_url.clone(),
-                    config.clearid_api_base.clone(),
-                    config.clearid_identity_path.clone(),
-                    id.expose().to_string(),
-                    client_secret,
-                )
-            }),
-    };
+    let sources = Sources::from_config(&ApiConfig {
+        settings: &config.api_settings,
+        credentials,
+        client: &client,
+    });
     log_readiness(&sources);
     let dynamodb = aws_sdk_dynamodb::Client::new(aws);
     let events = DynamoDbReopen::new(dynamodb.clone(), &config.table);
@@ -173,13 +148,13 @@ pub fn enricher_from_credentials(
 /// credentials is a warning: each of its events fails every receive and ends in the dead-letter
 /// queue, so the operator should see it before the first one does.
 fn log_readiness(sources: &Sources) {
-    let (ready, missing): (Vec<_>, Vec<_>) = [
-        ("baack", sources.baack.is_some()),
-        ("argyle", sources.argyle.is_some()),
-        ("clearid", sources.clearid.is_some()),
-    ]
-    .into_iter()
-    .partition(|(_, has)| *has);
+    // A provider whose API takes no credentials (its events carry the data) is always ready and
+    // goes unnamed.
+    let (ready, missing): (Vec<_>, Vec<_>) = crate::providers::ALL
+        .iter()
+        .filter(|provider| !provider.credentials.is_empty())
+        .map(|provider| (provider.name, sources.has(provider.name)))
+        .partition(|(_, has)| *has);
     let names = |list: Vec<(&str, bool)>| {
         list.into_iter()
             .map(|(name, _)| name)

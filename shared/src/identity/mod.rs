@@ -180,7 +180,7 @@ pub fn decide(
     if let Some(stored) = stored {
         // The provider's times decide when both are times and differ; otherwise (no time on a
         // side, one the provider wrote in no form we read, the same time) the later read wins.
-        let instant = |t: &Option<String>| t.as_deref().and_then(crate::providers::unix_nanos);
+        let instant = |t: &Option<String>| t.as_deref().and_then(crate::timestamp::unix_nanos);
         let stale = match (instant(&updated_at), instant(&stored.source_updated_at)) {
             (Some(new), Some(old)) if new != old => new < old,
             _ => observation.read_started_ms < stored.read_started_ms,

@@ -1,4 +1,8 @@
-//! One file per provider: its authentication, payload model, event types and dedup key.
+//! The providers, one folder each: how a delivery is authenticated and read, and its dedup key
+//! (`ingest`); how the identity is read again for enrichment (`api`); its samples (`sample`).
+//! [`ALL`] is the one list of them: the enricher, the operator's tool, the scripts (through
+//! `hookline providers`) and the tests read it, and [`for_each_provider!`] gives the same list
+//! to code that is generic over the provider type.
 
 pub mod argyle;
 pub mod baack;
@@ -10,88 +14,116 @@ pub use baack::Baack;
 pub use clearid::ClearId;
 pub use midbound::Midbound;
 
-use time::format_description::well_known::Rfc3339;
-use time::{OffsetDateTime, PrimitiveDateTime};
+use crate::json_text::PayloadError;
+use crate::provider::api::{ApiConfig, Enrichment, ProviderApi, Setting};
+use crate::provider::{Provider, Sample, Unique};
+use serde_json::Value;
 
-/// Normalises a provider timestamp to RFC 3339 UTC. Zone-less values are UTC (Baack, ClearID);
-/// anything unparseable, or outside the years 0-9999 once in UTC (RFC 3339 cannot write it), is
-/// passed on as given rather than failing a genuine delivery.
-pub(crate) fn normalise_timestamp(raw: &str) -> String {
-    parse_timestamp(raw)
-        .and_then(rfc3339)
-        .unwrap_or_else(|| raw.to_string())
+/// Calls `$callback!([module::Type, ...] $(, extra)*)` with every provider, in the order the
+/// documents list them. Adding a provider is adding it here.
+#[macro_export]
+macro_rules! for_each_provider {
+    ($callback:ident $(, $($extra:tt)*)?) => {
+        $callback! {
+            [baack::Baack, clearid::ClearId, argyle::Argyle, midbound::Midbound]
+            $(, $($extra)*)?
+        }
+    };
 }
 
-/// RFC 3339, or zone-less ISO 8601 read as UTC.
-fn parse_timestamp(raw: &str) -> Option<OffsetDateTime> {
-    if let Ok(at) = OffsetDateTime::parse(raw, &Rfc3339) {
-        return Some(at);
+/// One provider as code that is not generic over it sees it.
+pub struct Registered {
+    /// [`Provider::NAME`].
+    pub name: &'static str,
+    /// [`Enrichment::CREDENTIALS`].
+    pub credentials: &'static [&'static str],
+    /// [`Enrichment::SETTINGS`].
+    pub settings: &'static [Setting],
+    api: fn(&ApiConfig<'_>) -> Option<Box<dyn ProviderApi>>,
+    update: &'static str,
+    make_unique: fn(&mut Value, &Unique),
+    about: fn(&mut Value, &str) -> Result<(), PayloadError>,
+}
+
+impl Registered {
+    const fn of<P: Provider + Enrichment + Sample>() -> Self {
+        Self {
+            name: P::NAME,
+            credentials: P::CREDENTIALS,
+            settings: P::SETTINGS,
+            api: P::api,
+            update: P::UPDATE,
+            make_unique: P::make_unique,
+            about: P::about,
+        }
     }
-    let zoneless = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]"
-    );
-    PrimitiveDateTime::parse(raw, zoneless)
-        .ok()
-        .map(PrimitiveDateTime::assume_utc)
+
+    /// [`Enrichment::api`].
+    pub fn api(&self, config: &ApiConfig<'_>) -> Option<Box<dyn ProviderApi>> {
+        (self.api)(config)
+    }
+
+    /// [`Sample::UPDATE`]: an update of an identity, as the provider sends it.
+    pub fn update_sample(&self) -> &'static str {
+        self.update
+    }
+
+    /// [`Sample::make_unique`].
+    pub fn make_unique(&self, payload: &mut Value, unique: &Unique) {
+        (self.make_unique)(payload, unique)
+    }
+
+    /// The update sample about the identity `id` ([`Sample::about`]).
+    pub fn update_about(&self, id: &str) -> Vec<u8> {
+        let mut value: Value =
+            serde_json::from_str(self.update).expect("a built-in sample is JSON");
+        (self.about)(&mut value, id).expect("a built-in sample is an object");
+        serde_json::to_vec(&value).expect("a JSON value serializes")
+    }
 }
 
-/// A delivery's `occurred_at`: the normalised time, or the provider's own text when it is
-/// short and plain enough to travel in the envelope and the record (`limits`), else none.
-pub(crate) fn occurred_at(raw: &str) -> Option<String> {
-    let text = normalise_timestamp(raw);
-    (text.len() <= crate::limits::MAX_RAW_TIMESTAMP_BYTES
-        && text.chars().all(crate::limits::is_plain))
-    .then_some(text)
+macro_rules! registry {
+    ([$($module:ident::$provider:ident),*]) => {
+        /// Every provider, in the order of [`for_each_provider!`].
+        pub static ALL: &[Registered] = &[$(Registered::of::<$provider>()),*];
+    };
+}
+for_each_provider!(registry);
+
+/// The provider called `name`.
+pub fn find(name: &str) -> Option<&'static Registered> {
+    ALL.iter().find(|provider| provider.name == name)
 }
 
-/// A provider timestamp (RFC 3339, or zone-less UTC) as Unix nanoseconds: what orders two
-/// update times (their texts do not: `…:21Z` sorts after `…:21.5Z`).
-pub(crate) fn unix_nanos(raw: &str) -> Option<i128> {
-    parse_timestamp(raw).map(OffsetDateTime::unix_timestamp_nanos)
+/// Every provider's name, in order.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    ALL.iter().map(|provider| provider.name)
 }
-
-/// A provider timestamp (RFC 3339, or zone-less UTC) as Unix seconds.
-pub(crate) fn unix_seconds(raw: &str) -> Option<i64> {
-    parse_timestamp(raw).map(OffsetDateTime::unix_timestamp)
-}
-
-pub(crate) use crate::clock::format_rfc3339 as rfc3339;
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn timestamps_normalise_to_utc() {
-        assert_eq!(
-            normalise_timestamp("2026-05-29T13:45:32"),
-            "2026-05-29T13:45:32Z"
-        );
-        assert_eq!(
-            normalise_timestamp("2026-05-29T13:45:32.250"),
-            "2026-05-29T13:45:32.25Z"
-        );
-        assert_eq!(
-            normalise_timestamp("2026-05-29T15:45:32+02:00"),
-            "2026-05-29T13:45:32Z"
-        );
-        assert_eq!(normalise_timestamp("yesterday"), "yesterday");
+    fn names_are_unique_lowercase_and_found() {
+        let names: Vec<_> = names().collect();
+        let mut unique = names.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
+        for name in names {
+            assert!(name.bytes().all(|b| b.is_ascii_lowercase()), "{name}");
+            assert_eq!(find(name).map(|p| p.name), Some(name));
+        }
+        assert!(find("unknown").is_none());
     }
 
     #[test]
-    fn dates_outside_rfc3339_years_are_kept_as_given_not_a_panic() {
-        for raw in [
-            "0000-01-01T00:00:00+00:01",
-            "9999-12-31T23:59:59-00:01",
-            "-0001-01-01T00:00:00Z",
-        ] {
-            assert_eq!(normalise_timestamp(raw), raw);
-            assert_eq!(occurred_at(raw).as_deref(), Some(raw));
+    fn every_update_sample_about_an_id_is_json_naming_it() {
+        for provider in ALL {
+            let body = provider.update_about("hookline-check-0");
+            let text = String::from_utf8(body).unwrap();
+            assert!(text.contains("hookline-check-0"), "{}", provider.name);
         }
-        assert_eq!(occurred_at(&"9".repeat(65)), None);
-        assert_eq!(occurred_at("2026-05-29\u{0}"), None);
-        let min = OffsetDateTime::from_unix_timestamp(-62_167_219_200).unwrap();
-        assert_eq!(rfc3339(min).as_deref(), Some("0000-01-01T00:00:00Z"));
-        assert_eq!(rfc3339(min - time::Duration::SECOND), None);
     }
 }

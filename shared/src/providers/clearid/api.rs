@@ -2,12 +2,62 @@
 //! then the identity lookup under the account (path configurable: the by-id route is
 //! unconfirmed).
 
-use super::http::{segment, token_lifetime, ApiClient, ApiResponse, Auth};
-use super::{resource, FetchError, Fetched};
+use super::ClearId;
+use crate::api_client::{segment, token_lifetime, ApiClient, ApiResponse, Auth};
 use crate::envelope::ReceivedEnvelope;
+use crate::provider::api::{
+    delete_not_confirmed, resource, ApiConfig, Enrichment, FetchFuture, Setting,
+};
+use crate::provider::{FetchError, Fetched, ProviderApi};
 use crate::secrets::Secret;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// `CLEARID_TOKEN_URL`: the OAuth2 token endpoint.
+const TOKEN_URL: Setting = Setting {
+    name: "CLEARID_TOKEN_URL",
+    default: "https://sts.clearid.io/connect/token",
+    is_url: true,
+};
+
+/// `CLEARID_API_BASE`.
+const API_BASE: Setting = Setting {
+    name: "CLEARID_API_BASE",
+    default: "https://identityservice.clearid.io",
+    is_url: true,
+};
+
+/// `CLEARID_IDENTITY_PATH`, with `{account_id}` and `{identity_id}` placeholders: configurable
+/// because the by-id route is unconfirmed.
+const IDENTITY_PATH: Setting = Setting {
+    name: "CLEARID_IDENTITY_PATH",
+    default: "/api/v2/accounts/{account_id}/identities/{identity_id}",
+    is_url: false,
+};
+
+impl Enrichment for ClearId {
+    const CREDENTIALS: &'static [&'static str] = &["CLEARID_CLIENT_ID", "CLEARID_CLIENT_SECRET"];
+    const SETTINGS: &'static [Setting] = &[TOKEN_URL, API_BASE, IDENTITY_PATH];
+
+    fn api(config: &ApiConfig<'_>) -> Option<Box<dyn ProviderApi>> {
+        let client_id = config.credentials.get("CLEARID_CLIENT_ID")?;
+        let client_secret = config.credentials.get("CLEARID_CLIENT_SECRET")?;
+        Some(Box::new(ClearIdApi::new(
+            config.client.independent(),
+            config.settings.get(&TOKEN_URL),
+            config.settings.get(&API_BASE),
+            config.settings.get(&IDENTITY_PATH),
+            client_id.expose().to_string(),
+            client_secret.clone(),
+        )))
+    }
+}
+
+impl ProviderApi for ClearIdApi {
+    fn fetch<'a>(&'a self, envelope: &'a ReceivedEnvelope, deadline: Instant) -> FetchFuture<'a> {
+        Box::pin(self.read(envelope, deadline))
+    }
+}
 
 /// Refresh this long before the token's stated expiry, so no call races it.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(60);
@@ -43,7 +93,7 @@ impl ClearIdApi {
         }
     }
 
-    pub async fn fetch(
+    async fn read(
         &self,
         envelope: &ReceivedEnvelope,
         deadline: Instant,
@@ -68,7 +118,7 @@ impl ClearIdApi {
             {
                 ApiResponse::Json(data) => {
                     if deleting {
-                        super::delete_not_confirmed();
+                        delete_not_confirmed();
                     }
                     return Ok(Fetched::Found {
                         updated_at: None,

@@ -76,7 +76,7 @@ impl Provider for Midbound {
                 OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
             })
             // Outside the years RFC 3339 can write, the time is left out rather than a panic.
-            .and_then(super::rfc3339);
+            .and_then(crate::timestamp::rfc3339);
         Ok(Delivery {
             dedup_key: id.to_string(),
             keyed_by_content: false,

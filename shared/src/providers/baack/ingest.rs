@@ -119,7 +119,7 @@ impl Provider for Baack {
             .expiration_timestamp
             .as_ref()
             .and_then(serde_json::Value::as_str)
-            .and_then(super::unix_seconds)
+            .and_then(crate::timestamp::unix_seconds)
             .map(|expires_at| crate::provider::Subscription {
                 id: n.subscription.urn.clone(),
                 expires_at,
@@ -129,7 +129,11 @@ impl Provider for Baack {
             keyed_by_content: false,
             event_type: format!("{}.{}", n.trigger.subject, n.trigger.event),
             recognized,
-            occurred_at: n.trigger.timestamp.as_deref().and_then(super::occurred_at),
+            occurred_at: n
+                .trigger
+                .timestamp
+                .as_deref()
+                .and_then(crate::timestamp::occurred_at),
             resource,
             subscription,
         })

@@ -130,7 +130,7 @@ impl Provider for ClearId {
             occurred_at: callback
                 .deletion_date_utc
                 .as_deref()
-                .and_then(super::occurred_at),
+                .and_then(crate::timestamp::occurred_at),
             resource,
             subscription: None,
         })

@@ -1,4 +1,11 @@
-//! What every provider supplies: how to authenticate a delivery and how to read it.
+//! What every provider supplies: how to authenticate a delivery and how to read it (here), how
+//! to read an identity again from the provider ([`api`]), and its samples ([`sample`]).
+
+pub mod api;
+pub mod sample;
+
+pub use api::{Enrichment, FetchError, Fetched, ProviderApi};
+pub use sample::{Sample, Unique};
 
 use crate::config::{AuthConfig, ConfigError};
 use crate::json_text::{parse_json, JsonText, PayloadError};

@@ -5,12 +5,36 @@
 //! `/n/v1/../v1/person/...` would fetch another object with our token and store it under the
 //! notified resource's id. `v1.url` is only checked against the urn.
 
-use super::http::{segment, ApiClient, ApiResponse, Auth};
-use super::{resource, FetchError, Fetched};
+use super::Baack;
+use crate::api_client::{segment, ApiClient, ApiResponse, Auth};
 use crate::envelope::ReceivedEnvelope;
-use crate::provider::Resource;
+use crate::provider::api::{
+    delete_not_confirmed, resource, ApiConfig, Enrichment, FetchFuture, Setting,
+};
+use crate::provider::{FetchError, Fetched, ProviderApi, Resource};
 use crate::secrets::Secret;
 use std::time::Instant;
+
+/// `BAACK_API_BASE`.
+const API_BASE: Setting = Setting {
+    name: "BAACK_API_BASE",
+    default: "https://api.baack.co",
+    is_url: true,
+};
+
+impl Enrichment for Baack {
+    const CREDENTIALS: &'static [&'static str] = &["BAACK_API_TOKEN"];
+    const SETTINGS: &'static [Setting] = &[API_BASE];
+
+    fn api(config: &ApiConfig<'_>) -> Option<Box<dyn ProviderApi>> {
+        let token = config.credentials.get("BAACK_API_TOKEN")?;
+        Some(Box::new(BaackApi {
+            client: config.client.independent(),
+            base_url: config.settings.get(&API_BASE),
+            token: token.clone(),
+        }))
+    }
+}
 
 /// Baack's urns are short; a longer one is not theirs.
 const MAX_URN_BYTES: usize = 256;
@@ -21,8 +45,14 @@ pub struct BaackApi {
     pub token: Secret,
 }
 
+impl ProviderApi for BaackApi {
+    fn fetch<'a>(&'a self, envelope: &'a ReceivedEnvelope, deadline: Instant) -> FetchFuture<'a> {
+        Box::pin(self.read(envelope, deadline))
+    }
+}
+
 impl BaackApi {
-    pub async fn fetch(
+    async fn read(
         &self,
         envelope: &ReceivedEnvelope,
         deadline: Instant,
@@ -40,7 +70,7 @@ impl BaackApi {
         {
             ApiResponse::Json(data) => {
                 if deleting {
-                    super::delete_not_confirmed();
+                    delete_not_confirmed();
                 }
                 Ok(Fetched::Found {
                     updated_at: None,

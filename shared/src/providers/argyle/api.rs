@@ -1,11 +1,36 @@
 //! Argyle: `GET /v2/identities/{id}` with HTTP Basic (API key id and secret). The identity holds
 //! an SSN: it is stored, never logged.
 
-use super::http::{segment, ApiClient, ApiResponse, Auth};
-use super::{resource, FetchError, Fetched};
+use super::Argyle;
+use crate::api_client::{segment, ApiClient, ApiResponse, Auth};
 use crate::envelope::ReceivedEnvelope;
+use crate::provider::api::{resource, ApiConfig, Enrichment, FetchFuture, Setting};
+use crate::provider::{FetchError, Fetched, ProviderApi};
 use crate::secrets::Secret;
 use std::time::Instant;
+
+/// `ARGYLE_API_BASE` (sandbox: `https://api-sandbox.argyle.com`).
+const API_BASE: Setting = Setting {
+    name: "ARGYLE_API_BASE",
+    default: "https://api.argyle.com",
+    is_url: true,
+};
+
+impl Enrichment for Argyle {
+    const CREDENTIALS: &'static [&'static str] = &["ARGYLE_API_KEY_ID", "ARGYLE_API_KEY_SECRET"];
+    const SETTINGS: &'static [Setting] = &[API_BASE];
+
+    fn api(config: &ApiConfig<'_>) -> Option<Box<dyn ProviderApi>> {
+        let key_id = config.credentials.get("ARGYLE_API_KEY_ID")?;
+        let key_secret = config.credentials.get("ARGYLE_API_KEY_SECRET")?;
+        Some(Box::new(ArgyleApi {
+            client: config.client.independent(),
+            base_url: config.settings.get(&API_BASE),
+            key_id: key_id.expose().to_string(),
+            key_secret: key_secret.clone(),
+        }))
+    }
+}
 
 pub struct ArgyleApi {
     pub client: ApiClient,
@@ -14,8 +39,14 @@ pub struct ArgyleApi {
     pub key_secret: Secret,
 }
 
+impl ProviderApi for ArgyleApi {
+    fn fetch<'a>(&'a self, envelope: &'a ReceivedEnvelope, deadline: Instant) -> FetchFuture<'a> {
+        Box::pin(self.read(envelope, deadline))
+    }
+}
+
 impl ArgyleApi {
-    pub async fn fetch(
+    async fn read(
         &self,
         envelope: &ReceivedEnvelope,
         deadline: Instant,
@@ -31,7 +62,7 @@ impl ArgyleApi {
                     .get("updated_at")
                     .and_then(|v| v.as_str())
                     // Bounded as a delivery's time is: kept in the record, it must fit.
-                    .and_then(crate::providers::occurred_at),
+                    .and_then(crate::timestamp::occurred_at),
                 data,
             }),
             ApiResponse::NotFound => Ok(Fetched::Gone),
