@@ -5,36 +5,59 @@ use clap::ValueEnum;
 use hookline::config::AuthOptions;
 use hookline::lambda_event::EventSource;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProviderName {
-    Baack,
-    #[value(name = "clearid")]
-    ClearId,
-    Argyle,
-    Midbound,
+macro_rules! provider_names {
+    ([$($module:ident::$provider:ident),*]) => {
+        /// A provider, as `--provider` names it: one per entry of the library's registry.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+        pub enum ProviderName {
+            $(
+                #[value(name = <hookline::providers::$provider as hookline::Provider>::NAME)]
+                $provider,
+            )*
+        }
+
+        impl ProviderName {
+            /// The provider's name, as every event id, attribute and table key has it.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$provider => <hookline::providers::$provider as hookline::Provider>::NAME,)*
+                }
+            }
+        }
+    };
+}
+hookline::for_each_provider!(provider_names);
+
+impl ProviderName {
+    /// The library's entry for this provider.
+    pub fn registered(self) -> &'static hookline::providers::Registered {
+        hookline::providers::find(self.as_str()).expect("every choice is a registered provider")
+    }
 }
 
 /// Runs the generic function `$f::<P>(args...)` (awaited, with a trailing `.await`) for the
 /// provider chosen at run time.
 macro_rules! with_provider {
-    ($provider:expr, $f:ident($($arg:expr),*)) => {
-        match $provider {
-            $crate::choices::ProviderName::Baack => $f::<hookline::providers::Baack>($($arg),*),
-            $crate::choices::ProviderName::ClearId => $f::<hookline::providers::ClearId>($($arg),*),
-            $crate::choices::ProviderName::Argyle => $f::<hookline::providers::Argyle>($($arg),*),
-            $crate::choices::ProviderName::Midbound => $f::<hookline::providers::Midbound>($($arg),*),
-        }
-    };
-    ($provider:expr, $f:ident($($arg:expr),*).await) => {
-        match $provider {
-            $crate::choices::ProviderName::Baack => $f::<hookline::providers::Baack>($($arg),*).await,
-            $crate::choices::ProviderName::ClearId => $f::<hookline::providers::ClearId>($($arg),*).await,
-            $crate::choices::ProviderName::Argyle => $f::<hookline::providers::Argyle>($($arg),*).await,
-            $crate::choices::ProviderName::Midbound => $f::<hookline::providers::Midbound>($($arg),*).await,
-        }
+    ($provider:expr, $($call:tt)*) => {
+        hookline::for_each_provider!(with_provider_arms, $provider, $($call)*)
     };
 }
 pub(crate) use with_provider;
+
+/// [`with_provider`]'s match, one arm per provider of the registry.
+macro_rules! with_provider_arms {
+    ([$($module:ident::$type:ident),*], $provider:expr, $f:ident $args:tt .await) => {
+        match $provider {
+            $($crate::choices::ProviderName::$type => $f::<hookline::providers::$type> $args.await,)*
+        }
+    };
+    ([$($module:ident::$type:ident),*], $provider:expr, $f:ident $args:tt) => {
+        match $provider {
+            $($crate::choices::ProviderName::$type => $f::<hookline::providers::$type> $args,)*
+        }
+    };
+}
+pub(crate) use with_provider_arms;
 
 /// Baack's `WEBHOOK_AUTH_MODE`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

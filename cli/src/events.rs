@@ -105,12 +105,7 @@ impl RangeArgs {
 
 /// The name the envelope gives the provider (its `--provider` value).
 pub fn provider_name(provider: ProviderName) -> &'static str {
-    match provider {
-        ProviderName::Baack => "baack",
-        ProviderName::ClearId => "clearid",
-        ProviderName::Argyle => "argyle",
-        ProviderName::Midbound => "midbound",
-    }
+    provider.as_str()
 }
 
 pub fn history_failure(error: HistoryError) -> Failure {

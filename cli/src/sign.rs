@@ -3,7 +3,7 @@
 //! `--check` sends a registration check (`hookline::registration_check`): the provider's sample
 //! about an identity no provider issues, which the enricher acknowledges without a trace.
 
-use crate::choices::{with_provider, ProviderName, ProviderOptions, Source};
+use crate::choices::{with_provider, with_provider_arms, ProviderName, ProviderOptions, Source};
 use crate::failure::{read, Failure};
 use hookline::config::AuthConfig;
 use hookline::lambda_event::encode_request;

@@ -4,7 +4,9 @@
 //! the function would give and log.
 
 use crate::captured::{self, query_pairs};
-use crate::choices::{with_provider, AuthMode, KeyEncoding, ProviderName, ProviderOptions};
+use crate::choices::{
+    with_provider, with_provider_arms, AuthMode, KeyEncoding, ProviderName, ProviderOptions,
+};
 use crate::failure::{read, Failure};
 use hookline::config::{AuthConfig, Config, ConfigError};
 use hookline::queue::MemoryEventQueue;
@@ -171,36 +173,31 @@ async fn hint(
     else {
         return None;
     };
+    // Each option is read by one provider only (the auth mode by Baack, the key encoding by
+    // Midbound); another provider ignores it and refuses the delivery again: no hint.
     let mut tries = Vec::new();
-    match args.provider {
-        ProviderName::Baack => {
-            for mode in [AuthMode::Bearer, AuthMode::Basic] {
-                if args.options.auth_mode.unwrap_or(AuthMode::Bearer) != mode {
-                    let flag = format!("--auth-mode {mode:?}").to_lowercase();
-                    let options = ProviderOptions {
-                        auth_mode: Some(mode),
-                        ..args.options.clone()
-                    };
-                    tries.push((flag, options));
-                }
-            }
-        }
-        ProviderName::Midbound => {
-            // `auto` (the default) already tries both readings of the secret.
-            let other = match args.options.encoding {
-                Some(KeyEncoding::Spec) => Some(KeyEncoding::Raw),
-                Some(KeyEncoding::Raw) => Some(KeyEncoding::Spec),
-                Some(KeyEncoding::Auto) | None => None,
+    for mode in [AuthMode::Bearer, AuthMode::Basic] {
+        if args.options.auth_mode.unwrap_or(AuthMode::Bearer) != mode {
+            let flag = format!("--auth-mode {mode:?}").to_lowercase();
+            let options = ProviderOptions {
+                auth_mode: Some(mode),
+                ..args.options.clone()
             };
-            if let Some(encoding) = other {
-                let options = ProviderOptions {
-                    encoding: Some(encoding),
-                    ..args.options.clone()
-                };
-                tries.push((format!("--encoding {}", encoding.as_str()), options));
-            }
+            tries.push((flag, options));
         }
-        ProviderName::ClearId | ProviderName::Argyle => {}
+    }
+    // `auto` (the default) already tries both readings of the secret.
+    let other = match args.options.encoding {
+        Some(KeyEncoding::Spec) => Some(KeyEncoding::Raw),
+        Some(KeyEncoding::Raw) => Some(KeyEncoding::Spec),
+        Some(KeyEncoding::Auto) | None => None,
+    };
+    if let Some(encoding) = other {
+        let options = ProviderOptions {
+            encoding: Some(encoding),
+            ..args.options.clone()
+        };
+        tries.push((format!("--encoding {}", encoding.as_str()), options));
     }
     for (flag, options) in tries {
         if with_provider!(args.provider, handle(args, &options, request, now).await).is_ok() {

@@ -64,40 +64,15 @@ impl Plan {
     }
 }
 
-/// The payload of event `event` of run `run`: `base` with the field the provider's
-/// deduplication key is made of set to a value no other event of any run has. The field is
-/// created when `base` lacks it, so a payload of the user's own works as well as the sample.
+/// The payload of event `event` of run `run`: `base` made an event no other event of any run
+/// is, by the provider's own edit of the fields its deduplication key is made of (created when
+/// `base` lacks them, so a payload of the user's own works as well as the sample).
 pub fn payload(provider: ProviderName, base: &Value, run: &Run, event: u64) -> Vec<u8> {
     let mut payload = base.clone();
-    let unique = format!("load-{}-{event}", run.id);
-    match provider {
-        // Key: subscription urn + trigger urn.
-        ProviderName::Baack => set(
-            &mut payload,
-            &["trigger", "urn"],
-            Value::String(format!("urn:baack:trigger:{unique}")),
-        ),
-        // Key: event type, account, identity and commit ordinal (a number), or the body's hash.
-        ProviderName::ClearId => set(
-            &mut payload,
-            &["Ordinal"],
-            Value::from(run.number * 1_000_000_000 + event),
-        ),
-        // Key: the body's SHA-256; the webhook's name is free text.
-        ProviderName::Argyle => set(&mut payload, &["name"], Value::String(unique)),
-        // Key: the webhook-id header, which Midbound sets to the payload's id.
-        ProviderName::Midbound => set(
-            &mut payload,
-            &["id"],
-            Value::String(midbound_id(run, event)),
-        ),
-    }
+    provider
+        .registered()
+        .make_unique(&mut payload, &run.unique(event));
     serde_json::to_vec(&payload).expect("a JSON value serializes")
-}
-
-/// Midbound's `webhook-id` for an event: the id its payload carries.
-pub fn midbound_id(run: &Run, event: u64) -> String {
-    format!("evt_load_{}_{event}", run.id)
 }
 
 /// What tells one run's events from another's.
@@ -111,6 +86,15 @@ pub struct Run {
 }
 
 impl Run {
+    /// What makes event `event` of this run unique.
+    pub fn unique(&self, event: u64) -> hookline::provider::Unique {
+        hookline::provider::Unique {
+            run: self.id.clone(),
+            run_number: self.number,
+            event,
+        }
+    }
+
     pub fn random() -> Self {
         let number = u64::from(fastrand::u32(..));
         Self {
@@ -120,26 +104,10 @@ impl Run {
     }
 }
 
-/// Sets `path` in `value` to `new`, creating objects on the way (a non-object on the way is
-/// replaced: the payload is the load run's own).
-fn set(value: &mut Value, path: &[&str], new: Value) {
-    let mut at = value;
-    for key in path {
-        if !at.is_object() {
-            *at = Value::Object(Default::default());
-        }
-        at = at
-            .as_object_mut()
-            .expect("made an object above")
-            .entry(*key)
-            .or_insert(Value::Null);
-    }
-    *at = new;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::ValueEnum;
     use std::collections::HashSet;
 
     fn plan(share: u64, n: usize) -> Vec<Planned> {
@@ -192,12 +160,7 @@ mod tests {
             number: 0xabcd,
         };
         let base = serde_json::json!({"trigger": {"urn": "u", "event": "CREATE"}, "Ordinal": 1});
-        for provider in [
-            ProviderName::Baack,
-            ProviderName::ClearId,
-            ProviderName::Argyle,
-            ProviderName::Midbound,
-        ] {
+        for provider in ProviderName::value_variants().iter().copied() {
             let bodies: HashSet<Vec<u8>> = (0..100)
                 .map(|e| payload(provider, &base, &run, e))
                 .collect();
@@ -213,6 +176,6 @@ mod tests {
         let midbound: Value =
             serde_json::from_slice(&payload(ProviderName::Midbound, &Value::Null, &run, 3))
                 .unwrap();
-        assert_eq!(midbound["id"], midbound_id(&run, 3));
+        assert_eq!(midbound["id"], "evt_load_0000abcd_3");
     }
 }
