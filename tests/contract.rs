@@ -1,13 +1,14 @@
 //! The behaviour every provider function owes, run for each of the four against the emulator.
 
 use hookline::digest::sha256_hex;
+use hookline::providers::{Argyle, Baack, ClearId, Midbound};
 use integration_tests::aws::{n, s};
-use integration_tests::samples::{now, ArgyleSample, BaackSample, ClearIdSample, MidboundSample};
+use integration_tests::samples::now;
 use integration_tests::{Event, Harness, Sample, Shape};
 use serde_json::Value;
 
 fn provider_name<S: Sample>() -> &'static str {
-    <S::Provider as hookline::Provider>::NAME
+    <S as hookline::Provider>::NAME
 }
 
 async fn valid_delivery_is_stored_and_queued_once<S: Sample>() {
@@ -27,7 +28,7 @@ async fn valid_delivery_is_stored_and_queued_once<S: Sample>() {
     assert_eq!(s(&item, "payload_sha256"), sha256_hex(body.as_bytes()));
     let received_at = n(&item, "received_at");
     assert!(received_at >= before && received_at <= now());
-    let retention = <S::Provider as hookline::Provider>::DEFAULT_RETENTION_SECONDS as i64;
+    let retention = <S as hookline::Provider>::DEFAULT_RETENTION_SECONDS as i64;
     assert_eq!(n(&item, "expires_at"), received_at + retention);
     assert!(
         !item.contains_key("lease_expires_at"),
@@ -73,7 +74,7 @@ async fn older_rotated_secret_is_still_accepted<S: Sample>() {
     let h = Harness::<S>::new().await;
     let body = S::payload();
     let r = h
-        .send(Event::new(&S::sign(S::SECRETS[0], &body), &body).query(S::QUERY))
+        .send(Event::new(&S::headers(S::SECRETS[0], &body), &body).query(S::QUERY))
         .await;
     r.expect(200, "accepted");
     assert_eq!(h.resources.messages().await.len(), 1);
@@ -85,7 +86,7 @@ async fn tampered_body_is_unauthorized<S: Sample>() {
     let tampered = body.replacen('1', "2", 1);
     assert_ne!(tampered, body);
     let r = h
-        .send(Event::new(&S::sign(S::SECRETS[1], &body), &tampered).query(S::QUERY))
+        .send(Event::new(&S::headers(S::SECRETS[1], &body), &tampered).query(S::QUERY))
         .await;
     // Token schemes do not sign the body: for them a tampered body is a new, valid delivery.
     let signs_body = matches!(provider_name::<S>(), "argyle" | "midbound");
@@ -104,7 +105,7 @@ async fn tampered_body_is_unauthorized<S: Sample>() {
 async fn wrong_or_missing_credentials_are_unauthorized<S: Sample>() {
     let h = Harness::<S>::new().await;
     let body = S::payload();
-    let wrong = S::sign("whsec_d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldC0xMjM0NTY=", &body);
+    let wrong = S::headers("whsec_d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldC0xMjM0NTY=", &body);
     let r = h.send(Event::new(&wrong, &body).query(S::QUERY)).await;
     assert_eq!(r.status, 401, "{:?}", r.body);
     assert_eq!(r.body["error"], "unauthorized");
@@ -180,7 +181,8 @@ async fn every_event_shape_is_served<S: Sample>() {
 async fn unknown_event_type_is_accepted_and_flagged<S: Sample>() {
     let h = Harness::<S>::new().await;
     let body = S::unknown_event_payload();
-    let event = Event::new(&S::sign(S::SECRETS[1], &body), &body).query(S::unknown_event_query());
+    let event =
+        Event::new(&S::headers(S::SECRETS[1], &body), &body).query(S::unknown_event_query());
     let r = h.send(event).await;
     r.expect(200, "accepted");
     let messages = h.resources.messages().await;
@@ -273,7 +275,7 @@ macro_rules! contract {
     };
 }
 
-contract!(baack, BaackSample);
-contract!(clearid, ClearIdSample);
-contract!(argyle, ArgyleSample);
-contract!(midbound, MidboundSample);
+contract!(baack, Baack);
+contract!(clearid, ClearId);
+contract!(argyle, Argyle);
+contract!(midbound, Midbound);

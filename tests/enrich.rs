@@ -5,10 +5,11 @@ use hookline::enrich::{
     enricher_from_config, EnrichError, EnrichOutcome, Enricher, EnricherConfig, FetchError,
 };
 use hookline::logging::{subscriber, Capture};
+use hookline::provider::Sample as _;
+use hookline::providers::{Argyle, Baack, ClearId, Midbound};
 use integration_tests::aws::{n, s};
 use integration_tests::enricher::{enricher_for, enricher_with, envelope};
 use integration_tests::metrics::{count, counts};
-use integration_tests::samples::{ArgyleSample, BaackSample, ClearIdSample, MidboundSample};
 use integration_tests::{Harness, Resources, Sample};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -217,7 +218,7 @@ async fn expired_clearid_token_is_refreshed() {
 #[tokio::test]
 async fn midbound_data_is_recorded_without_a_fetch() {
     let t = setup().await;
-    let payload: Value = serde_json::from_str(&MidboundSample::payload()).unwrap();
+    let payload: Value = serde_json::from_str(&Midbound::payload()).unwrap();
     let mut body: Value = serde_json::from_str(&envelope(
         "midbound",
         "midbound#m1",
@@ -586,22 +587,22 @@ async fn full_flow_for_every_provider() {
         .mount(&api)
         .await;
 
-    let (h, id, resource) = full_flow::<ArgyleSample>(&api).await;
+    let (h, id, resource) = full_flow::<Argyle>(&api).await;
     assert_eq!(resource, ARGYLE_ID);
     let item = record(&h.resources, "argyle", &resource).await;
     assert_eq!(s(&item, "state"), "PRESENT");
     assert_eq!(s(&item, "event_id"), id);
-    let (h, id, resource) = full_flow::<BaackSample>(&api).await;
+    let (h, id, resource) = full_flow::<Baack>(&api).await;
     let item = record(&h.resources, "baack", &resource).await;
     assert_eq!(data(&item)["urn"], "urn:baack:clientidentifier:7c2d");
     assert_eq!(s(&item, "event_id"), id);
     // The ClearID sample is a deletion, which ClearID confirms (its read answers 404): a tombstone.
     mount_token(&api, "token-1", 1).await;
-    let (h, id, resource) = full_flow::<ClearIdSample>(&api).await;
+    let (h, id, resource) = full_flow::<ClearId>(&api).await;
     let item = record(&h.resources, "clearid", &resource).await;
     assert_eq!(s(&item, "state"), "TOMBSTONE");
     assert_eq!(s(&item, "event_id"), id);
-    let (h, id, resource) = full_flow::<MidboundSample>(&api).await;
+    let (h, id, resource) = full_flow::<Midbound>(&api).await;
     let item = record(&h.resources, "midbound", &resource).await;
     assert_eq!(format!("midbound#{resource}"), id);
     assert_eq!(data(&item)["validations"][0]["validity"], "valid");

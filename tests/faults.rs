@@ -3,9 +3,10 @@
 //! proof that the provider's retry completes the handoff with exactly one message.
 
 use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
+use hookline::provider::Sample as _;
+use hookline::providers::Argyle;
 use integration_tests::aws::s;
 use integration_tests::faults::{Fault, FaultProxy};
-use integration_tests::samples::ArgyleSample;
 use integration_tests::{invoke, Harness, Sample};
 use std::time::Duration;
 
@@ -32,11 +33,11 @@ impl LoadServiceConfig for NoEnvironment {
 
 /// The Argyle function on fresh resources, its AWS traffic through a fault proxy.
 async fn behind_proxy() -> (
-    Harness<ArgyleSample>,
+    Harness<Argyle>,
     FaultProxy,
     hookline::runtime::LivePipeline<hookline::providers::Argyle>,
 ) {
-    let h = Harness::<ArgyleSample>::new().await;
+    let h = Harness::<Argyle>::new().await;
     let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
     let (proxy, url) = FaultProxy::start(&endpoint).await;
     // AWS_ENDPOINT_URL (moto) would win over an endpoint set in code: drop the environment's
@@ -48,7 +49,7 @@ async fn behind_proxy() -> (
         .endpoint_url(url)
         .service_config(NoEnvironment)
         .build();
-    let config = h.resources.config(&ArgyleSample::vars());
+    let config = h.resources.config(&Argyle::vars());
     let pipeline =
         hookline::runtime::live_pipeline(&config, config.secrets.inline(), &sdk).unwrap();
     (h, proxy, pipeline)
@@ -58,7 +59,7 @@ async fn behind_proxy() -> (
 async fn one_throttled_put_is_absorbed_by_the_sdk_retry() {
     let (h, proxy, pipeline) = behind_proxy().await;
     proxy.inject(PUT, THROTTLED, 1);
-    let body = ArgyleSample::payload();
+    let body = Argyle::payload();
     invoke(&pipeline, h.signed(&body).build())
         .await
         .expect(200, "accepted");
@@ -70,7 +71,7 @@ async fn one_throttled_put_is_absorbed_by_the_sdk_retry() {
 async fn dynamodb_throttled_throughout_is_a_503_then_the_retry_delivers_once() {
     let (h, proxy, pipeline) = behind_proxy().await;
     proxy.inject(PUT, THROTTLED, 3);
-    let body = ArgyleSample::payload();
+    let body = Argyle::payload();
     let r = invoke(&pipeline, h.signed(&body).build()).await;
     r.expect(503, "unavailable");
     assert_eq!(proxy.hits(PUT), 3, "three attempts, as configured");
@@ -86,7 +87,7 @@ async fn slow_dynamodb_times_out_within_the_budget_then_the_retry_delivers_once(
     let (h, proxy, pipeline) = behind_proxy().await;
     // Longer than the 1 s attempt timeout, three times: the 3 s operation budget runs out.
     proxy.inject(PUT, Fault::Delay(Duration::from_millis(1500)), 3);
-    let body = ArgyleSample::payload();
+    let body = Argyle::payload();
     let r = invoke(&pipeline, h.signed(&body).build()).await;
     r.expect(503, "unavailable");
     // The operation budget may end before a third attempt is even sent: drop what is left, and
@@ -95,7 +96,7 @@ async fn slow_dynamodb_times_out_within_the_budget_then_the_retry_delivers_once(
     tokio::time::sleep(Duration::from_millis(1600)).await;
     // The slow put may have landed after the SDK gave up: then the record exists, RECEIVED,
     // with no message yet. Either way the retry (after its lease) hands it off exactly once.
-    let event_id = ArgyleSample::event_id(&body);
+    let event_id = Argyle::event_id(&body);
     let now = integration_tests::samples::now();
     let r = integration_tests::invoke_at(&pipeline, h.signed(&body).build(), now + 31).await;
     r.expect(200, "accepted");
@@ -110,16 +111,12 @@ async fn slow_dynamodb_times_out_within_the_budget_then_the_retry_delivers_once(
 async fn sqs_failing_after_the_put_is_a_503_then_the_retry_delivers_once() {
     let (h, proxy, pipeline) = behind_proxy().await;
     proxy.inject(SEND, SQS_DOWN, 3);
-    let body = ArgyleSample::payload();
+    let body = Argyle::payload();
     invoke(&pipeline, h.signed(&body).build())
         .await
         .expect(503, "unavailable");
     assert_eq!(proxy.hits(SEND), 3);
-    let item = h
-        .resources
-        .item(&ArgyleSample::event_id(&body))
-        .await
-        .unwrap();
+    let item = h.resources.item(&Argyle::event_id(&body)).await.unwrap();
     assert_eq!(s(&item, "status"), "RECEIVED");
     invoke(&pipeline, h.signed(&body).build())
         .await
@@ -134,16 +131,12 @@ async fn sqs_failing_after_the_put_is_a_503_then_the_retry_delivers_once() {
 async fn a_failed_final_update_still_answers_200_and_a_late_retry_only_duplicates_the_message() {
     let (h, proxy, pipeline) = behind_proxy().await;
     proxy.inject(UPDATE, THROTTLED, 3);
-    let body = ArgyleSample::payload();
+    let body = Argyle::payload();
     // In the queue, so 2xx, even though the record could not be marked ENQUEUED.
     invoke(&pipeline, h.signed(&body).build())
         .await
         .expect(200, "accepted");
-    let item = h
-        .resources
-        .item(&ArgyleSample::event_id(&body))
-        .await
-        .unwrap();
+    let item = h.resources.item(&Argyle::event_id(&body)).await.unwrap();
     assert_eq!(s(&item, "status"), "RECEIVED");
     // A retry inside the lease is told to wait; nothing is lost, at most sent twice later
     // (delivery is at least once; consumers key on event_id).
@@ -158,7 +151,7 @@ async fn a_failed_final_update_still_answers_200_and_a_late_retry_only_duplicate
 #[tokio::test]
 async fn aws_calls_per_delivery() {
     let (h, proxy, pipeline) = behind_proxy().await;
-    let body = ArgyleSample::payload();
+    let body = Argyle::payload();
     let calls = |expected_status: u16, event: integration_tests::Event| {
         let (proxy, pipeline) = (proxy.clone(), &pipeline);
         async move {
@@ -170,7 +163,7 @@ async fn aws_calls_per_delivery() {
     };
     assert_eq!(calls(200, h.signed(&body)).await, [PUT, SEND, UPDATE]);
     assert_eq!(calls(200, h.signed(&body)).await, [PUT]);
-    let forged = integration_tests::Event::new(&ArgyleSample::sign("forged", &body), &body);
+    let forged = integration_tests::Event::new(&Argyle::headers("forged", &body), &body);
     assert_eq!(calls(401, forged).await, Vec::<String>::new());
     assert_eq!(h.resources.messages().await.len(), 1);
 }

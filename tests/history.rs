@@ -8,11 +8,12 @@ use hookline::envelope::ReceivedEnvelope;
 use hookline::history::{
     DynamoDbHistory, EventSummary, HistoryEntry, HistoryStore, OccurrenceKey, Selection,
 };
+use hookline::provider::Sample as _;
+use hookline::providers::{Argyle, Baack, ClearId, Midbound};
 use hookline::queue::{EventQueue, SqsEventQueue};
-use hookline::Provider;
 use integration_tests::aws::{n, s};
 use integration_tests::enricher::{enricher_with, take_once};
-use integration_tests::samples::{now, ArgyleSample, BaackSample, ClearIdSample, MidboundSample};
+use integration_tests::samples::now;
 use integration_tests::{Harness, Resources, Sample};
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
@@ -43,7 +44,7 @@ fn argyle_identity_path() -> String {
 }
 
 fn argyle_identity_id() -> String {
-    ArgyleSample::resource()["id"].as_str().unwrap().to_string()
+    Argyle::resource()["id"].as_str().unwrap().to_string()
 }
 
 /// The Argyle API answering the sample's identity as updated at `updated_at`.
@@ -110,15 +111,12 @@ async fn an_accepted_delivery_is_kept_once_taken<S: Sample>() {
         "the queue message as sent"
     );
     assert_eq!(s(&item, "event_id"), event_id);
-    assert_eq!(s(&item, "provider"), S::Provider::NAME);
+    assert_eq!(s(&item, "provider"), S::NAME);
     assert_eq!(s(&item, "event_type"), S::event_type());
     match S::resource()["id"].as_str() {
         Some(id) => {
             assert_eq!(s(&item, "resource_id"), id);
-            assert_eq!(
-                s(&item, "resource_key"),
-                format!("{}#{id}", S::Provider::NAME)
-            );
+            assert_eq!(s(&item, "resource_key"), format!("{}#{id}", S::NAME));
         }
         None => assert!(
             !item.contains_key("resource_id") && !item.contains_key("resource_key"),
@@ -146,22 +144,22 @@ async fn an_accepted_delivery_is_kept_once_taken<S: Sample>() {
 
 #[tokio::test]
 async fn a_baack_delivery_is_kept_once_taken() {
-    an_accepted_delivery_is_kept_once_taken::<BaackSample>().await;
+    an_accepted_delivery_is_kept_once_taken::<Baack>().await;
 }
 
 #[tokio::test]
 async fn a_clearid_delivery_is_kept_once_taken() {
-    an_accepted_delivery_is_kept_once_taken::<ClearIdSample>().await;
+    an_accepted_delivery_is_kept_once_taken::<ClearId>().await;
 }
 
 #[tokio::test]
 async fn an_argyle_delivery_is_kept_once_taken() {
-    an_accepted_delivery_is_kept_once_taken::<ArgyleSample>().await;
+    an_accepted_delivery_is_kept_once_taken::<Argyle>().await;
 }
 
 #[tokio::test]
 async fn a_midbound_delivery_is_kept_once_taken() {
-    an_accepted_delivery_is_kept_once_taken::<MidboundSample>().await;
+    an_accepted_delivery_is_kept_once_taken::<Midbound>().await;
 }
 
 /// What DynamoDB's TTL does to the events table at `at` (the emulator never does it): deletes
@@ -185,7 +183,7 @@ async fn ttl_deletes_dedup_record(resources: &Resources, event_id: &str, at: i64
 #[tokio::test]
 async fn an_argyle_event_stays_in_the_history_after_its_dedup_record_has_expired() {
     let dedup_retention = 60;
-    let h = Harness::<ArgyleSample>::with(
+    let h = Harness::<Argyle>::with(
         false,
         &[("DEDUP_RETENTION_SECONDS", dedup_retention.to_string())],
     )
@@ -193,8 +191,8 @@ async fn an_argyle_event_stays_in_the_history_after_its_dedup_record_has_expired
     let api = MockServer::start().await;
     answer_argyle_identity(&api, "Ann", "2026-11-20T10:00:00Z").await;
     let enricher = enricher_as_deployed(&h.resources, &api).await;
-    let body = ArgyleSample::payload();
-    let event_id = ArgyleSample::event_id(&body);
+    let body = Argyle::payload();
+    let event_id = Argyle::event_id(&body);
     let t = now();
 
     h.send_at(h.signed(&body), t).await.expect(200, "accepted");
@@ -229,7 +227,7 @@ async fn an_argyle_event_stays_in_the_history_after_its_dedup_record_has_expired
 /// once, however often it comes back; for the retention the operator set, not the default.
 #[tokio::test]
 async fn a_message_the_enricher_cannot_enrich_is_kept_all_the_same() {
-    let h = Harness::<ArgyleSample>::new().await;
+    let h = Harness::<Argyle>::new().await;
     let api = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path(argyle_identity_path()))
@@ -240,8 +238,8 @@ async fn a_message_the_enricher_cannot_enrich_is_kept_all_the_same() {
     assert_ne!(days, hookline::history::DEFAULT_RETENTION_DAYS);
     let retention = ("HISTORY_RETENTION_DAYS", days.to_string());
     let enricher = enricher_with(&h.resources, &api.uri(), &[retention]).await;
-    let body = ArgyleSample::payload();
-    let event_id = ArgyleSample::event_id(&body);
+    let body = Argyle::payload();
+    let event_id = Argyle::event_id(&body);
     let received_at = now();
     h.send_at(h.signed(&body), received_at)
         .await
@@ -273,12 +271,12 @@ async fn a_message_the_enricher_cannot_enrich_is_kept_all_the_same() {
 /// wins; and it is never kept again.
 #[tokio::test]
 async fn a_replay_is_enriched_like_any_message_and_the_newest_provider_data_wins() {
-    let h = Harness::<ArgyleSample>::new().await;
+    let h = Harness::<Argyle>::new().await;
     let api = MockServer::start().await;
     answer_argyle_identity(&api, "Newer", "2026-11-20T12:00:00Z").await;
     let enricher = enricher_as_deployed(&h.resources, &api).await;
-    let body = ArgyleSample::payload();
-    let event_id = ArgyleSample::event_id(&body);
+    let body = Argyle::payload();
+    let event_id = Argyle::event_id(&body);
     h.send(h.signed(&body)).await.expect(200, "accepted");
     let (taken, failed) = take_once(&h.resources, &enricher).await;
     assert_eq!((taken.len(), failed), (1, 0));

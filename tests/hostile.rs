@@ -2,15 +2,16 @@
 //! short JSON error, never a panic, a 500, or anything stored.
 
 use base64::Engine;
-use integration_tests::samples::{now, ArgyleSample, BaackSample, ClearIdSample, MidboundSample};
+use hookline::provider::Sample as _;
+use hookline::providers::{Argyle, Baack, ClearId, Midbound};
+use integration_tests::samples::{now, webhook_id};
 use integration_tests::{Event, Harness, Response, Sample, Shape};
 use serde_json::{json, Value};
 
 /// An Argyle delivery of raw bytes (not necessarily UTF-8), signed over those exact bytes and
 /// carried base64-encoded, as API Gateway does for binary bodies.
 fn signed_bytes(bytes: &[u8]) -> Value {
-    let signature =
-        hookline::verify::hmac_hex::HexHmacSha512::signature(ArgyleSample::SECRETS[1], bytes);
+    let signature = hookline::verify::hmac_hex::HexHmacSha512::signature(Argyle::SECRETS[1], bytes);
     let mut event = Event::new(&[("x-argyle-signature".to_string(), signature)], "").build();
     event["body"] = json!(base64::engine::general_purpose::STANDARD.encode(bytes));
     event["isBase64Encoded"] = json!(true);
@@ -83,19 +84,19 @@ async fn hostile_bodies_and_methods<S: Sample>() {
 
 #[tokio::test]
 async fn hostile_bodies_and_methods_baack() {
-    hostile_bodies_and_methods::<BaackSample>().await;
+    hostile_bodies_and_methods::<Baack>().await;
 }
 
 #[tokio::test]
 async fn hostile_bodies_and_methods_clearid() {
-    hostile_bodies_and_methods::<ClearIdSample>().await;
+    hostile_bodies_and_methods::<ClearId>().await;
 }
 
 #[tokio::test]
 async fn hostile_bodies_and_methods_argyle() {
-    hostile_bodies_and_methods::<ArgyleSample>().await;
+    hostile_bodies_and_methods::<Argyle>().await;
     // Bytes that are not UTF-8, signed over exactly those bytes.
-    let h = Harness::<ArgyleSample>::new().await;
+    let h = Harness::<Argyle>::new().await;
     let r = integration_tests::invoke(&h.pipeline, signed_bytes(b"{\"event\":\"\xff\xfe\"}")).await;
     assert_refused(&r, 400, "invalid UTF-8");
     h.assert_untouched().await;
@@ -103,21 +104,21 @@ async fn hostile_bodies_and_methods_argyle() {
 
 #[tokio::test]
 async fn hostile_bodies_and_methods_midbound() {
-    hostile_bodies_and_methods::<MidboundSample>().await;
+    hostile_bodies_and_methods::<Midbound>().await;
 }
 
 #[tokio::test]
 async fn hostile_headers() {
-    let h = Harness::<ArgyleSample>::new().await;
-    let body = ArgyleSample::payload();
-    let good = ArgyleSample::sign(ArgyleSample::SECRETS[1], &body);
+    let h = Harness::<Argyle>::new().await;
+    let body = Argyle::payload();
+    let good = Argyle::headers(Argyle::SECRETS[1], &body);
     let (name, signature) = good[0].clone();
     let cases: Vec<(&str, Vec<(String, String)>)> = vec![
         ("no signature", vec![]),
         ("empty signature", vec![(name.clone(), String::new())]),
         (
             "signature of another body",
-            ArgyleSample::sign(ArgyleSample::SECRETS[1], "{}"),
+            Argyle::headers(Argyle::SECRETS[1], "{}"),
         ),
         (
             "truncated signature",
@@ -161,10 +162,10 @@ async fn hostile_headers() {
 
 #[tokio::test]
 async fn hostile_standard_webhooks_headers() {
-    let h = Harness::<MidboundSample>::new().await;
-    let body = MidboundSample::payload();
-    let id = MidboundSample::webhook_id(&body);
-    let good = MidboundSample::sign_at(MidboundSample::SECRETS[1], &body, now(), Some(&id));
+    let h = Harness::<Midbound>::new().await;
+    let body = Midbound::payload();
+    let id = webhook_id(&body);
+    let good = Midbound::headers_at(Midbound::SECRETS[1], &body, now(), Some(&id));
     let header = |name: &str| good.iter().find(|(k, _)| k == name).unwrap().1.clone();
     let with = |name: &str, value: &str| -> Vec<(String, String)> {
         good.iter()
@@ -219,9 +220,9 @@ async fn hostile_standard_webhooks_headers() {
 
 #[tokio::test]
 async fn hostile_bearer_tokens() {
-    let h = Harness::<BaackSample>::new().await;
-    let body = BaackSample::payload();
-    let token = BaackSample::SECRETS[1];
+    let h = Harness::<Baack>::new().await;
+    let body = Baack::payload();
+    let token = Baack::SECRETS[1];
     let cases = [
         format!("Bearer {token}x"),
         format!("Bearer {}", &token[..token.len() - 1]),
@@ -248,10 +249,10 @@ async fn hostile_bearer_tokens() {
 #[tokio::test]
 async fn standard_webhooks_timestamps_are_verified_as_sent() {
     use hookline::verify::StandardWebhooks;
-    let h = Harness::<MidboundSample>::new().await;
-    let body = MidboundSample::payload();
-    let id = MidboundSample::webhook_id(&body);
-    let key = StandardWebhooks::spec_key(MidboundSample::SECRETS[1]).unwrap();
+    let h = Harness::<Midbound>::new().await;
+    let body = Midbound::payload();
+    let id = webhook_id(&body);
+    let key = StandardWebhooks::spec_key(Midbound::SECRETS[1]).unwrap();
     let ts = now().to_string();
     let headers = |sent: &str, signed: &str| {
         let signature = StandardWebhooks::signature_of_text(&key, &id, signed, body.as_bytes());
@@ -306,7 +307,7 @@ fn with(payload: &str, edit: impl FnOnce(&mut Value)) -> String {
 
 #[tokio::test]
 async fn hostile_values_baack() {
-    let p = BaackSample::payload();
+    let p = Baack::payload();
     let long = "u".repeat(3000);
     let trigger = |n: u32, edit: fn(&mut Value)| {
         with(&p, |v| {
@@ -314,7 +315,7 @@ async fn hostile_values_baack() {
             edit(v)
         })
     };
-    hostile_values::<BaackSample>(vec![
+    hostile_values::<Baack>(vec![
         (
             "3,000-character trigger urn",
             with(&p, |v| v["trigger"]["urn"] = long.clone().into()),
@@ -409,14 +410,14 @@ async fn hostile_values_baack() {
 
 #[tokio::test]
 async fn hostile_values_midbound() {
-    let p = MidboundSample::payload();
+    let p = Midbound::payload();
     let event = |id: &str, edit: &dyn Fn(&mut Value)| {
         with(&p, |v| {
             v["id"] = id.into();
             edit(v)
         })
     };
-    hostile_values::<MidboundSample>(vec![
+    hostile_values::<Midbound>(vec![
         (
             "3,000-character webhook-id",
             event(&"i".repeat(3000), &|_| {}),
@@ -458,14 +459,14 @@ async fn hostile_values_midbound() {
 
 #[tokio::test]
 async fn hostile_values_clearid() {
-    let p = ClearIdSample::payload();
+    let p = ClearId::payload();
     let ordinal = |n: u64, edit: &dyn Fn(&mut Value)| {
         with(&p, |v| {
             v["Ordinal"] = n.into();
             edit(v)
         })
     };
-    hostile_values::<ClearIdSample>(vec![
+    hostile_values::<ClearId>(vec![
         (
             "3,000-character ordinal",
             ordinal(1, &|v| v["Ordinal"] = "9".repeat(3000).into()),
@@ -499,8 +500,8 @@ async fn hostile_values_clearid() {
 
 #[tokio::test]
 async fn hostile_values_argyle() {
-    let p = ArgyleSample::payload();
-    hostile_values::<ArgyleSample>(vec![
+    let p = Argyle::payload();
+    hostile_values::<Argyle>(vec![
         (
             "3,000-character event",
             with(&p, |v| v["event"] = "e".repeat(3000).into()),

@@ -11,11 +11,13 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use hookline::enrich::{EnrichError, EnrichOutcome, Enricher};
+use hookline::provider::Sample as _;
+use hookline::providers::{Argyle, Midbound};
 use integration_tests::aws::{data, n, s};
 use integration_tests::changes::{ChangeEvent, ChangeWatcher};
 use integration_tests::enricher::{drain_once, enricher_for, enricher_with, envelope};
-use integration_tests::samples::{ArgyleSample, MidboundSample};
-use integration_tests::{Harness, Resources, Sample};
+use integration_tests::samples::webhook_id;
+use integration_tests::{Harness, Resources};
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
@@ -309,7 +311,7 @@ async fn a_deletion_event_records_a_tombstone_for_the_configured_days() {
 /// names no resource: its identity is the event.
 #[tokio::test]
 async fn one_record_per_identity_however_many_events_name_it() {
-    let h = Harness::<ArgyleSample>::new().await;
+    let h = Harness::<Argyle>::new().await;
     let api = MockServer::start().await;
     let changes = ChangeWatcher::on(&h.resources).await;
     let identity = argyle_identity("Ann", "2026-11-20T10:00:00Z");
@@ -322,13 +324,10 @@ async fn one_record_per_identity_however_many_events_name_it() {
         .await;
     let enricher = enricher_for(&h.resources, &api.uri()).await;
 
-    let added = ArgyleSample::payload();
+    let added = Argyle::payload();
     let updated = added.replace("identities.added", "identities.updated");
     let elsewhere = added.replace(ARGYLE_ID, other);
-    assert_ne!(
-        ArgyleSample::event_id(&added),
-        ArgyleSample::event_id(&updated)
-    );
+    assert_ne!(Argyle::event_id(&added), Argyle::event_id(&updated));
     for body in [&added, &updated] {
         h.send(h.signed(body)).await.expect(200, "accepted");
     }
@@ -345,10 +344,7 @@ async fn one_record_per_identity_however_many_events_name_it() {
     );
     let item = h.resources.identity("argyle", ARGYLE_ID).await;
     assert_eq!(data(&item), identity);
-    let event_ids = [
-        ArgyleSample::event_id(&added),
-        ArgyleSample::event_id(&updated),
-    ];
+    let event_ids = [Argyle::event_id(&added), Argyle::event_id(&updated)];
     assert!(event_ids.contains(&s(&item, "event_id").to_string()));
     assert_eq!(n(&item, "revision"), 1, "the same data twice: one change");
     let mut sent: Vec<(String, Value)> = changes
@@ -367,16 +363,16 @@ async fn one_record_per_identity_however_many_events_name_it() {
     );
 
     // Midbound: `midbound#evt_…` is the event, the identity and the record's key.
-    let h = Harness::<MidboundSample>::new().await;
+    let h = Harness::<Midbound>::new().await;
     let enricher = enricher_for(&h.resources, &api.uri()).await;
-    let body = MidboundSample::payload();
+    let body = Midbound::payload();
     h.send(h.signed(&body)).await.expect(200, "accepted");
     assert_eq!(drain_once(&h.resources, &enricher).await, (1, 0));
-    let webhook_id = MidboundSample::webhook_id(&body);
+    let webhook_id = webhook_id(&body);
     let item = h.resources.identity("midbound", &webhook_id).await;
-    assert_eq!(s(&item, "resource_key"), MidboundSample::event_id(&body));
+    assert_eq!(s(&item, "resource_key"), Midbound::event_id(&body));
     assert_eq!(s(&item, "resource_id"), webhook_id);
-    assert_eq!(s(&item, "event_id"), MidboundSample::event_id(&body));
+    assert_eq!(s(&item, "event_id"), Midbound::event_id(&body));
     let payload: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(data(&item), payload["data"]);
     assert_eq!(h.resources.identity_items().await.len(), 1);

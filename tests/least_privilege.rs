@@ -20,6 +20,8 @@ use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
 use aws_sdk_dynamodb::types::AttributeValue;
 use hookline::digest::sha256_hex;
 use hookline::envelope::QueueMessage;
+use hookline::provider::Sample as _;
+use hookline::providers::{Argyle, Baack, ClearId, Midbound};
 use hookline::queue::SqsEventQueue;
 use hookline::store::{Claim, DynamoDbEventStore, EventStore};
 use hookline::sweeper::sweep;
@@ -28,7 +30,7 @@ use integration_tests::changes::ChangeWatcher;
 use integration_tests::enricher::enricher_with;
 use integration_tests::faults::{Fault, FaultProxy};
 use integration_tests::iam::{assert_access_denied, denied, role_credentials, stack_on_iam_moto};
-use integration_tests::samples::{now, ArgyleSample, BaackSample, ClearIdSample, MidboundSample};
+use integration_tests::samples::{now, webhook_id};
 use integration_tests::{invoke, stack, Event, Resources, Sample};
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
@@ -163,9 +165,9 @@ async fn receiver_paths<S: Sample>(binary: &str, other_body: &str) -> (Resources
         .map(|(k, v)| (*k, v.to_string()))
         .collect();
     let config = role.resources.config_for(binary, &options);
-    let pipeline = role.resources.pipeline::<S::Provider>(&config).await;
+    let pipeline = role.resources.pipeline::<S>(&config).await;
     let signed = |body: &str| {
-        Event::new(&S::sign(S::SECRETS[1], body), body)
+        Event::new(&S::headers(S::SECRETS[1], body), body)
             .query(S::QUERY)
             .build()
     };
@@ -209,9 +211,9 @@ async fn receiver_paths<S: Sample>(binary: &str, other_body: &str) -> (Resources
 
 #[tokio::test]
 async fn baack_runs_with_its_role_alone() {
-    let body = BaackSample::payload();
+    let body = Baack::payload();
     let other = body.replace("5b0e4c1e-8f1a", "5b0e4c1e-0000");
-    let (admin, role) = receiver_paths::<BaackSample>("baack", &other).await;
+    let (admin, role) = receiver_paths::<Baack>("baack", &other).await;
     // Same subscription and trigger urn, another target: a conflict, nothing written.
     let conflicting = body.replace("clientidentifier:7c2d", "clientidentifier:9999");
     let config = role.resources.config_for("baack", &[]);
@@ -220,7 +222,7 @@ async fn baack_runs_with_its_role_alone() {
         .pipeline::<hookline::providers::Baack>(&config)
         .await;
     let event = Event::new(
-        &BaackSample::sign(BaackSample::SECRETS[0], &conflicting),
+        &Baack::headers(Baack::SECRETS[0], &conflicting),
         &conflicting,
     );
     invoke(&pipeline, event.build())
@@ -232,31 +234,31 @@ async fn baack_runs_with_its_role_alone() {
 
 #[tokio::test]
 async fn clearid_runs_with_its_role_alone() {
-    let other = ClearIdSample::payload().replace("\"Ordinal\":1042", "\"Ordinal\":1043");
-    let (_, role) = receiver_paths::<ClearIdSample>("clearid", &other).await;
+    let other = ClearId::payload().replace("\"Ordinal\":1042", "\"Ordinal\":1043");
+    let (_, role) = receiver_paths::<ClearId>("clearid", &other).await;
     role.assert_calls_are_exactly_the_role();
 }
 
 #[tokio::test]
 async fn argyle_runs_with_its_role_alone() {
-    let other = ArgyleSample::unknown_event_payload();
-    let (_, role) = receiver_paths::<ArgyleSample>("argyle", &other).await;
+    let other = Argyle::unknown_event_payload();
+    let (_, role) = receiver_paths::<Argyle>("argyle", &other).await;
     role.assert_calls_are_exactly_the_role();
 }
 
 #[tokio::test]
 async fn midbound_runs_with_its_role_alone() {
-    let body = MidboundSample::payload();
-    let id = MidboundSample::webhook_id(&body);
+    let body = Midbound::payload();
+    let id = webhook_id(&body);
     let other = body.replace(&id, &format!("{id}-2"));
-    let (_, role) = receiver_paths::<MidboundSample>("midbound", &other).await;
+    let (_, role) = receiver_paths::<Midbound>("midbound", &other).await;
     role.assert_calls_are_exactly_the_role();
 }
 
 /// The record of an attempt that stored an Argyle event (lease until `t + 30`) and died.
 fn crashed_claim(t: i64) -> Claim {
-    let body = ArgyleSample::payload();
-    let event_id = ArgyleSample::event_id(&body);
+    let body = Argyle::payload();
+    let event_id = Argyle::event_id(&body);
     Claim {
         message: QueueMessage {
             deduplication_id: sha256_hex(event_id.as_bytes()),
@@ -269,7 +271,7 @@ fn crashed_claim(t: i64) -> Claim {
             event_id,
             provider: "argyle".into(),
             event_type: "identities.added".into(),
-            group: ArgyleSample::resource()["id"].as_str().unwrap().into(),
+            group: Argyle::resource()["id"].as_str().unwrap().into(),
         },
         payload_sha256: sha256_hex(body.as_bytes()),
         claim_id: "crashed-attempt".into(),
@@ -292,7 +294,7 @@ async fn the_sweeper_takes_over_with_its_role_alone() {
     let queue = SqsEventQueue::new(role.resources.sqs.clone(), &admin.queue_url);
     let report = sweep(&store, &queue, "sweep-1", t + 31, 30).await.unwrap();
     assert_eq!((report.found, report.sent), (1, 1), "{report:?}");
-    let event_id = ArgyleSample::event_id(&ArgyleSample::payload());
+    let event_id = Argyle::event_id(&Argyle::payload());
     assert_eq!(
         s(&admin.item(&event_id).await.unwrap(), "status"),
         "ENQUEUED"
@@ -305,7 +307,7 @@ async fn the_sweeper_takes_over_with_its_role_alone() {
 async fn the_enricher_and_its_event_source_run_with_its_role_alone() {
     let admin = stack_on_iam_moto().await;
     let api = MockServer::start().await;
-    let argyle_id = ArgyleSample::resource()["id"].as_str().unwrap().to_string();
+    let argyle_id = Argyle::resource()["id"].as_str().unwrap().to_string();
     Mock::given(method("GET"))
         .and(path(format!("/v2/identities/{argyle_id}")))
         .respond_with(ResponseTemplate::new(200).set_body_json(
@@ -327,15 +329,15 @@ async fn the_enricher_and_its_event_source_run_with_its_role_alone() {
     // An Argyle event stored and queued as its receiver does (content-keyed: the enricher
     // marks its record CONSUMED), and a Baack deletion (a tombstone once Baack's API confirms it
     // with a 404: the stand-in has no such identity).
-    let argyle_body = ArgyleSample::payload();
-    let vars = ArgyleSample::vars();
+    let argyle_body = Argyle::payload();
+    let vars = Argyle::vars();
     let pipeline = admin
         .pipeline::<hookline::providers::Argyle>(&admin.config_for("argyle", &vars))
         .await;
     invoke(
         &pipeline,
         Event::new(
-            &ArgyleSample::sign(ArgyleSample::SECRETS[0], &argyle_body),
+            &Argyle::headers(Argyle::SECRETS[0], &argyle_body),
             &argyle_body,
         )
         .build(),
@@ -356,7 +358,7 @@ async fn the_enricher_and_its_event_source_run_with_its_role_alone() {
         .await
         .unwrap();
 
-    let argyle_event = ArgyleSample::event_id(&argyle_body);
+    let argyle_event = Argyle::event_id(&argyle_body);
     for event_id in [argyle_event.as_str(), "baack#gone"] {
         assert!(
             admin.history_items(event_id).await.is_empty(),
@@ -407,7 +409,7 @@ async fn the_enricher_and_its_event_source_run_with_its_role_alone() {
 
     // Each identity's state, written (read, put, its change's mark removed) with the role's
     // credentials, read back by the administrator.
-    let argyle_identity = ArgyleSample::resource()["id"].as_str().unwrap().to_string();
+    let argyle_identity = Argyle::resource()["id"].as_str().unwrap().to_string();
     let enriched = admin.identity("argyle", &argyle_identity).await;
     assert_eq!(s(&enriched, "state"), "PRESENT");
     assert_eq!(s(&enriched, "event_id"), argyle_event);

@@ -4,9 +4,11 @@
 //! RELIABILITY.md has the table these tests prove, row by row.
 
 use hookline::limits::{max_body_bytes_that_fit, MAX_KEY_BYTES};
+use hookline::provider::Sample as _;
+use hookline::providers::{Argyle, Baack, ClearId, Midbound};
 use integration_tests::aws::s;
 use integration_tests::enricher::{drain_once, enricher_for};
-use integration_tests::samples::{now, ArgyleSample, BaackSample, ClearIdSample, MidboundSample};
+use integration_tests::samples::now;
 use integration_tests::{Event, Harness, Response, Sample};
 use serde_json::Value;
 use wiremock::MockServer;
@@ -21,7 +23,7 @@ fn edited(body: &str, edit: impl FnOnce(&mut Value)) -> String {
 
 /// A correctly signed Midbound delivery with the given `webhook-id`.
 fn midbound(id: &str, body: &str) -> Event {
-    let headers = MidboundSample::sign_at(MidboundSample::SECRETS[1], body, now(), Some(id));
+    let headers = Midbound::headers_at(Midbound::SECRETS[1], body, now(), Some(id));
     Event::new(&headers, body)
 }
 
@@ -35,9 +37,9 @@ fn event_id(r: &Response) -> String {
 
 #[tokio::test]
 async fn a_3000_character_webhook_id_is_stored_once_under_a_digest_key() {
-    let h = Harness::<MidboundSample>::new().await;
+    let h = Harness::<Midbound>::new().await;
     let id = format!("evt_{}", "x".repeat(LONG));
-    let body = MidboundSample::payload();
+    let body = Midbound::payload();
     let first = h.send(midbound(&id, &body)).await;
     first.expect(200, "accepted");
     let event_id = event_id(&first);
@@ -57,8 +59,8 @@ async fn a_3000_character_webhook_id_is_stored_once_under_a_digest_key() {
 
 #[tokio::test]
 async fn a_3000_character_trigger_urn_is_stored_once_and_enriched_under_its_digest_key() {
-    let h = Harness::<BaackSample>::new().await;
-    let body = edited(&BaackSample::payload(), |v| {
+    let h = Harness::<Baack>::new().await;
+    let body = edited(&Baack::payload(), |v| {
         v["trigger"]["urn"] = format!("urn:baack:trigger:{}", "7".repeat(LONG)).into();
         v["trigger"]["event"] = "DELETE".into();
     });
@@ -75,7 +77,7 @@ async fn a_3000_character_trigger_urn_is_stored_once_and_enriched_under_its_dige
     let api = MockServer::start().await;
     let enricher = enricher_for(&h.resources, &api.uri()).await;
     assert_eq!(drain_once(&h.resources, &enricher).await, (1, 0));
-    let resource_id = BaackSample::resource()["id"].as_str().unwrap().to_string();
+    let resource_id = Baack::resource()["id"].as_str().unwrap().to_string();
     let record = h.resources.identity("baack", &resource_id).await;
     assert_eq!(s(&record, "state"), "TOMBSTONE");
     assert_eq!(s(&record, "event_id"), event_id);
@@ -84,9 +86,9 @@ async fn a_3000_character_trigger_urn_is_stored_once_and_enriched_under_its_dige
 
 #[tokio::test]
 async fn a_3000_character_event_type_is_accepted_flagged_and_mapped() {
-    let h = Harness::<ArgyleSample>::new().await;
+    let h = Harness::<Argyle>::new().await;
     let event_type = format!("identities.{}", "z".repeat(LONG));
-    let body = edited(&ArgyleSample::payload(), |v| {
+    let body = edited(&Argyle::payload(), |v| {
         v["event"] = event_type.clone().into()
     });
     h.send(h.signed(&body)).await.expect(200, "accepted");
@@ -107,8 +109,8 @@ async fn a_3000_character_event_type_is_accepted_flagged_and_mapped() {
 
 #[tokio::test]
 async fn a_clearid_event_type_of_3000_characters_in_the_query_maps_too() {
-    let h = Harness::<ClearIdSample>::new().await;
-    let body = ClearIdSample::payload();
+    let h = Harness::<ClearId>::new().await;
+    let body = ClearId::payload();
     let event_type = "identity.".to_string() + &"q".repeat(LONG);
     let query = [("event", event_type.as_str())];
     let first = h.send(h.signed(&body).query(&query)).await;
@@ -121,8 +123,8 @@ async fn a_clearid_event_type_of_3000_characters_in_the_query_maps_too() {
 
 #[tokio::test]
 async fn resource_ids_too_long_to_fetch_are_refused_naming_the_field() {
-    let argyle = Harness::<ArgyleSample>::new().await;
-    let body = edited(&ArgyleSample::payload(), |v| {
+    let argyle = Harness::<Argyle>::new().await;
+    let body = edited(&Argyle::payload(), |v| {
         v["data"]["identity"] = "f".repeat(LONG).into()
     });
     let r = argyle.send(argyle.signed(&body)).await;
@@ -130,8 +132,8 @@ async fn resource_ids_too_long_to_fetch_are_refused_naming_the_field() {
     assert!(r.body["error"].as_str().unwrap().contains("data.identity"));
     argyle.assert_untouched().await;
 
-    let baack = Harness::<BaackSample>::new().await;
-    let body = edited(&BaackSample::payload(), |v| {
+    let baack = Harness::<Baack>::new().await;
+    let body = edited(&Baack::payload(), |v| {
         v["v1"]["url"] = format!("/n/v1/clientidentifier/{}", "u".repeat(LONG)).into()
     });
     let r = baack.send(baack.signed(&body)).await;
@@ -139,8 +141,8 @@ async fn resource_ids_too_long_to_fetch_are_refused_naming_the_field() {
     assert!(r.body["error"].as_str().unwrap().contains("v1.url"));
     baack.assert_untouched().await;
 
-    let clearid = Harness::<ClearIdSample>::new().await;
-    let body = edited(&ClearIdSample::payload(), |v| {
+    let clearid = Harness::<ClearId>::new().await;
+    let body = edited(&ClearId::payload(), |v| {
         v["AccountId"] = "a".repeat(LONG).into()
     });
     let r = clearid.send(clearid.signed(&body)).await;
@@ -154,8 +156,8 @@ async fn resource_ids_too_long_to_fetch_are_refused_naming_the_field() {
 #[tokio::test]
 async fn the_largest_body_that_fits_is_stored_and_queued_with_everything_else_at_its_bound() {
     let limit = max_body_bytes_that_fit();
-    let h = Harness::<MidboundSample>::with(false, &[("MAX_BODY_BYTES", limit.to_string())]).await;
-    let body = edited(&MidboundSample::payload(), |v| {
+    let h = Harness::<Midbound>::with(false, &[("MAX_BODY_BYTES", limit.to_string())]).await;
+    let body = edited(&Midbound::payload(), |v| {
         v["type"] = format!("identity.{}", "t".repeat(LONG)).into();
         v["data"]["padding"] = "".into();
     });
@@ -188,14 +190,12 @@ async fn the_largest_body_that_fits_is_stored_and_queued_with_everything_else_at
 /// JSON value. A body that only fits unescaped is a 413, not a 5xx.
 #[tokio::test]
 async fn characters_sqs_refuses_travel_escaped_and_never_overflow() {
-    let h = Harness::<ArgyleSample>::new().await;
-    let body = edited(&ArgyleSample::payload(), |v| {
-        v["name"] = "sub\u{FFFF}".into()
-    });
+    let h = Harness::<Argyle>::new().await;
+    let body = edited(&Argyle::payload(), |v| v["name"] = "sub\u{FFFF}".into());
     h.send(h.signed(&body)).await.expect(200, "accepted");
     let messages = h.resources.messages().await;
     assert_eq!(messages[0].body["payload"]["name"], "sub\u{FFFF}");
-    let body = edited(&ArgyleSample::payload(), |v| {
+    let body = edited(&Argyle::payload(), |v| {
         v["name"] = "\u{FFFF}".repeat(87_000).into()
     });
     assert!(body.len() <= hookline::config::DEFAULT_MAX_BODY_BYTES);
@@ -204,20 +204,20 @@ async fn characters_sqs_refuses_travel_escaped_and_never_overflow() {
 
 #[tokio::test]
 async fn dates_outside_the_years_0_to_9999_are_accepted_without_a_panic() {
-    let h = Harness::<MidboundSample>::new().await;
-    let body = edited(&MidboundSample::payload(), |v| {
+    let h = Harness::<Midbound>::new().await;
+    let body = edited(&Midbound::payload(), |v| {
         v["created"] = (-62_167_219_200_001i64).into()
     });
     h.send(h.signed(&body)).await.expect(200, "accepted");
     let m = &h.resources.messages().await[0];
     assert!(m.body.get("occurred_at").is_none(), "{}", m.body);
 
-    let h = Harness::<BaackSample>::new().await;
+    let h = Harness::<Baack>::new().await;
     for (n, raw) in ["0000-01-01T00:00:00+00:01", "9999-12-31T23:59:59-00:01"]
         .into_iter()
         .enumerate()
     {
-        let body = edited(&BaackSample::payload(), |v| {
+        let body = edited(&Baack::payload(), |v| {
             v["trigger"]["timestamp"] = raw.into();
             v["trigger"]["urn"] = format!("urn:baack:trigger:{n}").into();
         });
@@ -233,7 +233,7 @@ async fn dates_outside_the_years_0_to_9999_are_accepted_without_a_panic() {
 async fn provider_data_too_large_for_an_item_fails_permanently_without_a_write() {
     use wiremock::matchers::method;
     use wiremock::{Mock, ResponseTemplate};
-    let h = Harness::<ArgyleSample>::new().await;
+    let h = Harness::<Argyle>::new().await;
     let api = MockServer::start().await;
     let huge =
         serde_json::json!({"id": "x", "notes": "n".repeat(hookline::enrich::MAX_DATA_BYTES)});
@@ -242,7 +242,7 @@ async fn provider_data_too_large_for_an_item_fails_permanently_without_a_write()
         .mount(&api)
         .await;
     let enricher = enricher_for(&h.resources, &api.uri()).await;
-    let body = ArgyleSample::payload();
+    let body = Argyle::payload();
     h.send(h.signed(&body)).await.expect(200, "accepted");
     let message = h.resources.receive_event(30).await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
@@ -254,7 +254,7 @@ async fn provider_data_too_large_for_an_item_fails_permanently_without_a_write()
         error.contains("permanent") && error.contains("does not fit"),
         "{error}"
     );
-    let resource_id = ArgyleSample::resource()["id"].as_str().unwrap().to_string();
+    let resource_id = Argyle::resource()["id"].as_str().unwrap().to_string();
     assert!(h
         .resources
         .identity_item("argyle", &resource_id)
@@ -267,8 +267,8 @@ async fn provider_data_too_large_for_an_item_fails_permanently_without_a_write()
 /// as `unknown`, flagged, never as an empty attribute that would fail every retry.
 #[tokio::test]
 async fn an_empty_event_type_travels_as_unknown() {
-    let h = Harness::<ArgyleSample>::new().await;
-    let body = edited(&ArgyleSample::payload(), |v| v["event"] = "".into());
+    let h = Harness::<Argyle>::new().await;
+    let body = edited(&Argyle::payload(), |v| v["event"] = "".into());
     h.send(h.signed(&body)).await.expect(200, "accepted");
     let m = &h.resources.messages().await[0];
     assert_eq!(m.attributes["event_type"], "unknown");

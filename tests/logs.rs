@@ -5,8 +5,10 @@
 //! - one metric document per delivery, counting its outcome.
 
 use hookline::logging::{subscriber, Capture};
+use hookline::provider::Sample as _;
+use hookline::providers::{Argyle, Baack, ClearId, Midbound};
 use integration_tests::metrics::{count, counts, gauges};
-use integration_tests::samples::{now, ArgyleSample, BaackSample, ClearIdSample, MidboundSample};
+use integration_tests::samples::now;
 use integration_tests::{Event, Harness, Sample};
 use serde_json::Value;
 use tracing::{Instrument, Level};
@@ -27,11 +29,11 @@ async fn failing_paths<S: Sample>() {
     let h = Harness::<S>::new().await;
     let body = with_marker(&S::payload());
     // Wrong credentials, tampered body, missing credentials.
-    h.send(Event::new(&S::sign(WRONG, &body), &body).query(S::QUERY))
+    h.send(Event::new(&S::headers(WRONG, &body), &body).query(S::QUERY))
         .await;
     h.send(
         Event::new(
-            &S::sign(S::SECRETS[1], &body),
+            &S::headers(S::SECRETS[1], &body),
             &body.replace(MARKER, "other"),
         )
         .query(S::QUERY),
@@ -56,7 +58,9 @@ async fn failing_paths<S: Sample>() {
         .unwrap();
     let other = with_marker(&S::unknown_event_payload());
     let r = h
-        .send(Event::new(&S::sign(S::SECRETS[1], &other), &other).query(S::unknown_event_query()))
+        .send(
+            Event::new(&S::headers(S::SECRETS[1], &other), &other).query(S::unknown_event_query()),
+        )
         .await;
     // Where the sample's key stays the same (Baack, Midbound) this is a conflict; elsewhere a
     // new event that cannot be queued. Both are failing paths worth logging.
@@ -68,14 +72,14 @@ async fn no_secret_or_payload_in_any_log_line() {
     let capture = Capture::default();
     let _guard = tracing::subscriber::set_default(subscriber(Level::TRACE, capture.clone()));
 
-    failing_paths::<BaackSample>().await;
-    failing_paths::<ClearIdSample>().await;
-    failing_paths::<ArgyleSample>().await;
-    failing_paths::<MidboundSample>().await;
+    failing_paths::<Baack>().await;
+    failing_paths::<ClearId>().await;
+    failing_paths::<Argyle>().await;
+    failing_paths::<Midbound>().await;
     // A stale Midbound timestamp.
-    let h = Harness::<MidboundSample>::new().await;
-    let body = MidboundSample::payload();
-    let stale = MidboundSample::sign_at(MidboundSample::SECRETS[0], &body, now() - 3600, None);
+    let h = Harness::<Midbound>::new().await;
+    let body = Midbound::payload();
+    let stale = Midbound::headers_at(Midbound::SECRETS[0], &body, now() - 3600, None);
     h.send(Event::new(&stale, &body)).await;
 
     let logs = capture.text();
@@ -92,10 +96,10 @@ async fn no_secret_or_payload_in_any_log_line() {
         );
     }
     let secrets = [
-        BaackSample::SECRETS,
-        ClearIdSample::SECRETS,
-        ArgyleSample::SECRETS,
-        MidboundSample::SECRETS,
+        Baack::SECRETS,
+        ClearId::SECRETS,
+        Argyle::SECRETS,
+        Midbound::SECRETS,
     ]
     .concat();
     for secret in secrets.iter().chain(&[WRONG]) {
@@ -126,7 +130,7 @@ async fn lines_of<S: Sample>(h: &Harness<S>, request_id: &str, event: Event) -> 
 async fn every_line_names_its_request_and_event<S: Sample>() {
     let h = Harness::<S>::new().await;
     let body = S::payload();
-    let provider = <S::Provider as hookline::Provider>::NAME;
+    let provider = <S as hookline::Provider>::NAME;
 
     let accepted = lines_of(&h, "req-accepted", h.signed(&body)).await;
     let duplicate = lines_of(&h, "req-duplicate", h.signed(&body)).await;
@@ -183,18 +187,18 @@ async fn every_line_names_its_request_and_event<S: Sample>() {
 
 #[tokio::test]
 async fn every_line_names_its_request_and_event_for_every_provider() {
-    every_line_names_its_request_and_event::<BaackSample>().await;
-    every_line_names_its_request_and_event::<ClearIdSample>().await;
-    every_line_names_its_request_and_event::<ArgyleSample>().await;
-    every_line_names_its_request_and_event::<MidboundSample>().await;
+    every_line_names_its_request_and_event::<Baack>().await;
+    every_line_names_its_request_and_event::<ClearId>().await;
+    every_line_names_its_request_and_event::<Argyle>().await;
+    every_line_names_its_request_and_event::<Midbound>().await;
 }
 
 /// A header value that cannot decode (a control character) makes the event deserializer fail
 /// with a message quoting the value: the log line carries the error's category, never that text.
 #[tokio::test]
 async fn an_undecodable_header_value_never_reaches_a_log_line() {
-    let h = Harness::<ArgyleSample>::new().await;
-    let body = ArgyleSample::payload();
+    let h = Harness::<Argyle>::new().await;
+    let body = Argyle::payload();
     let capture = Capture::default();
     let _guard = tracing::subscriber::set_default(subscriber(Level::TRACE, capture.clone()));
     let bad = format!("{MARKER}\u{1}");

@@ -6,21 +6,22 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sqs::types::QueueAttributeName;
 use hookline::digest::sha256_hex;
 use hookline::envelope::QueueMessage;
-use hookline::providers::{Argyle, Baack};
+use hookline::provider::Sample as _;
+use hookline::providers::{Argyle, Baack, Midbound};
 use hookline::queue::SqsEventQueue;
 use hookline::store::{
     pending_shard, Claim, DynamoDbEventStore, EventStore, LEGACY_PENDING_KEY, PENDING_SHARDS,
 };
 use hookline::sweeper::{sweep, SweepReport};
 use integration_tests::aws::{n, s};
-use integration_tests::samples::{now, ArgyleSample, BaackSample, MidboundSample};
+use integration_tests::samples::{now, webhook_id};
 use integration_tests::{invoke, Event, Harness, Resources, Sample};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
 #[tokio::test]
 async fn fifo_queue_gets_group_and_deduplication_ids() {
-    let h = Harness::<ArgyleSample>::with(true, &[]).await;
+    let h = Harness::<Argyle>::with(true, &[]).await;
     // High-throughput FIFO on both queues, as the template creates them: SQS's 300 calls a
     // second apply per message group, not to the queue.
     for url in [&h.resources.queue_url, &h.resources.dlq_url] {
@@ -40,7 +41,7 @@ async fn fifo_queue_gets_group_and_deduplication_ids() {
             "{url}"
         );
     }
-    let body = ArgyleSample::payload();
+    let body = Argyle::payload();
     h.send(h.signed(&body)).await.expect(200, "accepted");
     let messages = h.resources.messages().await;
     assert_eq!(messages.len(), 1);
@@ -51,7 +52,7 @@ async fn fifo_queue_gets_group_and_deduplication_ids() {
     );
     // Content-keyed (Argyle): the id names this occurrence, not only the event id, since the
     // same event id returns as a new occurrence once the enricher has taken it.
-    let event_id = ArgyleSample::event_id(&body);
+    let event_id = Argyle::event_id(&body);
     let dedup = messages[0]
         .deduplication_id
         .clone()
@@ -65,13 +66,13 @@ async fn fifo_queue_gets_group_and_deduplication_ids() {
     );
 
     // Keyed by one event (Baack): the event id's digest, whichever attempt sends it.
-    let h = Harness::<BaackSample>::with(true, &[]).await;
-    let body = BaackSample::payload();
+    let h = Harness::<Baack>::with(true, &[]).await;
+    let body = Baack::payload();
     h.send(h.signed(&body)).await.expect(200, "accepted");
     let messages = h.resources.messages().await;
     assert_eq!(
         messages[0].deduplication_id.as_deref(),
-        Some(sha256_hex(BaackSample::event_id(&body).as_bytes()).as_str())
+        Some(sha256_hex(Baack::event_id(&body).as_bytes()).as_str())
     );
 }
 
@@ -113,8 +114,8 @@ async fn the_events_table_and_its_index_are_warmed_as_the_parameter_says() {
 
 #[tokio::test]
 async fn fifo_group_falls_back_to_the_provider() {
-    let h = Harness::<MidboundSample>::with(true, &[]).await;
-    let body = MidboundSample::payload();
+    let h = Harness::<Midbound>::with(true, &[]).await;
+    let body = Midbound::payload();
     h.send(h.signed(&body)).await.expect(200, "accepted");
     let messages = h.resources.messages().await;
     assert_eq!(messages.len(), 1);
@@ -123,13 +124,13 @@ async fn fifo_group_falls_back_to_the_provider() {
 
 #[tokio::test]
 async fn sqs_failure_after_the_put_then_retry_delivers_exactly_once() {
-    let h = Harness::<BaackSample>::new().await;
+    let h = Harness::<Baack>::new().await;
     // A queue that does not exist: SQS itself answers with an error after the put succeeded.
-    let mut config = h.resources.config(&BaackSample::vars());
+    let mut config = h.resources.config(&Baack::vars());
     config.queue_url = format!("{}-missing", h.resources.queue_url);
     let broken = h.resources.pipeline::<Baack>(&config).await;
-    let body = BaackSample::payload();
-    let event_id = BaackSample::event_id(&body);
+    let body = Baack::payload();
+    let event_id = Baack::event_id(&body);
 
     let r = invoke(&broken, h.signed(&body).build()).await;
     r.expect(503, "unavailable");
@@ -162,11 +163,11 @@ async fn sqs_failure_after_the_put_then_retry_delivers_exactly_once() {
 
 #[tokio::test]
 async fn dynamodb_failure_is_a_503_and_nothing_is_sent() {
-    let h = Harness::<ArgyleSample>::new().await;
-    let mut config = h.resources.config(&ArgyleSample::vars());
+    let h = Harness::<Argyle>::new().await;
+    let mut config = h.resources.config(&Argyle::vars());
     config.table = format!("{}-missing", h.resources.table);
     let broken = h.resources.pipeline::<Argyle>(&config).await;
-    let r = invoke(&broken, h.signed(&ArgyleSample::payload()).build()).await;
+    let r = invoke(&broken, h.signed(&Argyle::payload()).build()).await;
     r.expect(503, "unavailable");
     assert!(
         !r.body.to_string().contains("missing"),
@@ -177,8 +178,8 @@ async fn dynamodb_failure_is_a_503_and_nothing_is_sent() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_concurrent_deliveries_of_one_event_give_exactly_one_message() {
-    let h = Arc::new(Harness::<MidboundSample>::new().await);
-    let body = MidboundSample::payload();
+    let h = Arc::new(Harness::<Midbound>::new().await);
+    let body = Midbound::payload();
     let event = h.signed(&body);
     let tasks: Vec<_> = (0..20)
         .map(|_| {
@@ -213,30 +214,26 @@ async fn twenty_concurrent_deliveries_of_one_event_give_exactly_one_message() {
 
 #[tokio::test]
 async fn same_key_with_a_different_payload_is_a_409() {
-    let h = Harness::<BaackSample>::new().await;
-    let body = BaackSample::payload();
+    let h = Harness::<Baack>::new().await;
+    let body = Baack::payload();
     h.send(h.signed(&body)).await.expect(200, "accepted");
     // Same subscription and trigger urn, another target.
     let other = body.replace("clientidentifier:7c2d", "clientidentifier:9999");
     let r = h.send(h.signed(&other)).await;
     r.expect(409, "conflict");
-    assert_eq!(r.body["event_id"], BaackSample::event_id(&body).as_str());
+    assert_eq!(r.body["event_id"], Baack::event_id(&body).as_str());
     assert_eq!(h.resources.messages().await.len(), 1);
-    let item = h
-        .resources
-        .item(&BaackSample::event_id(&body))
-        .await
-        .unwrap();
+    let item = h.resources.item(&Baack::event_id(&body)).await.unwrap();
     assert_eq!(s(&item, "payload_sha256"), sha256_hex(body.as_bytes()));
 }
 
 #[tokio::test]
 async fn live_lease_answers_in_progress_then_a_lapsed_one_is_taken_over() {
-    let h = Harness::<ArgyleSample>::new().await;
-    let body = ArgyleSample::payload();
+    let h = Harness::<Argyle>::new().await;
+    let body = Argyle::payload();
     let t = now();
     // An attempt that claimed the event and died before sending (a Lambda timeout).
-    let crashed = crashed_claim(&ArgyleSample::event_id(&body), &body, t);
+    let crashed = crashed_claim(&Argyle::event_id(&body), &body, t);
     let store = DynamoDbEventStore::new(h.resources.dynamodb.clone(), &h.resources.table);
     store.claim(&crashed).await.unwrap();
 
@@ -279,18 +276,18 @@ const ARGYLE_IDENTITY: &str = "0187c66e-f13b-31e4-6b2c-6a0dd4f67e43";
 
 #[tokio::test]
 async fn the_sweeper_completes_a_handoff_whose_attempt_died() {
-    let h = Harness::<ArgyleSample>::new().await;
+    let h = Harness::<Argyle>::new().await;
     let store = DynamoDbEventStore::new(h.resources.dynamodb.clone(), &h.resources.table);
     let queue = SqsEventQueue::new(h.resources.sqs.clone(), &h.resources.queue_url);
     let t = now();
-    let body = ArgyleSample::payload();
-    let event_id = ArgyleSample::event_id(&body);
+    let body = Argyle::payload();
+    let event_id = Argyle::event_id(&body);
     store
         .claim(&crashed_claim(&event_id, &body, t))
         .await
         .unwrap();
     // A live delivery's record, and a finished one: neither is the sweeper's business.
-    h.send_at(h.signed(&ArgyleSample::unknown_event_payload()), t)
+    h.send_at(h.signed(&Argyle::unknown_event_payload()), t)
         .await
         .expect(200, "accepted");
     store
@@ -351,9 +348,9 @@ fn ids_on_shards(shards: &[u32]) -> Vec<String> {
 
 /// Claims `event_id` as an attempt that died, then rewrites its index key to the one every
 /// record carried before the index was sharded: a claim made by the previous version.
-async fn claim_as_the_previous_version(h: &Harness<ArgyleSample>, event_id: &str, t: i64) {
+async fn claim_as_the_previous_version(h: &Harness<Argyle>, event_id: &str, t: i64) {
     let store = DynamoDbEventStore::new(h.resources.dynamodb.clone(), &h.resources.table);
-    let body = ArgyleSample::payload();
+    let body = Argyle::payload();
     store
         .claim(&crashed_claim(event_id, &body, t))
         .await
@@ -374,11 +371,11 @@ async fn claim_as_the_previous_version(h: &Harness<ArgyleSample>, event_id: &str
 
 #[tokio::test]
 async fn the_sweeper_reads_every_shard_and_the_key_of_the_previous_version() {
-    let h = Harness::<ArgyleSample>::new().await;
+    let h = Harness::<Argyle>::new().await;
     let store = DynamoDbEventStore::new(h.resources.dynamodb.clone(), &h.resources.table);
     let queue = SqsEventQueue::new(h.resources.sqs.clone(), &h.resources.queue_url);
     let t = now();
-    let body = ArgyleSample::payload();
+    let body = Argyle::payload();
     let shards = [0, 1, 17, 42, PENDING_SHARDS - 1];
     let mut stuck = ids_on_shards(&shards);
     for (id, shard) in stuck.iter().zip(shards) {
@@ -429,10 +426,10 @@ async fn the_sweeper_reads_every_shard_and_the_key_of_the_previous_version() {
 /// records on other shards and on the legacy key are in it too, and a larger budget takes all.
 #[tokio::test]
 async fn a_bounded_read_of_stranded_records_shares_its_limit_between_shards() {
-    let h = Harness::<ArgyleSample>::new().await;
+    let h = Harness::<Argyle>::new().await;
     let store = DynamoDbEventStore::new(h.resources.dynamodb.clone(), &h.resources.table);
     let t = now();
-    let body = ArgyleSample::payload();
+    let body = Argyle::payload();
     let crowded: Vec<String> = (0..)
         .map(|i| format!("argyle#crowded-{i}"))
         .filter(|id| pending_shard(id) == 5)
@@ -473,15 +470,11 @@ async fn a_bounded_read_of_stranded_records_shares_its_limit_between_shards() {
 #[tokio::test]
 async fn an_expired_record_counts_as_absent_even_before_ttl_deletes_it() {
     let retention = ("DEDUP_RETENTION_SECONDS", "60".to_string());
-    let h = Harness::<ArgyleSample>::with(false, &[retention]).await;
-    let body = ArgyleSample::payload();
+    let h = Harness::<Argyle>::with(false, &[retention]).await;
+    let body = Argyle::payload();
     let t = now();
     h.send_at(h.signed(&body), t).await.expect(200, "accepted");
-    let item = h
-        .resources
-        .item(&ArgyleSample::event_id(&body))
-        .await
-        .unwrap();
+    let item = h.resources.item(&Argyle::event_id(&body)).await.unwrap();
     assert_eq!(n(&item, "expires_at"), t + 60);
     h.send_at(h.signed(&body), t + 59)
         .await
@@ -495,19 +488,17 @@ async fn an_expired_record_counts_as_absent_even_before_ttl_deletes_it() {
 
 #[tokio::test]
 async fn midbound_stale_and_future_timestamps_are_refused() {
-    let h = Harness::<MidboundSample>::new().await;
-    let body = MidboundSample::payload();
-    let id = MidboundSample::webhook_id(&body);
+    let h = Harness::<Midbound>::new().await;
+    let body = Midbound::payload();
+    let id = webhook_id(&body);
     for offset in [-301, 301] {
-        let headers =
-            MidboundSample::sign_at(MidboundSample::SECRETS[0], &body, now() + offset, Some(&id));
+        let headers = Midbound::headers_at(Midbound::SECRETS[0], &body, now() + offset, Some(&id));
         let r = h.send(Event::new(&headers, &body)).await;
         r.expect(401, "rejected");
         assert_eq!(r.body["error"], "unauthorized");
     }
     h.assert_untouched().await;
-    let headers =
-        MidboundSample::sign_at(MidboundSample::SECRETS[0], &body, now() - 290, Some(&id));
+    let headers = Midbound::headers_at(Midbound::SECRETS[0], &body, now() - 290, Some(&id));
     h.send(Event::new(&headers, &body))
         .await
         .expect(200, "accepted");
@@ -516,10 +507,10 @@ async fn midbound_stale_and_future_timestamps_are_refused() {
 #[tokio::test]
 async fn midbound_tolerance_is_configurable() {
     let tolerance = ("WEBHOOK_TOLERANCE_SECONDS", "30".to_string());
-    let h = Harness::<MidboundSample>::with(false, &[tolerance]).await;
-    let body = MidboundSample::payload();
-    let id = MidboundSample::webhook_id(&body);
-    let headers = MidboundSample::sign_at(MidboundSample::SECRETS[1], &body, now() - 60, Some(&id));
+    let h = Harness::<Midbound>::with(false, &[tolerance]).await;
+    let body = Midbound::payload();
+    let id = webhook_id(&body);
+    let headers = Midbound::headers_at(Midbound::SECRETS[1], &body, now() - 60, Some(&id));
     h.send(Event::new(&headers, &body))
         .await
         .expect(401, "rejected");
@@ -528,14 +519,12 @@ async fn midbound_tolerance_is_configurable() {
 #[tokio::test]
 async fn midbound_raw_key_signature_among_several_with_auto_encoding() {
     let encoding = ("WEBHOOK_SECRET_ENCODING", "auto".to_string());
-    let h = Harness::<MidboundSample>::with(false, &[encoding]).await;
-    let body = MidboundSample::payload();
-    let id = MidboundSample::webhook_id(&body);
+    let h = Harness::<Midbound>::with(false, &[encoding]).await;
+    let body = Midbound::payload();
+    let id = webhook_id(&body);
     let ts = now();
     // Midbound's Node example keys HMAC with the characters after whsec_, not their base64.
-    let raw_key = MidboundSample::SECRETS[1]
-        .trim_start_matches("whsec_")
-        .as_bytes();
+    let raw_key = Midbound::SECRETS[1].trim_start_matches("whsec_").as_bytes();
     let raw_signature =
         hookline::verify::StandardWebhooks::signature(raw_key, &id, ts, body.as_bytes());
     let headers = vec![
@@ -563,7 +552,7 @@ async fn baack_basic_mode_checks_client_id_and_secret() {
         ),
     ]);
     let pipeline = resources.pipeline::<Baack>(&config).await;
-    let body = BaackSample::payload();
+    let body = Baack::payload();
     let basic = |credentials: &str| {
         use base64::Engine;
         let encoded = base64::engine::general_purpose::STANDARD.encode(credentials);
@@ -592,13 +581,13 @@ async fn secrets_can_come_from_secrets_manager() {
         .await;
     let config = resources.config(&[("WEBHOOK_SECRETS_ARN", arn)]);
     let pipeline = resources.pipeline::<Argyle>(&config).await;
-    let body = ArgyleSample::payload();
-    for secret in ArgyleSample::SECRETS {
-        let headers = ArgyleSample::sign(secret, &body);
+    let body = Argyle::payload();
+    for secret in Argyle::SECRETS {
+        let headers = Argyle::headers(secret, &body);
         let r = invoke(&pipeline, Event::new(&headers, &body).build()).await;
         assert_eq!(r.status, 200, "{}", r.body);
     }
-    let wrong = ArgyleSample::sign("not-in-the-secret", &body);
+    let wrong = Argyle::headers("not-in-the-secret", &body);
     invoke(&pipeline, Event::new(&wrong, &body).build())
         .await
         .expect(401, "rejected");

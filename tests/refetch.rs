@@ -3,10 +3,11 @@
 //! event; after that it is a new occurrence, fetched again. Run with the template's own Argyle
 //! settings and with the longest window an operator might set.
 
+use hookline::provider::Sample as _;
+use hookline::providers::{Argyle, ClearId, Midbound};
 use integration_tests::aws::{n, s};
 use integration_tests::enricher::{drain_once, enricher_for};
-use integration_tests::samples::{ArgyleSample, ClearIdSample, MidboundSample};
-use integration_tests::{Harness, Sample};
+use integration_tests::Harness;
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -42,7 +43,7 @@ fn identity(first_name: &str, updated_at: &str) -> Value {
 /// fetches, the second answered with newer data, and the stored identity ends with it. A
 /// retry before the enrichment is a duplicate: one message.
 async fn identical_updates_around_an_enrichment(fifo: bool, extra: &[(&'static str, String)]) {
-    let h = Harness::<ArgyleSample>::with(fifo, extra).await;
+    let h = Harness::<Argyle>::with(fifo, extra).await;
     let api = MockServer::start().await;
     let enricher = enricher_for(&h.resources, &api.uri()).await;
     let identity_path = format!("/v2/identities/{IDENTITY}");
@@ -63,8 +64,8 @@ async fn identical_updates_around_an_enrichment(fifo: bool, extra: &[(&'static s
         .expect(1)
         .mount(&api)
         .await;
-    let body = ArgyleSample::payload().replace("identities.added", "identities.updated");
-    let event_id = ArgyleSample::event_id(&body);
+    let body = Argyle::payload().replace("identities.added", "identities.updated");
+    let event_id = Argyle::event_id(&body);
 
     h.send(h.signed(&body)).await.expect(200, "accepted");
     // The provider's retry, seconds later, before any enrichment.
@@ -122,8 +123,8 @@ async fn argyle_update_after_an_enrichment_reaches_a_fifo_queue_too() {
 /// ClearID without an ordinal is keyed by its body: the same rule applies.
 #[tokio::test]
 async fn clearid_without_an_ordinal_is_a_new_event_once_consumed() {
-    let h = Harness::<ClearIdSample>::new().await;
-    let mut payload: Value = serde_json::from_str(&ClearIdSample::payload()).unwrap();
+    let h = Harness::<ClearId>::new().await;
+    let mut payload: Value = serde_json::from_str(&ClearId::payload()).unwrap();
     payload.as_object_mut().unwrap().remove("Ordinal");
     let body = payload.to_string();
     let first = h.send(h.signed(&body)).await;
@@ -149,17 +150,13 @@ async fn clearid_without_an_ordinal_is_a_new_event_once_consumed() {
 /// never reopened: a retry after the enrichment is still a duplicate.
 #[tokio::test]
 async fn an_event_keyed_by_its_id_stays_a_duplicate_after_enrichment() {
-    let h = Harness::<MidboundSample>::new().await;
+    let h = Harness::<Midbound>::new().await;
     let api = MockServer::start().await;
     let enricher = enricher_for(&h.resources, &api.uri()).await;
-    let body = MidboundSample::payload();
+    let body = Midbound::payload();
     h.send(h.signed(&body)).await.expect(200, "accepted");
     assert_eq!(drain_once(&h.resources, &enricher).await, (1, 0));
-    let record = h
-        .resources
-        .item(&MidboundSample::event_id(&body))
-        .await
-        .unwrap();
+    let record = h.resources.item(&Midbound::event_id(&body)).await.unwrap();
     assert_eq!(s(&record, "status"), "ENQUEUED");
     h.send(h.signed(&body)).await.expect(200, "duplicate");
     assert!(h.resources.messages().await.is_empty());
@@ -170,10 +167,10 @@ async fn an_event_keyed_by_its_id_stays_a_duplicate_after_enrichment() {
 #[tokio::test]
 async fn a_late_mark_of_an_earlier_occurrence_leaves_the_next_one_claimable() {
     use hookline::store::{Claim, ClaimOutcome, DynamoDbEventStore, EventStore};
-    let h = Harness::<ArgyleSample>::new().await;
+    let h = Harness::<Argyle>::new().await;
     let store = DynamoDbEventStore::new(h.resources.dynamodb.clone(), &h.resources.table);
-    let body = ArgyleSample::payload();
-    let event_id = ArgyleSample::event_id(&body);
+    let body = Argyle::payload();
+    let event_id = Argyle::event_id(&body);
     let now = integration_tests::samples::now();
     let claim = |attempt: &str| Claim {
         message: hookline::envelope::QueueMessage {

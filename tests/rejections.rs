@@ -4,11 +4,12 @@
 //! reasons, in the metric's table and in the runbook, so neither drifts from the code.
 
 use hookline::logging::{subscriber, Capture};
+use hookline::providers::{Argyle, Baack, ClearId, Midbound};
 use hookline::rejection::Rejection;
 use hookline::verify::standard_webhooks::TIMESTAMP_HEADER;
 use hookline::Provider;
 use integration_tests::metrics::{count, counts};
-use integration_tests::samples::{now, ArgyleSample, BaackSample, ClearIdSample, MidboundSample};
+use integration_tests::samples::now;
 use integration_tests::{Event, Harness, Sample};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -23,7 +24,7 @@ const LIMIT: usize = 4096;
 /// The headers `S` signs `body` with, with the credential's shape broken (the scheme's required
 /// form not met), or `None` where the scheme has no shape to break (a raw shared token).
 fn malformed_credential<S: Sample>(body: &str) -> Option<Vec<(String, String)>> {
-    let mut headers = S::sign(S::SECRETS[1], body);
+    let mut headers = S::headers(S::SECRETS[1], body);
     headers.iter_mut().find_map(|(name, value)| {
         *value = match name.as_str() {
             // Standard Webhooks: a timestamp that is not a number.
@@ -57,12 +58,12 @@ fn refused_for<S: Sample>(h: &Harness<S>, reason: &str) -> Option<(u16, Value)> 
         }
         "bad_signature" => (
             401,
-            Event::new(&S::sign(WRONG, &body), &body)
+            Event::new(&S::headers(WRONG, &body), &body)
                 .query(S::QUERY)
                 .build(),
         ),
         "outside_replay_window" => {
-            let stale = S::sign_at(S::SECRETS[1], &body, now() - 3600, None);
+            let stale = S::headers_at(S::SECRETS[1], &body, now() - 3600, None);
             stale.iter().find(|(name, _)| name == TIMESTAMP_HEADER)?;
             (401, Event::new(&stale, &body).query(S::QUERY).build())
         }
@@ -76,7 +77,7 @@ fn refused_for<S: Sample>(h: &Harness<S>, reason: &str) -> Option<(u16, Value)> 
 /// leaves; returns the reasons `S` produced.
 async fn every_reason<S: Sample>() -> BTreeSet<&'static str> {
     let h = Harness::<S>::with(false, &[("MAX_BODY_BYTES", LIMIT.to_string())]).await;
-    let provider = <S::Provider as Provider>::NAME;
+    let provider = <S as Provider>::NAME;
     let mut produced = BTreeSet::new();
     for &reason in Rejection::REASONS {
         let Some((status, event)) = refused_for(&h, reason) else {
@@ -115,10 +116,10 @@ async fn every_reason<S: Sample>() -> BTreeSet<&'static str> {
 #[tokio::test]
 async fn every_rejection_reason_is_answered_counted_and_leaves_nothing() {
     let mut produced = BTreeSet::new();
-    produced.extend(every_reason::<BaackSample>().await);
-    produced.extend(every_reason::<ClearIdSample>().await);
-    produced.extend(every_reason::<ArgyleSample>().await);
-    produced.extend(every_reason::<MidboundSample>().await);
+    produced.extend(every_reason::<Baack>().await);
+    produced.extend(every_reason::<ClearId>().await);
+    produced.extend(every_reason::<Argyle>().await);
+    produced.extend(every_reason::<Midbound>().await);
     assert_eq!(
         produced,
         Rejection::REASONS.iter().copied().collect(),

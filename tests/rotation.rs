@@ -5,12 +5,13 @@
 
 use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
 use hookline::enrich::{EnricherConfig, LiveEnricher};
+use hookline::provider::Sample as _;
 use hookline::providers::Argyle;
 use hookline::runtime::LiveFunction;
 use hookline::secrets::Refresh;
 use integration_tests::aws::Resources;
 use integration_tests::faults::{Fault, FaultProxy};
-use integration_tests::samples::{now, ArgyleSample};
+use integration_tests::samples::now;
 use integration_tests::{Event, Sample};
 use std::collections::HashMap;
 
@@ -20,8 +21,8 @@ const GET_SECRET: &str = "secretsmanager.GetSecretValue";
 
 /// The status of a delivery of the sample payload signed with `secret`, at `at`.
 async fn status(function: &LiveFunction<Argyle>, secret: &str, at: i64) -> u16 {
-    let body = ArgyleSample::payload();
-    let event = Event::new(&ArgyleSample::sign(secret, &body), &body).build();
+    let body = Argyle::payload();
+    let event = Event::new(&Argyle::headers(secret, &body), &body).build();
     let raw = function.handle_event_at(event, "rotation", at).await;
     raw["statusCode"].as_u64().expect("statusCode") as u16
 }

@@ -2,10 +2,10 @@
 //! One test changes the process environment and runs `hookline::run` as a function does; the
 //! others build configurations from explicit variables, so they can run beside it.
 
+use hookline::provider::Sample as _;
 use hookline::providers::{Argyle, Baack, ClearId, Midbound};
 use hookline::runtime::live_pipeline;
 use hookline::Config;
-use integration_tests::samples::{ArgyleSample, BaackSample};
 use integration_tests::{invoke, Event, Resources, Sample};
 
 async fn start_error<F: std::future::Future<Output = Result<(), hookline::runtime::Error>>>(
@@ -168,7 +168,7 @@ async fn short_secrets_start_only_with_the_opt_out() {
         &[short[0], ("WEBHOOK_ALLOW_SHORT_SECRETS", "true")],
     );
     let pipeline = resources.pipeline::<Baack>(&lenient).await;
-    let body = BaackSample::payload();
+    let body = Baack::payload();
     let headers = vec![("Authorization".to_string(), "Bearer tok-2026".to_string())];
     invoke(&pipeline, Event::new(&headers, &body).build())
         .await
@@ -186,14 +186,14 @@ async fn a_json_array_keeps_a_comma_inside_its_secret() {
     let pipeline = resources
         .pipeline::<Argyle>(&config(&resources, &[("WEBHOOK_SECRETS_ARN", &arn)]))
         .await;
-    let body = ArgyleSample::payload();
+    let body = Argyle::payload();
     invoke(
         &pipeline,
-        Event::new(&ArgyleSample::sign(secret, &body), &body).build(),
+        Event::new(&Argyle::headers(secret, &body), &body).build(),
     )
     .await
     .expect(200, "accepted");
-    let piece = ArgyleSample::sign("argyle", &body);
+    let piece = Argyle::headers("argyle", &body);
     invoke(&pipeline, Event::new(&piece, &body).build())
         .await
         .expect(401, "rejected");

@@ -512,10 +512,10 @@ fn the_readme_documents_every_parameter() {
 // records in `Metadata.HooklineRehearsal.Changes`, from where they are put back).
 
 mod least_privilege {
+    use hookline::provider::Sample as _;
     use hookline::providers::{Argyle, Baack, ClearId, Midbound};
     use hookline::Provider;
-    use integration_tests::samples::{ArgyleSample, BaackSample, ClearIdSample, MidboundSample};
-    use integration_tests::{stack, Sample};
+    use integration_tests::stack;
     use serde_json::{json, Value};
     use std::collections::BTreeSet;
 
@@ -694,19 +694,10 @@ mod least_privilege {
         let prefix = |name: &str| format!("{name}#*");
         // Real keys, as the pipelines and the enricher write them.
         let events = [
-            (Baack::NAME, BaackSample::event_id(&BaackSample::payload())),
-            (
-                ClearId::NAME,
-                ClearIdSample::event_id(&ClearIdSample::payload()),
-            ),
-            (
-                Argyle::NAME,
-                ArgyleSample::event_id(&ArgyleSample::payload()),
-            ),
-            (
-                Midbound::NAME,
-                MidboundSample::event_id(&MidboundSample::payload()),
-            ),
+            (Baack::NAME, Baack::event_id(&Baack::payload())),
+            (ClearId::NAME, ClearId::event_id(&ClearId::payload())),
+            (Argyle::NAME, Argyle::event_id(&Argyle::payload())),
+            (Midbound::NAME, Midbound::event_id(&Midbound::payload())),
         ];
         for role in roles() {
             for statement in &role.statements {

@@ -6,8 +6,9 @@
 
 use hookline::lambda_event::InvocationEvent;
 use hookline::logging::{subscriber, Capture};
-use integration_tests::samples::BaackSample;
-use integration_tests::{Harness, Sample};
+use hookline::provider::Sample as _;
+use hookline::providers::Baack;
+use integration_tests::Harness;
 use lambda_http::lambda_runtime::{self, service_fn, LambdaEvent};
 use std::convert::Infallible;
 use std::time::Duration;
@@ -21,7 +22,7 @@ const MARKER: &str = "PERSONAL-DATA-c41d";
 /// Serves one invocation of `event` through the Lambda runtime to the harness's pipeline, with
 /// `install`'s subscriber as the default; returns once the runtime posted the function's answer.
 async fn invoke_through_the_runtime(
-    h: &Harness<BaackSample>,
+    h: &Harness<Baack>,
     event: &serde_json::Value,
     install: impl tracing::Subscriber + Send + Sync + 'static,
 ) {
@@ -106,12 +107,12 @@ async fn invoke_through_the_runtime(
 
 #[tokio::test]
 async fn at_trace_the_log_holds_no_secret_and_no_payload() {
-    let h = Harness::<BaackSample>::new().await;
-    let payload = BaackSample::payload();
+    let h = Harness::<Baack>::new().await;
+    let payload = Baack::payload();
     let rest = payload.trim().strip_prefix('{').expect("a JSON object");
     let body = format!("{{\"note\":\"{MARKER}\",{rest}");
     let event = h.signed(&body).build();
-    let secret = BaackSample::SECRETS[1];
+    let secret = Baack::SECRETS[1];
 
     // Without the ceiling on other crates' levels (a plain subscriber at TRACE), the runtime
     // prints the raw invocation: the secret and the body are there. This is what the test
@@ -135,7 +136,7 @@ async fn at_trace_the_log_holds_no_secret_and_no_payload() {
     // Ours at TRACE: every line our subscriber writes, and none holds either.
     // On a table of its own, so that the same delivery is new again.
     let ours = Capture::default();
-    let fresh = Harness::<BaackSample>::new().await;
+    let fresh = Harness::<Baack>::new().await;
     invoke_through_the_runtime(&fresh, &event, subscriber(Level::TRACE, ours.clone())).await;
     let text = ours.text();
     assert!(

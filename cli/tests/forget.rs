@@ -11,10 +11,10 @@ mod support;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use hookline::identity::{DynamoDbIdentities, IdentityKey, IdentityStore};
+use hookline::provider::Sample as _;
 use hookline::providers::Baack;
 use integration_tests::changes::ChangeWatcher;
 use integration_tests::enricher::{enricher_for, take_once};
-use integration_tests::samples::BaackSample;
 use integration_tests::{invoke, Event, Resources, Sample};
 use serde_json::{json, Value};
 use support::{hookline, json_lines, stderr, stdout};
@@ -27,7 +27,7 @@ const BOB: &str = "urn:baack:clientidentifier:9e9e";
 /// Baack's sample notification about `resource` (its own trigger, so its own event).
 fn notification(resource: &str) -> String {
     let trigger = if resource == ANN { "8f1a" } else { "0000" };
-    BaackSample::payload()
+    Baack::payload()
         .replace(ANN, resource)
         .replace("5b0e4c1e-8f1a", &format!("5b0e4c1e-{trigger}"))
 }
@@ -41,10 +41,10 @@ fn event_id_of(resource: &str) -> String {
 
 /// Delivers `body` to the stack's Baack receiver, as Baack signs it; the receiver's answer.
 async fn deliver(resources: &Resources, body: &str) -> integration_tests::Response {
-    let secrets = BaackSample::SECRETS.join(",");
+    let secrets = Baack::SECRETS.join(",");
     let config = resources.config_for("baack", &[("WEBHOOK_SECRETS", secrets)]);
     let pipeline = resources.pipeline::<Baack>(&config).await;
-    let signed = Event::new(&BaackSample::sign(BaackSample::SECRETS[0], body), body);
+    let signed = Event::new(&Baack::headers(Baack::SECRETS[0], body), body);
     invoke(&pipeline, signed.build()).await
 }
 

@@ -4,8 +4,7 @@
 //! repeats answered as duplicates; a refusing stack fails the run; a URL elsewhere needs --yes.
 
 mod support;
-
-use integration_tests::samples::{ArgyleSample, BaackSample, ClearIdSample, MidboundSample};
+use hookline::providers::{Argyle, Baack, ClearId, Midbound};
 use integration_tests::{Harness, Sample};
 use serde_json::{json, Value};
 use std::collections::HashSet;
@@ -106,21 +105,21 @@ async fn deliveries_are_counted_and_stored_once<S: Sample>(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn argyle_load_is_delivered_once_per_event() {
-    deliveries_are_counted_and_stored_once::<ArgyleSample>("argyle", &[], 200).await;
+    deliveries_are_counted_and_stored_once::<Argyle>("argyle", &[], 200).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_provider_s_deliveries_are_signed_and_keyed_per_event() {
-    deliveries_are_counted_and_stored_once::<BaackSample>("baack", &[], 40).await;
+    deliveries_are_counted_and_stored_once::<Baack>("baack", &[], 40).await;
     let clearid = ["--event-type", "identity.updated"];
-    deliveries_are_counted_and_stored_once::<ClearIdSample>("clearid", &clearid, 40).await;
+    deliveries_are_counted_and_stored_once::<ClearId>("clearid", &clearid, 40).await;
     let midbound = ["--encoding", "spec"];
-    deliveries_are_counted_and_stored_once::<MidboundSample>("midbound", &midbound, 40).await;
+    deliveries_are_counted_and_stored_once::<Midbound>("midbound", &midbound, 40).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_deliveries_fail_the_run_and_store_nothing() {
-    let harness = Harness::<ArgyleSample>::new().await;
+    let harness = Harness::<Argyle>::new().await;
     let url = function_url::serve(harness.pipeline).await;
     let output = load(args(
         "argyle",

@@ -20,10 +20,11 @@
 mod support;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use hookline::provider::Sample as _;
+use hookline::providers::Baack;
 use integration_tests::enricher::{enricher_for, take_once};
 use integration_tests::faults::FaultProxy;
 use integration_tests::iam::{assert_access_denied, denied, run_as_admin, stack_on_iam_moto};
-use integration_tests::samples::BaackSample;
 use integration_tests::{invoke, stack, Event, Resources, Sample};
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
@@ -184,13 +185,13 @@ fn iam_action(call: &str) -> String {
 /// the administrator: the history keeps each (before enriching; Baack's API confirms each
 /// deletion with a 404), the events queue is left empty. Returns the bodies taken.
 async fn two_kept_deletions(admin: &Resources) -> Vec<String> {
-    let deletion = BaackSample::payload().replace("\"event\":\"CREATE\"", "\"event\":\"DELETE\"");
+    let deletion = Baack::payload().replace("\"event\":\"CREATE\"", "\"event\":\"DELETE\"");
     let other = deletion.replace("5b0e4c1e-8f1a", "5b0e4c1e-0000");
-    let secrets = BaackSample::SECRETS.join(",");
+    let secrets = Baack::SECRETS.join(",");
     let config = admin.config_for("baack", &[("WEBHOOK_SECRETS", secrets)]);
     let pipeline = admin.pipeline::<hookline::providers::Baack>(&config).await;
     for body in [&deletion, &other] {
-        let signed = Event::new(&BaackSample::sign(BaackSample::SECRETS[0], body), body);
+        let signed = Event::new(&Baack::headers(Baack::SECRETS[0], body), body);
         invoke(&pipeline, signed.build())
             .await
             .expect(200, "accepted");
@@ -392,7 +393,7 @@ async fn the_operator_policy_runs_every_verb_and_grants_nothing_more() {
     assert_eq!(moved, bodies);
 
     // identities get: the identity both deletions are about, a tombstone.
-    let resource = BaackSample::resource()["id"]
+    let resource = Baack::resource()["id"]
         .as_str()
         .expect("the sample's resource")
         .to_string();

@@ -8,9 +8,10 @@
 mod support;
 
 use hookline::enrich::config::credential_names;
+use hookline::provider::Sample as _;
+use hookline::providers::{Argyle, Baack, ClearId, Midbound};
 use integration_tests::changes::ChangeWatcher;
 use integration_tests::enricher::enricher_with;
-use integration_tests::samples::{ArgyleSample, BaackSample, ClearIdSample, MidboundSample};
 use integration_tests::{Harness, Resources, Sample};
 use serde_json::Value;
 use std::process::Output;
@@ -120,10 +121,10 @@ async fn a_check_leaves_nothing<S: Sample>(provider: &str, options: &[&str]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_registration_check_of_every_provider_leaves_nothing_behind() {
-    a_check_leaves_nothing::<BaackSample>("baack", &[]).await;
-    a_check_leaves_nothing::<ClearIdSample>("clearid", &[]).await;
-    a_check_leaves_nothing::<ArgyleSample>("argyle", &[]).await;
-    a_check_leaves_nothing::<MidboundSample>("midbound", &["--encoding", "spec"]).await;
+    a_check_leaves_nothing::<Baack>("baack", &[]).await;
+    a_check_leaves_nothing::<ClearId>("clearid", &[]).await;
+    a_check_leaves_nothing::<Argyle>("argyle", &[]).await;
+    a_check_leaves_nothing::<Midbound>("midbound", &["--encoding", "spec"]).await;
 }
 
 /// The event type of the one message a ClearID delivery queued, taken off the queue.
@@ -139,9 +140,9 @@ async fn clearid_event_type_against_a_url_that_says_another_is_refused() {
     let Harness {
         resources,
         pipeline,
-    } = Harness::<ClearIdSample>::new().await;
+    } = Harness::<ClearId>::new().await;
     let url = function_url::serve(pipeline).await;
-    let secret = ClearIdSample::SECRETS[1];
+    let secret = ClearId::SECRETS[1];
     let deleted = format!("{url}?event=identity.deleted");
     let check = |url: &str, event_type: &str| {
         args(&[

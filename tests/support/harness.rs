@@ -7,7 +7,7 @@ use hookline::runtime::LivePipeline;
 
 pub struct Harness<S: Sample> {
     pub resources: Resources,
-    pub pipeline: LivePipeline<S::Provider>,
+    pub pipeline: LivePipeline<S>,
 }
 
 impl<S: Sample> Harness<S> {
@@ -30,7 +30,7 @@ impl<S: Sample> Harness<S> {
 
     /// A delivery of `body` signed with the newer of the two configured secrets.
     pub fn signed(&self, body: &str) -> Event {
-        Event::new(&S::sign(S::SECRETS[1], body), body).query(S::QUERY)
+        Event::new(&S::headers(S::SECRETS[1], body), body).query(S::QUERY)
     }
 
     pub async fn send(&self, event: Event) -> Response {
