@@ -1,7 +1,6 @@
 //! The behaviour every provider function owes, run for each of the four against the emulator.
 
 use hookline::digest::sha256_hex;
-use hookline::providers::{Argyle, Baack, ClearId, Midbound};
 use integration_tests::aws::{n, s};
 use integration_tests::samples::now;
 use integration_tests::{Event, Harness, Sample, Shape};
@@ -214,68 +213,58 @@ async fn oversized_body_is_a_413<S: Sample>() {
     h.assert_untouched().await;
 }
 
-macro_rules! contract {
-    ($module:ident, $sample:ty) => {
-        mod $module {
-            use super::*;
-
-            #[tokio::test]
-            async fn valid_delivery_is_stored_and_queued_once() {
-                super::valid_delivery_is_stored_and_queued_once::<$sample>().await
-            }
-            #[tokio::test]
-            async fn duplicate_answers_200_and_sends_nothing() {
-                super::duplicate_answers_200_and_sends_nothing::<$sample>().await
-            }
-            #[tokio::test]
-            async fn older_rotated_secret_is_still_accepted() {
-                super::older_rotated_secret_is_still_accepted::<$sample>().await
-            }
-            #[tokio::test]
-            async fn tampered_body_is_unauthorized() {
-                super::tampered_body_is_unauthorized::<$sample>().await
-            }
-            #[tokio::test]
-            async fn wrong_or_missing_credentials_are_unauthorized() {
-                super::wrong_or_missing_credentials_are_unauthorized::<$sample>().await
-            }
-            #[tokio::test]
-            async fn malformed_json_is_a_400() {
-                super::malformed_json_is_a_400::<$sample>().await
-            }
-            #[tokio::test]
-            async fn wrong_shape_names_the_field() {
-                super::wrong_shape_names_the_field::<$sample>().await
-            }
-            #[tokio::test]
-            async fn base64_body_is_decoded_before_verifying() {
-                super::base64_body_is_decoded_before_verifying::<$sample>().await
-            }
-            #[tokio::test]
-            async fn malformed_base64_is_a_400() {
-                super::malformed_base64_is_a_400::<$sample>().await
-            }
-            #[tokio::test]
-            async fn every_event_shape_is_served() {
-                super::every_event_shape_is_served::<$sample>().await
-            }
-            #[tokio::test]
-            async fn unknown_event_type_is_accepted_and_flagged() {
-                super::unknown_event_type_is_accepted_and_flagged::<$sample>().await
-            }
-            #[tokio::test]
-            async fn only_post_is_allowed() {
-                super::only_post_is_allowed::<$sample>().await
-            }
-            #[tokio::test]
-            async fn oversized_body_is_a_413() {
-                super::oversized_body_is_a_413::<$sample>().await
-            }
-        }
-    };
-}
-
-contract!(baack, Baack);
-contract!(clearid, ClearId);
-contract!(argyle, Argyle);
-contract!(midbound, Midbound);
+// The contract, for every provider of the registry: `<provider>::<test>`.
+hookline::for_each_provider!(mod |P| {
+    #[tokio::test]
+    async fn valid_delivery_is_stored_and_queued_once() {
+        super::valid_delivery_is_stored_and_queued_once::<P>().await
+    }
+    #[tokio::test]
+    async fn duplicate_answers_200_and_sends_nothing() {
+        super::duplicate_answers_200_and_sends_nothing::<P>().await
+    }
+    #[tokio::test]
+    async fn older_rotated_secret_is_still_accepted() {
+        super::older_rotated_secret_is_still_accepted::<P>().await
+    }
+    #[tokio::test]
+    async fn tampered_body_is_unauthorized() {
+        super::tampered_body_is_unauthorized::<P>().await
+    }
+    #[tokio::test]
+    async fn wrong_or_missing_credentials_are_unauthorized() {
+        super::wrong_or_missing_credentials_are_unauthorized::<P>().await
+    }
+    #[tokio::test]
+    async fn malformed_json_is_a_400() {
+        super::malformed_json_is_a_400::<P>().await
+    }
+    #[tokio::test]
+    async fn wrong_shape_names_the_field() {
+        super::wrong_shape_names_the_field::<P>().await
+    }
+    #[tokio::test]
+    async fn base64_body_is_decoded_before_verifying() {
+        super::base64_body_is_decoded_before_verifying::<P>().await
+    }
+    #[tokio::test]
+    async fn malformed_base64_is_a_400() {
+        super::malformed_base64_is_a_400::<P>().await
+    }
+    #[tokio::test]
+    async fn every_event_shape_is_served() {
+        super::every_event_shape_is_served::<P>().await
+    }
+    #[tokio::test]
+    async fn unknown_event_type_is_accepted_and_flagged() {
+        super::unknown_event_type_is_accepted_and_flagged::<P>().await
+    }
+    #[tokio::test]
+    async fn only_post_is_allowed() {
+        super::only_post_is_allowed::<P>().await
+    }
+    #[tokio::test]
+    async fn oversized_body_is_a_413() {
+        super::oversized_body_is_a_413::<P>().await
+    }
+});

@@ -9,7 +9,7 @@ use hookline::history::{
     DynamoDbHistory, EventSummary, HistoryEntry, HistoryStore, OccurrenceKey, Selection,
 };
 use hookline::provider::Sample as _;
-use hookline::providers::{Argyle, Baack, ClearId, Midbound};
+use hookline::providers::Argyle;
 use hookline::queue::{EventQueue, SqsEventQueue};
 use integration_tests::aws::{n, s};
 use integration_tests::enricher::{enricher_with, take_once};
@@ -142,25 +142,12 @@ async fn an_accepted_delivery_is_kept_once_taken<S: Sample>() {
     );
 }
 
-#[tokio::test]
-async fn a_baack_delivery_is_kept_once_taken() {
-    an_accepted_delivery_is_kept_once_taken::<Baack>().await;
-}
-
-#[tokio::test]
-async fn a_clearid_delivery_is_kept_once_taken() {
-    an_accepted_delivery_is_kept_once_taken::<ClearId>().await;
-}
-
-#[tokio::test]
-async fn an_argyle_delivery_is_kept_once_taken() {
-    an_accepted_delivery_is_kept_once_taken::<Argyle>().await;
-}
-
-#[tokio::test]
-async fn a_midbound_delivery_is_kept_once_taken() {
-    an_accepted_delivery_is_kept_once_taken::<Midbound>().await;
-}
+hookline::for_each_provider!(mod |P| {
+    #[tokio::test]
+    async fn an_accepted_delivery_is_kept_once_taken() {
+        super::an_accepted_delivery_is_kept_once_taken::<P>().await;
+    }
+});
 
 /// What DynamoDB's TTL does to the events table at `at` (the emulator never does it): deletes
 /// the dedup record of `event_id` if it has expired by then, and only then.

@@ -82,29 +82,19 @@ async fn hostile_bodies_and_methods<S: Sample>() {
     h.assert_untouched().await;
 }
 
-#[tokio::test]
-async fn hostile_bodies_and_methods_baack() {
-    hostile_bodies_and_methods::<Baack>().await;
-}
+hookline::for_each_provider!(mod |P| {
+    #[tokio::test]
+    async fn hostile_bodies_and_methods() {
+        super::hostile_bodies_and_methods::<P>().await;
+    }
+});
 
 #[tokio::test]
-async fn hostile_bodies_and_methods_clearid() {
-    hostile_bodies_and_methods::<ClearId>().await;
-}
-
-#[tokio::test]
-async fn hostile_bodies_and_methods_argyle() {
-    hostile_bodies_and_methods::<Argyle>().await;
-    // Bytes that are not UTF-8, signed over exactly those bytes.
+async fn bytes_that_are_not_utf8_signed_over_exactly_are_refused() {
     let h = Harness::<Argyle>::new().await;
     let r = integration_tests::invoke(&h.pipeline, signed_bytes(b"{\"event\":\"\xff\xfe\"}")).await;
     assert_refused(&r, 400, "invalid UTF-8");
     h.assert_untouched().await;
-}
-
-#[tokio::test]
-async fn hostile_bodies_and_methods_midbound() {
-    hostile_bodies_and_methods::<Midbound>().await;
 }
 
 #[tokio::test]

@@ -72,10 +72,7 @@ async fn no_secret_or_payload_in_any_log_line() {
     let capture = Capture::default();
     let _guard = tracing::subscriber::set_default(subscriber(Level::TRACE, capture.clone()));
 
-    failing_paths::<Baack>().await;
-    failing_paths::<ClearId>().await;
-    failing_paths::<Argyle>().await;
-    failing_paths::<Midbound>().await;
+    hookline::for_each_provider!(|P| failing_paths::<P>().await);
     // A stale Midbound timestamp.
     let h = Harness::<Midbound>::new().await;
     let body = Midbound::payload();
@@ -187,10 +184,7 @@ async fn every_line_names_its_request_and_event<S: Sample>() {
 
 #[tokio::test]
 async fn every_line_names_its_request_and_event_for_every_provider() {
-    every_line_names_its_request_and_event::<Baack>().await;
-    every_line_names_its_request_and_event::<ClearId>().await;
-    every_line_names_its_request_and_event::<Argyle>().await;
-    every_line_names_its_request_and_event::<Midbound>().await;
+    hookline::for_each_provider!(|P| every_line_names_its_request_and_event::<P>().await);
 }
 
 /// A header value that cannot decode (a control character) makes the event deserializer fail

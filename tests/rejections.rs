@@ -4,7 +4,6 @@
 //! reasons, in the metric's table and in the runbook, so neither drifts from the code.
 
 use hookline::logging::{subscriber, Capture};
-use hookline::providers::{Argyle, Baack, ClearId, Midbound};
 use hookline::rejection::Rejection;
 use hookline::verify::standard_webhooks::TIMESTAMP_HEADER;
 use hookline::Provider;
@@ -116,10 +115,7 @@ async fn every_reason<S: Sample>() -> BTreeSet<&'static str> {
 #[tokio::test]
 async fn every_rejection_reason_is_answered_counted_and_leaves_nothing() {
     let mut produced = BTreeSet::new();
-    produced.extend(every_reason::<Baack>().await);
-    produced.extend(every_reason::<ClearId>().await);
-    produced.extend(every_reason::<Argyle>().await);
-    produced.extend(every_reason::<Midbound>().await);
+    hookline::for_each_provider!(|P| produced.extend(every_reason::<P>().await));
     assert_eq!(
         produced,
         Rejection::REASONS.iter().copied().collect(),

@@ -19,16 +19,49 @@ use crate::provider::api::{ApiConfig, Enrichment, ProviderApi, Setting};
 use crate::provider::{Provider, Sample, Unique};
 use serde_json::Value;
 
-/// Calls `$callback!([module::Type, ...] $(, extra)*)` with every provider, in the order the
-/// documents list them. Adding a provider is adding it here.
+/// The one list of providers, in the order the documents list them: adding a provider is
+/// adding it here. Three forms:
+///
+/// - `for_each_provider!(|P| expression)`: the expression once per provider, with `P` the
+///   provider's type (`for_each_provider!(|P| check::<P>().await)`);
+/// - `for_each_provider!(mod |P| { items })`: a module per provider, named after it, holding
+///   `use super::*`, `type P = <the provider>` and the items (one test per provider);
+/// - `for_each_provider!(callback)`, or with extra tokens `for_each_provider!(callback, ...)`:
+///   `callback! { [module::Type, ...], ... }`, for anything else.
 #[macro_export]
 macro_rules! for_each_provider {
-    ($callback:ident $(, $($extra:tt)*)?) => {
-        $callback! {
-            [baack::Baack, clearid::ClearId, argyle::Argyle, midbound::Midbound]
-            $(, $($extra)*)?
+    (@list [$($module:ident::$provider:ident),*] |$p:ident| $body:expr) => {
+        $({
+            type $p = $crate::providers::$provider;
+            $body;
+        })*
+    };
+    (@list [$($module:ident::$provider:ident),*] mod |$p:ident| $items:tt) => {
+        $(
+            mod $module {
+                #[allow(unused_imports)]
+                use super::*;
+                type $p = $crate::providers::$provider;
+                $crate::__items! $items
+            }
+        )*
+    };
+    (@list $list:tt $callback:ident $(, $($extra:tt)*)?) => {
+        $callback! { $list $(, $($extra)*)? }
+    };
+    ($($input:tt)*) => {
+        $crate::for_each_provider! {
+            @list [baack::Baack, clearid::ClearId, argyle::Argyle, midbound::Midbound]
+            $($input)*
         }
     };
+}
+
+/// The items of a braced group, as they are (`for_each_provider!`'s module form).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __items {
+    ($($item:tt)*) => { $($item)* };
 }
 
 /// One provider as code that is not generic over it sees it.
