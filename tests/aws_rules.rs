@@ -810,6 +810,13 @@ fn alarm_signature(alarm: &Value) -> String {
     parts.join("; ")
 }
 
+/// The webhook functions' binaries (one per provider), then `others`.
+fn functions(others: &[&'static str]) -> Vec<&'static str> {
+    hookline::providers::names()
+        .chain(others.iter().copied())
+        .collect()
+}
+
 /// What the README's alarm table and runbook say of each alarm, as signatures.
 fn documented_alarms() -> Vec<(String, String)> {
     let lambda_sum = |metric: &str, functions: &[&str]| -> String {
@@ -828,16 +835,17 @@ fn documented_alarms() -> Vec<(String, String)> {
         ("DeadLetterAlarm", "AWS/SQS ApproximateNumberOfMessagesVisible Maximum/60; = DIFF(FILL(visible, 0)); GreaterThanThreshold 0 over 1; missing notBreaching".to_string()),
         ("DeliveryFailureRateAlarm", format!("{identified}; = IF(FILL(failed,0) + FILL(inprogress,0) >= 5, 100 * (FILL(failed,0) + FILL(inprogress,0)) / (FILL(failed,0) + FILL(inprogress,0) + FILL(accepted,0) + FILL(duplicate,0) + FILL(conflict,0)), 0); GreaterThanThreshold FailureRateAlarmPercent over 1; missing notBreaching")),
         ("RejectedSpikeAlarm", "hookline Rejected Sum/300; GreaterThanThreshold RejectedAlarmThreshold over 1; missing notBreaching".to_string()),
-        ("FunctionErrorsAlarm", format!("{}; GreaterThanThreshold 0 over 1; missing notBreaching", lambda_sum("Errors", &["baack", "clearid", "argyle", "midbound", "sweeper"]))),
-        ("FunctionThrottlesAlarm", format!("{}; GreaterThanThreshold 0 over 1; missing notBreaching", lambda_sum("Throttles", &["baack", "clearid", "argyle", "midbound", "sweeper", "enricher"]))),
+        ("FunctionErrorsAlarm", format!("{}; GreaterThanThreshold 0 over 1; missing notBreaching", lambda_sum("Errors", &functions(&["sweeper"])))),
+        ("FunctionThrottlesAlarm", format!("{}; GreaterThanThreshold 0 over 1; missing notBreaching", lambda_sum("Throttles", &functions(&["sweeper", "enricher"])))),
         ("StrandedEventsAlarm", "hookline StrandedFailed Sum/900; GreaterThanThreshold 0 over 1; missing notBreaching".to_string()),
         ("BaackSubscriptionExpiryAlarm", "hookline SubscriptionHoursLeft Minimum/3600; LessThanThreshold SubscriptionExpiryAlarmHours over 1; missing ignore".to_string()),
         ("BacklogAlarm", "AWS/SQS ApproximateAgeOfOldestMessage Maximum/300; GreaterThanThreshold BacklogAlarmSeconds over 1; missing notBreaching".to_string()),
         ("EdgeThrottledAlarm", "hookline EdgeThrottled Sum/300; GreaterThanThreshold 0 over 1; missing notBreaching".to_string()),
         ("EdgeErrorsAlarm", "hookline EdgeFailed Sum/300; GreaterThanThreshold 0 over 1; missing notBreaching".to_string()),
     ];
-    let silence: Vec<(String, String)> = [("Baack", "baack"), ("ClearId", "clearid"), ("Argyle", "argyle"), ("Midbound", "midbound")]
+    let silence: Vec<(String, String)> = hookline::providers::ALL
         .iter()
+        .map(|provider| (provider.template_prefix, provider.name))
         .map(|(p, dimension)| {
             (
                 format!("{p}SilenceAlarm"),
@@ -888,9 +896,9 @@ fn the_runbook_covers_every_alarm() {
     let resources = stack::transformed_resources();
     let mut missing = Vec::new();
     for (id, _) in of_type(&resources, "AWS::CloudWatch::Alarm") {
-        let documented_as = match ["Baack", "ClearId", "Argyle", "Midbound"]
+        let documented_as = match hookline::providers::ALL
             .iter()
-            .find(|p| *id == format!("{p}SilenceAlarm"))
+            .find(|p| *id == format!("{}SilenceAlarm", p.template_prefix))
         {
             Some(_) => "<Provider>SilenceAlarm".to_string(),
             None => id.clone(),

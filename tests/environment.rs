@@ -15,9 +15,8 @@
 //! a template parameter, and the rest is fixed on purpose.
 
 use hookline::enrich::EnricherConfig;
-use hookline::providers::{Argyle, Baack, ClearId, Midbound};
 use hookline::sweeper::SweeperConfig;
-use hookline::{Config, Provider};
+use hookline::Config;
 use integration_tests::{stack, Resources};
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
@@ -47,7 +46,7 @@ const FIXED: &[(&str, &str)] = &[
 type Loader = fn(&dyn Fn(&str) -> Option<String>) -> Result<(), String>;
 
 fn loader_for(binary: &str) -> Option<Loader> {
-    let receivers = [Baack::NAME, ClearId::NAME, Argyle::NAME, Midbound::NAME];
+    let receivers: Vec<_> = hookline::providers::names().collect();
     Some(match binary {
         "sweeper" => |get| {
             SweeperConfig::from_lookup(get)

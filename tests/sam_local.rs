@@ -6,7 +6,6 @@
 use hookline::config::{
     DEFAULT_MAX_BODY_BYTES, DEFAULT_SECRETS_CACHE_SECONDS, MAX_SECRETS_CACHE_SECONDS,
 };
-use hookline::providers::{Argyle, Baack, ClearId, Midbound};
 use hookline::{AuthConfig, Config, Provider};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -16,12 +15,12 @@ const ENV_FILE: &str = include_str!("../events/env.json");
 const MANIFEST: &str = include_str!("../events/manifest.tsv");
 
 /// The webhook functions: logical id in the template, binary (the manifest's function column).
-const FUNCTIONS: [(&str, &str); 4] = [
-    ("BaackFunction", "baack"),
-    ("ClearIdFunction", "clearid"),
-    ("ArgyleFunction", "argyle"),
-    ("MidboundFunction", "midbound"),
-];
+fn functions() -> Vec<(String, &'static str)> {
+    hookline::providers::ALL
+        .iter()
+        .map(|p| (format!("{}Function", p.template_prefix), p.name))
+        .collect()
+}
 
 fn indent(line: &str) -> usize {
     line.len() - line.trim_start().len()
@@ -99,11 +98,12 @@ fn the_env_file_sets_only_variables_the_template_declares() {
     let file = env_file();
     for section in file.keys() {
         assert!(
-            section == "Parameters" || FUNCTIONS.iter().any(|(id, _)| id == section),
+            section == "Parameters" || functions().iter().any(|(id, _)| id == section),
             "{section} is neither Parameters nor a webhook function's logical id"
         );
     }
-    for (logical_id, _) in FUNCTIONS {
+    for (logical_id, _) in functions() {
+        let logical_id = logical_id.as_str();
         let declared = declared(logical_id);
         assert!(
             declared.contains(&"EVENTS_TABLE".to_string()),
@@ -169,10 +169,10 @@ fn fixtures_verify<P: Provider>(logical_id: &str, binary: &str) {
 
 #[test]
 fn the_fixtures_verify_with_the_env_files_secrets() {
-    fixtures_verify::<Baack>("BaackFunction", "baack");
-    fixtures_verify::<ClearId>("ClearIdFunction", "clearid");
-    fixtures_verify::<Argyle>("ArgyleFunction", "argyle");
-    fixtures_verify::<Midbound>("MidboundFunction", "midbound");
+    hookline::for_each_provider!(|P| {
+        let prefix = hookline::providers::find(P::NAME).unwrap().template_prefix;
+        fixtures_verify::<P>(&format!("{prefix}Function"), P::NAME)
+    });
 }
 
 /// `Name:`'s `key:` value within the Parameters section.
@@ -202,11 +202,11 @@ fn the_templates_bounds_are_the_codes() {
         DEFAULT_SECRETS_CACHE_SECONDS.to_string()
     );
     // Every function that reads a secret from Secrets Manager gets the lifetime.
-    for logical_id in FUNCTIONS
-        .iter()
-        .map(|(id, _)| *id)
-        .chain(["EnricherFunction"])
+    for (logical_id, _) in functions()
+        .into_iter()
+        .chain([("EnricherFunction".to_string(), "enricher")])
     {
+        let logical_id = logical_id.as_str();
         assert!(
             declared(logical_id).contains(&"SECRETS_CACHE_SECONDS".to_string()),
             "{logical_id}"

@@ -4,7 +4,9 @@
 //! repeats answered as duplicates; a refusing stack fails the run; a URL elsewhere needs --yes.
 
 mod support;
-use hookline::providers::{Argyle, Baack, ClearId, Midbound};
+use hookline::provider::Sample as _;
+use hookline::providers::Argyle;
+use hookline::Provider as _;
 use integration_tests::{Harness, Sample};
 use serde_json::{json, Value};
 use std::collections::HashSet;
@@ -110,11 +112,15 @@ async fn argyle_load_is_delivered_once_per_event() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_provider_s_deliveries_are_signed_and_keyed_per_event() {
-    deliveries_are_counted_and_stored_once::<Baack>("baack", &[], 40).await;
-    let clearid = ["--event-type", "identity.updated"];
-    deliveries_are_counted_and_stored_once::<ClearId>("clearid", &clearid, 40).await;
-    let midbound = ["--encoding", "spec"];
-    deliveries_are_counted_and_stored_once::<Midbound>("midbound", &midbound, 40).await;
+    hookline::for_each_provider!(|P| {
+        // The event type a provider's URL names (ClearID's `?event=`), given as load's flag.
+        let mut flags = support::option_flags::<P>();
+        for (_, event_type) in P::QUERY.iter().filter(|(name, _)| *name == "event") {
+            flags.extend(["--event-type".to_string(), event_type.to_string()]);
+        }
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        deliveries_are_counted_and_stored_once::<P>(P::NAME, &flags, 40).await
+    });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,7 +9,8 @@ mod support;
 
 use hookline::enrich::config::credential_names;
 use hookline::provider::Sample as _;
-use hookline::providers::{Argyle, Baack, ClearId, Midbound};
+use hookline::providers::ClearId;
+use hookline::Provider as _;
 use integration_tests::changes::ChangeWatcher;
 use integration_tests::enricher::enricher_with;
 use integration_tests::{Harness, Resources, Sample};
@@ -121,10 +122,11 @@ async fn a_check_leaves_nothing<S: Sample>(provider: &str, options: &[&str]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_registration_check_of_every_provider_leaves_nothing_behind() {
-    a_check_leaves_nothing::<Baack>("baack", &[]).await;
-    a_check_leaves_nothing::<ClearId>("clearid", &[]).await;
-    a_check_leaves_nothing::<Argyle>("argyle", &[]).await;
-    a_check_leaves_nothing::<Midbound>("midbound", &["--encoding", "spec"]).await;
+    hookline::for_each_provider!(|P| {
+        let flags = support::option_flags::<P>();
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        a_check_leaves_nothing::<P>(P::NAME, &flags).await
+    });
 }
 
 /// The event type of the one message a ClearID delivery queued, taken off the queue.

@@ -32,8 +32,5 @@ fuzz_target!(|data: &[u8]| {
         .headers
         .insert("webhook-id", http::HeaderValue::from_static("msg_fuzz"));
     request.query.insert("event".into(), "identity.created".into());
-    parse::<Baack>(&request);
-    parse::<ClearId>(&request);
-    parse::<Argyle>(&request);
-    parse::<Midbound>(&request);
+    hookline::for_each_provider!(|P| parse::<P>(&request));
 });

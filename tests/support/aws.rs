@@ -366,10 +366,7 @@ impl Resources {
     /// The variables the four webhook functions all get with the same value (table, queue,
     /// metrics namespace, ...): what any receiver's configuration starts from.
     pub fn receivers_environment(&self) -> HashMap<String, String> {
-        use hookline::providers::{Argyle, Baack, ClearId, Midbound};
-        let mut receivers = [Baack::NAME, ClearId::NAME, Argyle::NAME, Midbound::NAME]
-            .into_iter()
-            .map(|name| self.environment(name));
+        let mut receivers = hookline::providers::names().map(|name| self.environment(name));
         let mut shared = receivers.next().cloned().unwrap_or_default();
         for environment in receivers {
             shared.retain(|k, v| environment.get(k) == Some(v));

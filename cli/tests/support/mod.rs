@@ -10,6 +10,23 @@ use std::process::{Command, Output};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_hookline");
 
+/// The flags that configure `hookline sign` and `load` as provider `P`'s sample configures its
+/// function (each function variable has its flag).
+pub fn option_flags<P: hookline::provider::Sample>() -> Vec<String> {
+    P::OPTIONS
+        .iter()
+        .flat_map(|(variable, value)| {
+            let flag = match *variable {
+                "WEBHOOK_SECRET_HEADER" => "--header",
+                "WEBHOOK_SECRET_ENCODING" => "--encoding",
+                "WEBHOOK_AUTH_MODE" => "--auth-mode",
+                other => panic!("{other}: no hookline flag sets it"),
+            };
+            [flag.to_string(), value.to_string()]
+        })
+        .collect()
+}
+
 /// `hookline ARGS...`, its environment naming no stack or resource.
 pub fn hookline(args: &[&str]) -> Output {
     command().args(args).output().unwrap()

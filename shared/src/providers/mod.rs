@@ -68,6 +68,9 @@ macro_rules! __items {
 pub struct Registered {
     /// [`Provider::NAME`].
     pub name: &'static str,
+    /// The type's name, which prefixes the provider's resources, parameters and outputs in
+    /// `template.yaml` (`ClearIdFunction`, `ClearIdSecretArn`, `ClearIdWebhookUrl`).
+    pub template_prefix: &'static str,
     /// [`Enrichment::CREDENTIALS`].
     pub credentials: &'static [&'static str],
     /// [`Enrichment::SETTINGS`].
@@ -79,9 +82,10 @@ pub struct Registered {
 }
 
 impl Registered {
-    const fn of<P: Provider + Enrichment + Sample>() -> Self {
+    const fn of<P: Provider + Enrichment + Sample>(template_prefix: &'static str) -> Self {
         Self {
             name: P::NAME,
+            template_prefix,
             credentials: P::CREDENTIALS,
             settings: P::SETTINGS,
             api: P::api,
@@ -118,7 +122,7 @@ impl Registered {
 macro_rules! registry {
     ([$($module:ident::$provider:ident),*]) => {
         /// Every provider, in the order of [`for_each_provider!`].
-        pub static ALL: &[Registered] = &[$(Registered::of::<$provider>()),*];
+        pub static ALL: &[Registered] = &[$(Registered::of::<$provider>(stringify!($provider))),*];
     };
 }
 for_each_provider!(registry);
