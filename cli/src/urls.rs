@@ -21,43 +21,24 @@ pub struct UrlsArgs {
 
 /// The template's webhook URL outputs: output name, provider, and the event type the URL is
 /// for (ClearID), `None` when one URL takes every type.
-pub const WEBHOOK_OUTPUTS: [(&str, &str, Option<&str>); 8] = [
-    ("BaackWebhookUrl", "baack", None),
-    (
-        "ClearIdIdentityCreatedWebhookUrl",
-        "clearid",
-        Some("identity.created"),
-    ),
-    (
-        "ClearIdIdentityUpdatedWebhookUrl",
-        "clearid",
-        Some("identity.updated"),
-    ),
-    (
-        "ClearIdIdentityDeletedWebhookUrl",
-        "clearid",
-        Some("identity.deleted"),
-    ),
-    (
-        "ClearIdIdentityRequestCreatedWebhookUrl",
-        "clearid",
-        Some("identity_request.created"),
-    ),
-    (
-        "ClearIdIdentityRequestUpdatedWebhookUrl",
-        "clearid",
-        Some("identity_request.updated"),
-    ),
-    ("ArgyleWebhookUrl", "argyle", None),
-    ("MidboundWebhookUrl", "midbound", None),
-];
+pub fn webhook_outputs() -> Vec<(String, &'static str, Option<&'static str>)> {
+    hookline::providers::ALL
+        .iter()
+        .flat_map(|provider| {
+            provider
+                .webhook_outputs()
+                .into_iter()
+                .map(|(output, event_type)| (output, provider.name, event_type))
+        })
+        .collect()
+}
 
 pub async fn run(args: &UrlsArgs) -> Result<ExitCode, Failure> {
     let outputs = args.stack.outputs().await?;
     let mut rows = Vec::new();
     let mut missing = Vec::new();
-    for (output, provider, event_type) in WEBHOOK_OUTPUTS {
-        match outputs.get(output) {
+    for (output, provider, event_type) in webhook_outputs() {
+        match outputs.get(&output) {
             Some(url) => rows.push((provider, event_type, url.as_str(), output)),
             None => missing.push(output),
         }

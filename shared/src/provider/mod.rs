@@ -63,6 +63,11 @@ pub trait Provider: Send + Sync + Sized + 'static {
     /// How long a dedup record lasts when `DEDUP_RETENTION_SECONDS` is not set.
     const DEFAULT_RETENTION_SECONDS: u64 = 7 * 24 * 3600;
 
+    /// The event types registered with a URL each, the type in the URL's `event` query
+    /// parameter (ClearID: one webhook per type, whose payload does not name it). Empty: one URL
+    /// takes every type.
+    const URL_EVENT_TYPES: &'static [&'static str] = &[];
+
     fn from_config(config: &AuthConfig) -> Result<Self, ConfigError>;
 
     /// The part of the provider's JSON this crate reads. Only what is used is modelled; the

@@ -71,6 +71,8 @@ pub struct Registered {
     /// The type's name, which prefixes the provider's resources, parameters and outputs in
     /// `template.yaml` (`ClearIdFunction`, `ClearIdSecretArn`, `ClearIdWebhookUrl`).
     pub template_prefix: &'static str,
+    /// [`Provider::URL_EVENT_TYPES`].
+    pub url_event_types: &'static [&'static str],
     /// [`Enrichment::CREDENTIALS`].
     pub credentials: &'static [&'static str],
     /// [`Enrichment::SETTINGS`].
@@ -86,6 +88,7 @@ impl Registered {
         Self {
             name: P::NAME,
             template_prefix,
+            url_event_types: P::URL_EVENT_TYPES,
             credentials: P::CREDENTIALS,
             settings: P::SETTINGS,
             api: P::api,
@@ -93,6 +96,33 @@ impl Registered {
             make_unique: P::make_unique,
             about: P::about,
         }
+    }
+
+    /// The stack's outputs that give the URLs to register with the provider, each with the
+    /// event type it is for (`None`: every type): `<prefix>WebhookUrl`, or one
+    /// `<prefix><EventType>WebhookUrl` per URL event type (`ClearIdIdentityCreatedWebhookUrl`).
+    pub fn webhook_outputs(&self) -> Vec<(String, Option<&'static str>)> {
+        if self.url_event_types.is_empty() {
+            return vec![(format!("{}WebhookUrl", self.template_prefix), None)];
+        }
+        self.url_event_types
+            .iter()
+            .map(|event_type| {
+                let words: String = event_type
+                    .split(['.', '_'])
+                    .map(|word| {
+                        let mut chars = word.chars();
+                        chars.next().map_or(String::new(), |first| {
+                            first.to_uppercase().chain(chars).collect()
+                        })
+                    })
+                    .collect();
+                (
+                    format!("{}{words}WebhookUrl", self.template_prefix),
+                    Some(*event_type),
+                )
+            })
+            .collect()
     }
 
     /// [`Enrichment::api`].
@@ -153,6 +183,23 @@ mod tests {
             assert_eq!(find(name).map(|p| p.name), Some(name));
         }
         assert!(find("unknown").is_none());
+    }
+
+    #[test]
+    fn a_url_per_event_type_is_an_output_per_event_type() {
+        let outputs = find("clearid").unwrap().webhook_outputs();
+        assert_eq!(outputs.len(), 5);
+        assert_eq!(
+            outputs[3],
+            (
+                "ClearIdIdentityRequestCreatedWebhookUrl".to_string(),
+                Some("identity_request.created")
+            )
+        );
+        assert_eq!(
+            find("baack").unwrap().webhook_outputs(),
+            [("BaackWebhookUrl".to_string(), None)]
+        );
     }
 
     #[test]

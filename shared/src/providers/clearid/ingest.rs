@@ -63,6 +63,7 @@ pub struct ClearId {
 
 impl Provider for ClearId {
     const NAME: &'static str = "clearid";
+    const URL_EVENT_TYPES: &'static [&'static str] = &EVENT_TYPES;
 
     fn from_config(config: &AuthConfig) -> Result<Self, ConfigError> {
         let name = config
