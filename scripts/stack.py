@@ -173,11 +173,11 @@ def render(out_path, template_path=os.path.join(ROOT, "template.yaml")):
             "why": "moto's CloudFormation cannot create these (or they refer to such a resource)",
         })
     outputs = template.get("Outputs", {})
-    dropped_outputs = sorted(k for k, o in outputs.items() if references(o) & set(dropped))
-    for k in dropped_outputs:
-        del outputs[k]
+    # Kept too, for the tests that compare the providers' blocks (tests/provider_blocks.rs).
+    dropped_outputs = {k: outputs.pop(k) for k in sorted(outputs)
+                       if references(outputs[k]) & set(dropped)}
     if dropped_outputs:
-        changes.append({"change": "outputs-dropped", "where": dropped_outputs,
+        changes.append({"change": "outputs-dropped", "where": sorted(dropped_outputs),
                         "why": "they refer to a dropped resource"})
 
     for logical_id, resource in resources.items():
@@ -214,6 +214,7 @@ def render(out_path, template_path=os.path.join(ROOT, "template.yaml")):
                  "TemplateURL": f"https://{CODE_BUCKET}.s3.amazonaws.com/template.json"},
         "Functions": functions,
         "DroppedResources": dropped_resources,
+        "DroppedOutputs": dropped_outputs,
     }
     with open(out_path, "w") as f:
         json.dump(template, f, indent=1)
