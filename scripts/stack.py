@@ -129,6 +129,8 @@ def strip_conditions(document, where, changes):
 def render(out_path, template_path=os.path.join(ROOT, "template.yaml")):
     template = transform(template_path)
     resources = template["Resources"]
+    # As declared, which is the order `sam deploy --guided` asks in (a JSON reader may sort keys).
+    parameter_order = list(template.get("Parameters", {}))
     changes = [{
         "change": "lambda-code-from-s3",
         "where": [k for k, r in resources.items() if r["Type"] == "AWS::Lambda::Function"],
@@ -144,10 +146,9 @@ def render(out_path, template_path=os.path.join(ROOT, "template.yaml")):
                 "Type": "String",
                 "Description": f"ARN of the secret the harness created for {logical_id}",
             }
-            secret_parameters[logical_id] = {
-                k: properties[k] for k in ("Description", "SecretString", "GenerateSecretString")
-                if k in properties
-            }
+            # Every property as the template wrote it (the tests read KmsKeyId here); the
+            # harness uses Description and SecretString.
+            secret_parameters[logical_id] = dict(properties)
     if secret_parameters:
         changes.append({
             "change": "secret-as-parameter",
@@ -215,6 +216,7 @@ def render(out_path, template_path=os.path.join(ROOT, "template.yaml")):
         "Functions": functions,
         "DroppedResources": dropped_resources,
         "DroppedOutputs": dropped_outputs,
+        "ParameterOrder": parameter_order,
     }
     with open(out_path, "w") as f:
         json.dump(template, f, indent=1)
