@@ -1,11 +1,14 @@
 //! The template's alarms and dashboard read the metrics the functions write: a renamed metric
-//! must not leave an alarm watching nothing.
+//! must not leave an alarm watching nothing. Every test here reads the rendered template
+//! (`HOOKLINE_STACK_TEMPLATE`: template.yaml through the SAM translator, `scripts/stack.py
+//! render`, the resources and outputs moto cannot create kept in its metadata), not the YAML's
+//! lines: what is checked is what CloudFormation is given.
 
 use hookline::metrics::NAMES;
 use hookline::providers::Midbound;
 use hookline::Provider;
-
-const TEMPLATE: &str = include_str!("../template.yaml");
+use integration_tests::stack::{self, scalar};
+use serde_json::{json, Map, Value};
 
 /// The AWS metrics the template reads besides ours.
 const AWS_METRICS: [&str; 5] = [
@@ -16,15 +19,106 @@ const AWS_METRICS: [&str; 5] = [
     "ApproximateAgeOfOldestMessage",
 ];
 
-/// Names after `MetricName:` (alarms), `MetricName=\"` (dashboard searches) and in the
-/// dashboard's metric arrays (`["<namespace>", "Name"` or `[".", "Name"`).
+/// Every resource as the translator wrote it, and the secrets (which the rendering for moto
+/// turned into parameters) as the template wrote them.
+fn all_resources() -> Map<String, Value> {
+    let mut all = stack::transformed_resources();
+    for (id, properties) in secrets() {
+        all.insert(
+            id,
+            json!({"Type": "AWS::SecretsManager::Secret", "Properties": properties}),
+        );
+    }
+    all
+}
+
+fn secrets() -> Map<String, Value> {
+    stack::rehearsal()["Secrets"]
+        .as_object()
+        .cloned()
+        .expect("the stack's secrets")
+}
+
+/// The resources of a type, by logical id.
+fn resources_of(kind: &str) -> Vec<(String, Value)> {
+    all_resources()
+        .into_iter()
+        .filter(|(_, r)| r["Type"] == kind)
+        .collect()
+}
+
+/// The template's parameters (the secrets the rendering added left out), in declaration order.
+fn parameter_names() -> Vec<String> {
+    stack::rehearsal()["ParameterOrder"]
+        .as_array()
+        .expect("Metadata.HooklineRehearsal.ParameterOrder")
+        .iter()
+        .map(|name| name.as_str().expect("a parameter name").to_string())
+        .collect()
+}
+
+fn parameter(name: &str) -> &'static Value {
+    let parameter = &stack::template()["Parameters"][name];
+    assert!(!parameter.is_null(), "no parameter {name}");
+    parameter
+}
+
+/// A parameter's attribute (`Default`, `MinValue`...) as CloudFormation reads it: text.
+fn attribute(name: &str, key: &str) -> Option<String> {
+    scalar(parameter(name).get(key)?)
+}
+
+/// The first value under `key` anywhere in `value` (depth first).
+fn find<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
+    match value {
+        Value::Object(map) => map
+            .get(key)
+            .or_else(|| map.values().find_map(|inner| find(inner, key))),
+        Value::Array(items) => items.iter().find_map(|inner| find(inner, key)),
+        _ => None,
+    }
+}
+
+/// Every string under `key` anywhere in `value`.
+fn strings_under(value: &Value, key: &str, into: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, inner) in map {
+                match inner {
+                    Value::String(s) if k == key => into.push(s.clone()),
+                    _ => strings_under(inner, key, into),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| strings_under(i, key, into)),
+        _ => {}
+    }
+}
+
+/// The dashboard's body (the text of its `Fn::Sub`) and the values substituted into it.
+fn dashboard() -> (String, Value) {
+    let body = &stack::transformed_resources()["Dashboard"]["Properties"]["DashboardBody"];
+    let sub = &body["Fn::Sub"];
+    match sub {
+        Value::String(text) => (text.clone(), json!({})),
+        Value::Array(parts) => (
+            parts[0].as_str().expect("the body's text").to_string(),
+            parts[1].clone(),
+        ),
+        other => panic!("DashboardBody is not a Fn::Sub: {other}"),
+    }
+}
+
+/// Metric names the resources name (`MetricName`: alarms, metric-math alarms, metric filters),
+/// and those the dashboard's body names (`MetricName=\"` in searches, and its metric arrays:
+/// `["<namespace>", "Name"` or `[".", "Name"`).
 fn referenced() -> Vec<String> {
     let mut names = Vec::new();
-    for line in TEMPLATE.lines() {
-        if let Some(rest) = line.split("MetricName: ").nth(1) {
-            let name = rest.split([',', '}']).next().unwrap().trim();
-            names.push(name.to_string());
-        }
+    for resource in stack::transformed_resources().values() {
+        strings_under(resource, "MetricName", &mut names);
+    }
+    let (body, _) = dashboard();
+    for line in body.lines() {
         if let Some(rest) = line.split("MetricName=\\\"").nth(1) {
             names.push(rest.split('\\').next().unwrap().to_string());
         }
@@ -47,18 +141,22 @@ fn every_metric_the_template_reads_is_written() {
     let referenced = referenced();
     assert!(referenced.len() > 20, "{referenced:?}");
     // The access log's metric filters write what the edge refused, which no function sees.
-    let filtered: Vec<&str> = resources_of("AWS::Logs::MetricFilter")
+    let mut filtered: Vec<String> = resources_of("AWS::Logs::MetricFilter")
         .iter()
-        .map(|(name, lines)| {
-            value(lines, "MetricName").unwrap_or_else(|| panic!("{name} writes no metric"))
+        .map(|(name, filter)| {
+            find(filter, "MetricName")
+                .and_then(Value::as_str)
+                .unwrap_or_else(|| panic!("{name} writes no metric"))
+                .to_string()
         })
         .collect();
-    assert_eq!(filtered, ["EdgeThrottled", "EdgeFailed"]);
+    filtered.sort();
+    assert_eq!(filtered, ["EdgeFailed", "EdgeThrottled"]);
     for name in &referenced {
         assert!(
             NAMES.contains(&name.as_str())
                 || AWS_METRICS.contains(&name.as_str())
-                || filtered.contains(&name.as_str()),
+                || filtered.contains(name),
             "the template reads {name:?}, which nothing writes"
         );
     }
@@ -70,51 +168,6 @@ fn every_metric_the_template_reads_is_written() {
     }
 }
 
-/// The lines of a top-level section (`Parameters:`, `Globals:`, `Resources:`...), without its
-/// heading.
-fn section(name: &str) -> Vec<&'static str> {
-    let heading = format!("{name}:");
-    TEMPLATE
-        .lines()
-        .skip_while(|line| *line != heading)
-        .skip(1)
-        .take_while(|line| line.is_empty() || line.starts_with(' '))
-        .collect()
-}
-
-/// The lines of one entry of a section (a parameter, a condition, a resource), heading included:
-/// from `  Name:` to the next line indented by two spaces.
-fn entry(section: &[&'static str], name: &str) -> Option<Vec<&'static str>> {
-    let heading = format!("  {name}:");
-    let start = section
-        .iter()
-        .position(|line| *line == heading || line.starts_with(&format!("{heading} ")))?;
-    let body = section[start + 1..]
-        .iter()
-        .take_while(|line| line.is_empty() || line.starts_with("    "))
-        .copied();
-    Some(std::iter::once(section[start]).chain(body).collect())
-}
-
-/// The names of a section's entries.
-fn entries(section: &[&'static str]) -> Vec<&'static str> {
-    section
-        .iter()
-        .filter(|line| {
-            line.starts_with("  ") && !line.starts_with("   ") && !line.starts_with("  #")
-        })
-        .filter_map(|line| line.trim().split(':').next())
-        .collect()
-}
-
-/// The value after `key: ` in an entry's lines (first occurrence).
-fn value<'a>(lines: &[&'a str], key: &str) -> Option<&'a str> {
-    let key = format!("{key}: ");
-    lines
-        .iter()
-        .find_map(|line| line.trim().strip_prefix(key.as_str()))
-}
-
 const PROVIDERS: [(&str, &str); 4] = [
     ("Baack", "baack"),
     ("ClearId", "clearid"),
@@ -124,12 +177,11 @@ const PROVIDERS: [(&str, &str); 4] = [
 
 #[test]
 fn the_issue_parameters_exist_with_their_documented_defaults() {
-    let parameters = section("Parameters");
     let mut expected = vec![
         ("SubscriptionExpiryAlarmHours", "72"),
         ("BacklogAlarmSeconds", "900"),
-        ("AlertEmail", "\"\""),
-        ("AlarmTopicArn", "\"\""),
+        ("AlertEmail", ""),
+        ("AlarmTopicArn", ""),
         ("HttpApiThrottlingRateLimit", "100"),
         ("HttpApiThrottlingBurstLimit", "200"),
         ("ReceiverReservedConcurrency", "0"),
@@ -153,113 +205,105 @@ fn the_issue_parameters_exist_with_their_documented_defaults() {
         .collect();
     expected.push(("MidboundDedupRetentionSeconds", &midbound_default));
     expected.push(("MidboundToleranceSeconds", "300"));
-    expected.extend(retention.iter().map(|n| (n.as_str(), "\"\"")));
+    expected.extend(retention.iter().map(|n| (n.as_str(), "")));
     expected.extend(silence.iter().map(|n| (n.as_str(), "0")));
     for (name, default) in expected {
-        let lines = entry(&parameters, name).unwrap_or_else(|| panic!("no parameter {name}"));
-        assert_eq!(value(&lines, "Default"), Some(default), "{name}");
+        assert_eq!(
+            attribute(name, "Default").as_deref(),
+            Some(default),
+            "{name}"
+        );
     }
-    let tolerance = entry(&parameters, "MidboundToleranceSeconds").unwrap();
     assert_eq!(
-        value(&tolerance, "MaxValue"),
-        Some(hookline::config::MAX_TOLERANCE_SECONDS.to_string().as_str()),
+        attribute("MidboundToleranceSeconds", "MaxValue"),
+        Some(hookline::config::MAX_TOLERANCE_SECONDS.to_string()),
         "the function's own bound"
     );
-    let midbound = entry(&parameters, "MidboundDedupRetentionSeconds").unwrap();
     assert_eq!(
-        value(&midbound, "MinValue"),
-        Some(
-            (2 * hookline::config::MAX_TOLERANCE_SECONDS + 1)
-                .to_string()
-                .as_str()
-        ),
+        attribute("MidboundDedupRetentionSeconds", "MinValue"),
+        Some((2 * hookline::config::MAX_TOLERANCE_SECONDS + 1).to_string()),
         "more than twice the largest tolerance"
     );
     // Empty (the provider's default) or a positive number: the functions refuse 0 at start-up.
     for name in &retention {
-        let lines = entry(&parameters, name).unwrap();
         assert_eq!(
-            value(&lines, "AllowedPattern"),
-            Some("\"^([1-9][0-9]*)?$\""),
+            attribute(name, "AllowedPattern").as_deref(),
+            Some("^([1-9][0-9]*)?$"),
             "{name}"
         );
     }
     // ScalingConfig.MaximumConcurrency takes 2 to 1000.
-    let enricher = entry(&parameters, "EnricherMaxConcurrency").unwrap();
     assert_eq!(
-        (value(&enricher, "MinValue"), value(&enricher, "MaxValue")),
-        (Some("2"), Some("1000"))
+        (
+            attribute("EnricherMaxConcurrency", "MinValue"),
+            attribute("EnricherMaxConcurrency", "MaxValue")
+        ),
+        (Some("2".to_string()), Some("1000".to_string()))
     );
     assert!(
-        entry(&parameters, "DedupRetentionSeconds").is_none(),
+        stack::template()["Parameters"]["DedupRetentionSeconds"].is_null(),
         "one retention for every provider overrides Argyle's short window"
     );
 }
 
 #[test]
 fn no_function_sets_dedup_retention_unconditionally() {
-    assert!(
-        !section("Globals")
-            .concat()
-            .contains("DEDUP_RETENTION_SECONDS"),
-        "Globals would give every function one retention, Argyle's included"
-    );
-    let resources = section("Resources");
-    let conditions = section("Conditions");
     let mut found = 0;
-    for (name, lines) in entries(&resources)
-        .into_iter()
-        .map(|name| (name, entry(&resources, name).unwrap()))
-    {
-        for line in lines
+    for (logical_id, _) in stack::functions() {
+        let variables = stack::environment_of(&logical_id);
+        let Some(setting) = variables.get("DEDUP_RETENTION_SECONDS") else {
+            continue;
+        };
+        // Globals (merged into every function by the translator) would give every function one
+        // retention, Argyle's included: only the receivers set it, each its own.
+        let provider = PROVIDERS
             .iter()
-            .filter(|l| l.contains("DEDUP_RETENTION_SECONDS"))
-        {
-            let provider = PROVIDERS
-                .iter()
-                .map(|(p, _)| *p)
-                .find(|p| name == format!("{p}Function"))
-                .unwrap_or_else(|| panic!("{name} sets DEDUP_RETENTION_SECONDS"));
-            if line.trim().starts_with('#') {
-                continue;
-            }
-            // Its own parameter only: directly when the parameter always has a value (Midbound's,
-            // whose bound keeps it above twice the tolerance), else only when the parameter is set.
-            if line.trim()
-                == format!("DEDUP_RETENTION_SECONDS: !Ref {provider}DedupRetentionSeconds")
-            {
-                found += 1;
-                continue;
-            }
-            assert_eq!(
-                line.trim(),
-                format!(
-                    "DEDUP_RETENTION_SECONDS: !If [Has{provider}DedupRetention, !Ref {provider}DedupRetentionSeconds, !Ref AWS::NoValue]"
-                ),
-                "{name}"
+            .map(|(p, _)| *p)
+            .find(|p| logical_id == format!("{p}Function"))
+            .unwrap_or_else(|| panic!("{logical_id} sets DEDUP_RETENTION_SECONDS"));
+        let parameter = format!("{provider}DedupRetentionSeconds");
+        found += 1;
+        // Its own parameter only: directly when the parameter always has a value (Midbound's,
+        // whose bound keeps it above twice the tolerance), else only when the parameter is set.
+        if *setting == json!({"Ref": parameter}) {
+            assert!(
+                attribute(&parameter, "MinValue").is_some(),
+                "{logical_id}: set unconditionally from a parameter with no bound"
             );
-            let condition = entry(&conditions, &format!("Has{provider}DedupRetention"))
-                .unwrap_or_else(|| panic!("no condition Has{provider}DedupRetention"));
-            assert_eq!(
-                condition[0].trim(),
-                format!(
-                    "Has{provider}DedupRetention: !Not [!Equals [!Ref {provider}DedupRetentionSeconds, \"\"]]"
-                )
-            );
-            found += 1;
+            continue;
         }
+        let condition = format!("Has{provider}DedupRetention");
+        assert_eq!(
+            *setting,
+            json!({"Fn::If": [condition, {"Ref": parameter}, {"Ref": "AWS::NoValue"}]}),
+            "{logical_id}"
+        );
+        assert_eq!(
+            stack::template()["Conditions"][&condition],
+            json!({"Fn::Not": [{"Fn::Equals": [{"Ref": parameter}, ""]}]}),
+            "{condition}"
+        );
     }
     assert_eq!(found, PROVIDERS.len(), "each webhook function, once");
 }
 
-/// The resources of a type.
-fn resources_of(kind: &str) -> Vec<(&'static str, Vec<&'static str>)> {
-    let resources = section("Resources");
-    entries(&resources)
-        .into_iter()
-        .map(|name| (name, entry(&resources, name).unwrap()))
-        .filter(|(_, lines)| value(lines, "Type") == Some(kind))
-        .collect()
+/// Whether `needle` appears in a string of `value` other than under `Fn::If [condition, ...]`.
+fn mentioned_outside(value: &Value, needle: &str, condition: &str) -> bool {
+    match value {
+        Value::String(s) => s.contains(needle),
+        Value::Array(items) => items
+            .iter()
+            .any(|i| mentioned_outside(i, needle, condition)),
+        Value::Object(map) => match map.get("Fn::If") {
+            Some(args) if map.len() == 1 && args[0] == condition => {
+                mentioned_outside(&args[2], needle, condition)
+            }
+            _ => map
+                .values()
+                .any(|i| mentioned_outside(i, needle, condition)),
+        },
+        _ => false,
+    }
 }
 
 #[test]
@@ -268,73 +312,58 @@ fn every_alarm_notifies_both_topics_and_is_on_the_dashboard() {
     assert!(
         alarms.len() >= 14,
         "{:?}",
-        alarms.iter().map(|a| a.0).collect::<Vec<_>>()
+        alarms.iter().map(|a| &a.0).collect::<Vec<_>>()
     );
-    let dashboard = entry(&section("Resources"), "Dashboard")
-        .unwrap()
-        .join("\n");
-    for (name, lines) in &alarms {
-        let text = lines.join("\n");
-        assert!(
-            text.contains(
-                "      AlarmActions:\n        - !If [HasAlertEmail, !Ref AlertTopic, !Ref AWS::NoValue]\n        - !If [HasAlarmTopic, !Ref AlarmTopicArn, !Ref AWS::NoValue]"
-            ),
+    let (body, substituted) = dashboard();
+    let whole = format!("{body}\n{substituted}");
+    let topics = json!([
+        {"Fn::If": ["HasAlertEmail", {"Ref": "AlertTopic"}, {"Ref": "AWS::NoValue"}]},
+        {"Fn::If": ["HasAlarmTopic", {"Ref": "AlarmTopicArn"}, {"Ref": "AWS::NoValue"}]}
+    ]);
+    for (name, alarm) in &alarms {
+        assert_eq!(
+            alarm["Properties"]["AlarmActions"], topics,
             "{name} does not notify AlertEmail's topic and AlarmTopicArn"
         );
-        assert!(
-            text.contains(
-                "      OKActions:\n        - !If [HasAlertEmail, !Ref AlertTopic, !Ref AWS::NoValue]\n        - !If [HasAlarmTopic, !Ref AlarmTopicArn, !Ref AWS::NoValue]"
-            ),
+        assert_eq!(
+            alarm["Properties"]["OKActions"], topics,
             "{name} does not say when it is over (OKActions)"
         );
+        let arn = format!("${{{name}.Arn}}");
         assert!(
-            dashboard.contains(&format!("${{{name}.Arn}}")),
+            whole.contains(&arn),
             "{name} is not in the dashboard's alarm list"
         );
         // A conditional alarm's ARN may only appear under its own condition: a plain reference
         // names a resource that does not exist when the condition is false.
-        if let Some(condition) = value(lines, "Condition") {
-            let mentions = dashboard.lines().filter(|l| !l.trim().starts_with('#'));
-            for line in mentions.filter(|l| l.contains(&format!("${{{name}.Arn}}"))) {
-                assert!(
-                    line.trim()
-                        .trim_start_matches("- ")
-                        .starts_with(&format!("!If [{condition}, ")),
-                    "{name} exists only under {condition}, but the dashboard names it in {line:?}"
-                );
-            }
+        if let Some(condition) = alarm["Condition"].as_str() {
+            assert!(
+                !body.contains(&arn) && !mentioned_outside(&substituted, &arn, condition),
+                "{name} exists only under {condition}, but the dashboard names it outside it"
+            );
         }
     }
 }
 
 #[test]
 fn silence_alarms_stay_within_cloudwatch_evaluation_limits() {
-    let parameters = section("Parameters");
+    let resources = stack::transformed_resources();
     for (provider, dimension) in PROVIDERS {
         let name = format!("{provider}SilenceAlarm");
-        let alarm = entry(&section("Resources"), &name).unwrap_or_else(|| panic!("no {name}"));
+        let alarm = resources.get(&name).unwrap_or_else(|| panic!("no {name}"));
+        let properties = &alarm["Properties"];
+        assert_eq!(alarm["Condition"], json!(format!("Has{name}")));
+        assert_eq!(properties["MetricName"], "Accepted");
         assert_eq!(
-            value(&alarm, "Condition"),
-            Some(format!("Has{name}").as_str())
-        );
-        assert_eq!(value(&alarm, "MetricName"), Some("Accepted"));
-        assert_eq!(
-            value(&alarm, "Value"),
-            Some(dimension),
+            properties["Dimensions"],
+            json!([{"Name": "Provider", "Value": dimension}]),
             "{name}: Provider dimension"
         );
-        assert_eq!(
-            value(&alarm, "TreatMissingData"),
-            Some("breaching"),
-            "{name}"
-        );
-        assert_eq!(
-            value(&alarm, "EvaluationPeriods"),
-            Some(format!("!Ref {provider}SilenceAlarmHours").as_str())
-        );
-        let period: u64 = value(&alarm, "Period").unwrap().parse().unwrap();
-        let hours = entry(&parameters, &format!("{provider}SilenceAlarmHours")).unwrap();
-        let max: u64 = value(&hours, "MaxValue").unwrap().parse().unwrap();
+        assert_eq!(properties["TreatMissingData"], "breaching", "{name}");
+        let hours = format!("{provider}SilenceAlarmHours");
+        assert_eq!(properties["EvaluationPeriods"], json!({"Ref": hours}));
+        let period: u64 = scalar(&properties["Period"]).unwrap().parse().unwrap();
+        let max: u64 = attribute(&hours, "MaxValue").unwrap().parse().unwrap();
         // CloudWatch: Period x EvaluationPeriods at most 7 days, and at most 1 day when the
         // period is under an hour.
         let limit = if period >= 3600 { 7 * 86_400 } else { 86_400 };
@@ -352,41 +381,50 @@ fn silence_alarms_stay_within_cloudwatch_evaluation_limits() {
 /// key, listed in README "Data protection").
 #[test]
 fn a_customer_managed_key_covers_every_store_and_every_role() {
-    const KEY: &str = "!If [HasKmsKey, !Ref KmsKeyArn, !Ref AWS::NoValue]";
-    let expected: [(&str, &[(&str, &str)]); 6] = [
+    let key = json!({"Fn::If": ["HasKmsKey", {"Ref": "KmsKeyArn"}, {"Ref": "AWS::NoValue"}]});
+    let expected: [(&str, Vec<(&str, Value)>); 6] = [
         (
             "AWS::DynamoDB::Table",
-            &[
-                ("SSEType", "!If [HasKmsKey, KMS, !Ref AWS::NoValue]"),
-                ("KMSMasterKeyId", KEY),
+            vec![
+                (
+                    "SSEType",
+                    json!({"Fn::If": ["HasKmsKey", "KMS", {"Ref": "AWS::NoValue"}]}),
+                ),
+                ("KMSMasterKeyId", key.clone()),
             ],
         ),
         (
             "AWS::SQS::Queue",
-            &[
-                ("KmsMasterKeyId", KEY),
+            vec![
+                ("KmsMasterKeyId", key.clone()),
                 (
                     "SqsManagedSseEnabled",
-                    "!If [HasKmsKey, !Ref AWS::NoValue, true]",
+                    json!({"Fn::If": ["HasKmsKey", {"Ref": "AWS::NoValue"}, true]}),
                 ),
             ],
         ),
-        ("AWS::SecretsManager::Secret", &[("KmsKeyId", KEY)]),
-        ("AWS::Events::EventBus", &[("KmsKeyIdentifier", KEY)]),
+        (
+            "AWS::SecretsManager::Secret",
+            vec![("KmsKeyId", key.clone())],
+        ),
+        (
+            "AWS::Events::EventBus",
+            vec![("KmsKeyIdentifier", key.clone())],
+        ),
         // Logs carry request ids and outcomes, no payload; the alert topic, alarm texts. Both
         // under the customer key too, as security scanners (checkov) expect.
-        ("AWS::Logs::LogGroup", &[("KmsKeyId", KEY)]),
-        ("AWS::SNS::Topic", &[("KmsMasterKeyId", KEY)]),
+        ("AWS::Logs::LogGroup", vec![("KmsKeyId", key.clone())]),
+        ("AWS::SNS::Topic", vec![("KmsMasterKeyId", key.clone())]),
     ];
     let mut covered = 0;
     for (kind, properties) in expected {
         let found = resources_of(kind);
         assert!(!found.is_empty(), "no {kind} in the template");
-        for (name, lines) in found {
-            for (property, setting) in properties {
+        for (name, resource) in found {
+            for (property, setting) in &properties {
                 assert_eq!(
-                    value(&lines, property),
-                    Some(*setting),
+                    find(&resource["Properties"], property),
+                    Some(setting),
                     "{name}: {property}"
                 );
             }
@@ -397,8 +435,8 @@ fn a_customer_managed_key_covers_every_store_and_every_role() {
     // HTTP API's access log), one alert topic.
     assert_eq!(covered, 19);
 
-    // The rendered template: SAM's roles, one per function, each attached to the key's policy.
-    let rendered = integration_tests::stack::resources();
+    // SAM's roles, one per function, each attached to the key's policy.
+    let rendered = stack::resources();
     let policy = &rendered["KmsKeyUsePolicy"];
     assert_eq!(policy["Condition"], "HasKmsKey");
     let mut attached: Vec<String> = policy["Properties"]["Roles"]
@@ -408,7 +446,7 @@ fn a_customer_managed_key_covers_every_store_and_every_role() {
         .map(|role| role["Ref"].as_str().expect("a Ref").to_string())
         .collect();
     attached.sort();
-    let mut roles: Vec<String> = integration_tests::stack::functions()
+    let mut roles: Vec<String> = stack::functions()
         .into_iter()
         .map(|(logical_id, _)| {
             rendered[&logical_id]["Properties"]["Role"]["Fn::GetAtt"][0]
@@ -420,7 +458,7 @@ fn a_customer_managed_key_covers_every_store_and_every_role() {
     roles.sort();
     assert_eq!(attached, roles);
     // Conditions put back from where the rendering for moto took them out.
-    let statements: Vec<serde_json::Value> = policy["Properties"]["PolicyDocument"]["Statement"]
+    let statements: Vec<Value> = policy["Properties"]["PolicyDocument"]["Statement"]
         .as_array()
         .expect("statements")
         .iter()
@@ -437,14 +475,10 @@ fn a_customer_managed_key_covers_every_store_and_every_role() {
         .collect();
     // Only through SQS, and through Secrets Manager for the stack's own secrets: a role of the
     // stack cannot decrypt anything else under a key the account shares.
-    let via = |service: &str| serde_json::json!({"Fn::Sub": format!("{service}.${{AWS::Region}}.amazonaws.com")});
+    let via =
+        |service: &str| json!({"Fn::Sub": format!("{service}.${{AWS::Region}}.amazonaws.com")});
     // Every secret of the stack (the rendering turned them into parameters), and no other.
-    let mut secrets: Vec<String> = integration_tests::stack::rehearsal()["Secrets"]
-        .as_object()
-        .expect("the stack's secrets")
-        .keys()
-        .cloned()
-        .collect();
+    let mut secrets: Vec<String> = secrets().keys().cloned().collect();
     secrets.sort();
     let named =
         statements[1]["Condition"]["StringEquals"]["kms:EncryptionContext:SecretARN"].clone();
@@ -460,13 +494,13 @@ fn a_customer_managed_key_covers_every_store_and_every_role() {
     assert_eq!(
         statements,
         vec![
-            serde_json::json!({
+            json!({
                 "Effect": "Allow",
                 "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
                 "Resource": {"Ref": "KmsKeyArn"},
                 "Condition": {"StringEquals": {"kms:ViaService": via("sqs")}}
             }),
-            serde_json::json!({
+            json!({
                 "Effect": "Allow",
                 "Action": "kms:Decrypt",
                 "Resource": {"Ref": "KmsKeyArn"},
@@ -483,20 +517,24 @@ fn a_customer_managed_key_covers_every_store_and_every_role() {
 /// by its parameter groups: both follow the order a person decides them in.
 #[test]
 fn the_guided_deploy_asks_in_the_groups_order() {
-    let grouped: Vec<&str> = TEMPLATE
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("Parameters: ["))
-        .flat_map(|l| l.trim_end_matches(']').split(", "))
+    let groups =
+        &stack::template()["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"];
+    let grouped: Vec<String> = groups
+        .as_array()
+        .expect("ParameterGroups")
+        .iter()
+        .flat_map(|g| g["Parameters"].as_array().expect("a group's Parameters"))
+        .map(|p| p.as_str().expect("a parameter name").to_string())
         .collect();
     assert!(grouped.len() > 40, "{grouped:?}");
-    assert_eq!(entries(&section("Parameters")), grouped);
+    assert_eq!(parameter_names(), grouped);
 }
 
 #[test]
 fn the_readme_documents_every_parameter() {
     let readme = include_str!("../README.md");
     let rows: Vec<&str> = readme.lines().filter(|l| l.starts_with("| `")).collect();
-    for name in entries(&section("Parameters")) {
+    for name in parameter_names() {
         assert!(
             rows.iter().any(|row| row.contains(&format!("`{name}`"))),
             "README's parameter table lacks {name}"
