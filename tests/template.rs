@@ -168,12 +168,13 @@ fn every_metric_the_template_reads_is_written() {
     }
 }
 
-const PROVIDERS: [(&str, &str); 4] = [
-    ("Baack", "baack"),
-    ("ClearId", "clearid"),
-    ("Argyle", "argyle"),
-    ("Midbound", "midbound"),
-];
+/// Every provider of the registry: its template prefix and its name.
+fn providers() -> Vec<(&'static str, &'static str)> {
+    hookline::providers::ALL
+        .iter()
+        .map(|p| (p.template_prefix, p.name))
+        .collect()
+}
 
 #[test]
 fn the_issue_parameters_exist_with_their_documented_defaults() {
@@ -187,11 +188,11 @@ fn the_issue_parameters_exist_with_their_documented_defaults() {
         ("ReceiverReservedConcurrency", "0"),
         ("EnricherMaxConcurrency", "5"),
     ];
-    let retention: Vec<String> = PROVIDERS
+    let retention: Vec<String> = providers()
         .iter()
         .map(|(p, _)| format!("{p}DedupRetentionSeconds"))
         .collect();
-    let silence: Vec<String> = PROVIDERS
+    let silence: Vec<String> = providers()
         .iter()
         .map(|(p, _)| format!("{p}SilenceAlarmHours"))
         .collect();
@@ -256,7 +257,7 @@ fn no_function_sets_dedup_retention_unconditionally() {
         };
         // Globals (merged into every function by the translator) would give every function one
         // retention, Argyle's included: only the receivers set it, each its own.
-        let provider = PROVIDERS
+        let provider = providers()
             .iter()
             .map(|(p, _)| *p)
             .find(|p| logical_id == format!("{p}Function"))
@@ -284,7 +285,7 @@ fn no_function_sets_dedup_retention_unconditionally() {
             "{condition}"
         );
     }
-    assert_eq!(found, PROVIDERS.len(), "each webhook function, once");
+    assert_eq!(found, providers().len(), "each webhook function, once");
 }
 
 /// Whether `needle` appears in a string of `value` other than under `Fn::If [condition, ...]`.
@@ -348,7 +349,7 @@ fn every_alarm_notifies_both_topics_and_is_on_the_dashboard() {
 #[test]
 fn silence_alarms_stay_within_cloudwatch_evaluation_limits() {
     let resources = stack::transformed_resources();
-    for (provider, dimension) in PROVIDERS {
+    for (provider, dimension) in providers() {
         let name = format!("{provider}SilenceAlarm");
         let alarm = resources.get(&name).unwrap_or_else(|| panic!("no {name}"));
         let properties = &alarm["Properties"];
@@ -551,13 +552,15 @@ fn the_readme_documents_every_parameter() {
 
 mod least_privilege {
     use hookline::provider::Sample as _;
-    use hookline::providers::{Argyle, Baack, ClearId, Midbound};
+    use hookline::providers::{Argyle, ClearId};
     use hookline::Provider;
     use integration_tests::stack;
     use serde_json::{json, Value};
     use std::collections::BTreeSet;
 
-    const RECEIVERS: [&str; 4] = [Baack::NAME, ClearId::NAME, Argyle::NAME, Midbound::NAME];
+    fn receivers() -> Vec<&'static str> {
+        hookline::providers::names().collect()
+    }
 
     /// What Lambda's SQS event source calls with the enricher's role (the code never does).
     const EVENT_SOURCE: [&str; 3] = [
@@ -731,12 +734,8 @@ mod least_privilege {
     fn leading_keys_confine_each_writer_to_its_own_records() {
         let prefix = |name: &str| format!("{name}#*");
         // Real keys, as the pipelines and the enricher write them.
-        let events = [
-            (Baack::NAME, Baack::event_id(&Baack::payload())),
-            (ClearId::NAME, ClearId::event_id(&ClearId::payload())),
-            (Argyle::NAME, Argyle::event_id(&Argyle::payload())),
-            (Midbound::NAME, Midbound::event_id(&Midbound::payload())),
-        ];
+        let mut events = Vec::new();
+        hookline::for_each_provider!(|P| events.push((P::NAME, P::event_id(&P::payload()))));
         for role in roles() {
             for statement in &role.statements {
                 let writes: Vec<String> = actions(statement)
@@ -770,8 +769,8 @@ mod least_privilege {
                 let what = format!("{} {writes:?}", role.binary);
                 let patterns = leading_keys(&what, statement);
                 let expected: Vec<String> = match (role.binary.as_str(), writes[0].as_str()) {
-                    (b, _) if RECEIVERS.contains(&b) => vec![prefix(b)],
-                    ("sweeper", _) => RECEIVERS.iter().map(|n| prefix(n)).collect(),
+                    (b, _) if receivers().contains(&b) => vec![prefix(b)],
+                    ("sweeper", _) => receivers().iter().map(|n| prefix(n)).collect(),
                     // Only these providers' deliveries can be keyed by content (and reopened); it
                     // puts nothing in the events table (identities have a table of their own).
                     ("enricher", "dynamodb:UpdateItem") => {
@@ -1039,7 +1038,7 @@ mod least_privilege {
             .iter()
             .map(|v| v.as_str().unwrap().to_string())
             .collect();
-        let written: BTreeSet<String> = RECEIVERS
+        let written: BTreeSet<String> = receivers()
             .iter()
             .flat_map(|p| {
                 [
@@ -1064,7 +1063,7 @@ mod least_privilege {
         let pattern = condition["StringLike"]["events:detail-type"]
             .as_str()
             .expect("one pattern");
-        for provider in RECEIVERS {
+        for provider in receivers() {
             assert!(like(pattern, &format!("{provider}.identity.forgotten")));
             for change in [
                 ChangeKind::Created,
