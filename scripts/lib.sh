@@ -64,10 +64,22 @@ stop_moto() {
   fi
 }
 
-# The webhook receivers; the enricher is served on its own where needed.
-FUNCTIONS=(baack clearid argyle midbound)
-# Every function the template deploys: the receivers, the enricher, the sweeper.
-ALL_FUNCTIONS=("${FUNCTIONS[@]}" enricher sweeper)
+# Sets FUNCTIONS, the webhook receivers (one per provider of the library's registry, as
+# `hookline providers --names` prints it), and ALL_FUNCTIONS, every function the template
+# deploys: the receivers, the enricher, the sweeper. Builds the CLI the first time.
+FUNCTIONS=()
+ALL_FUNCTIONS=()
+load_providers() {
+  [ ${#FUNCTIONS[@]} -eq 0 ] || return 0
+  local cli
+  cli=$(hookline_cli)
+  mapfile -t FUNCTIONS < <("$cli" providers --names)
+  if [ ${#FUNCTIONS[@]} -eq 0 ]; then
+    echo "hookline providers --names listed no provider" >&2
+    return 1
+  fi
+  ALL_FUNCTIONS=("${FUNCTIONS[@]}" enricher sweeper)
+}
 WATCH_PIDS=()
 
 # Serves functions ($2..., default all receivers) with `cargo lambda watch`, one instance each so
@@ -79,6 +91,7 @@ serve_functions() {
   local dir=$1 function upper port i=${#WATCH_PIDS[@]}
   shift
   local names=("$@")
+  load_providers
   [ ${#names[@]} -gt 0 ] || names=("${FUNCTIONS[@]}")
   set -m   # own process groups, so stop_functions also stops what watch started
   for function in "${names[@]}"; do
@@ -135,18 +148,18 @@ write_env() { # file NAME=value...
 # Param=Value; writes $1/stack.json and each receiver's environment file ($1/<function>.env) as
 # the stack resolved it, for serve_functions. Sets STACK_TABLE and STACK_QUEUE_URL.
 deploy_test_stack() { # dir stack [Param=Value...]
-  local dir=$1 name=$2 template=${HOOKLINE_STACK_TEMPLATE:-} function vars
+  local dir=$1 name=$2 template=${HOOKLINE_STACK_TEMPLATE:-} function vars secrets=()
   shift 2
   declare -A secret
   load_test_secrets secret
+  load_providers
+  for function in "${FUNCTIONS[@]}"; do secrets+=(--secret "$function=${secret[$function]}"); done
   if [ -z "$template" ]; then
     template="$dir/template.json"
     "$VENV/bin/python" "$ROOT/scripts/stack.py" render "$template"
   fi
   "$VENV/bin/python" "$ROOT/scripts/stack.py" deploy "$template" "$name" \
-    QueueType=standard EndpointType=function-url "$@" \
-    --secret baack="${secret[baack]}" --secret clearid="${secret[clearid]}" \
-    --secret argyle="${secret[argyle]}" --secret midbound="${secret[midbound]}" >"$dir/stack.json"
+    QueueType=standard EndpointType=function-url "$@" "${secrets[@]}" >"$dir/stack.json"
   STACK_TABLE=$("$VENV/bin/python" "$ROOT/scripts/stack.py" output "$dir/stack.json" EventsTableName)
   STACK_QUEUE_URL=$("$VENV/bin/python" "$ROOT/scripts/stack.py" output "$dir/stack.json" EventsQueueUrl)
   for function in "${FUNCTIONS[@]}"; do
@@ -169,7 +182,7 @@ warm_up() { # url count
 
 # Builds the signing CLI and prints its path.
 hookline_cli() {
-  cargo build --quiet -p hookline-cli
+  cargo build --quiet --manifest-path "$ROOT/Cargo.toml" -p hookline-cli
   echo "${CARGO_TARGET_DIR:-$ROOT/target}/debug/hookline"
 }
 

@@ -23,6 +23,9 @@ pub enum Command {
     /// Say whether a captured delivery verifies, and if not, why (the function's own reason).
     #[command(after_help = crate::verify::EXAMPLES)]
     Verify(crate::verify::VerifyArgs),
+    /// List the providers this version receives: function, URLs, the enricher's credentials.
+    #[command(after_help = crate::providers::EXAMPLES)]
+    Providers(crate::providers::ProvidersArgs),
     /// Print every provider's webhook URL from a deployed stack's outputs, ready to register.
     #[command(after_help = crate::urls::EXAMPLES)]
     Urls(crate::urls::UrlsArgs),

@@ -1,4 +1,4 @@
-//! `hookline`: the operator's tool. One module per verb (`sign`, `verify`, `urls`, `events`,
+//! `hookline`: the operator's tool. One module per verb (`sign`, `verify`, `providers`, `urls`, `events`,
 //! `replay`, `redrive`, `dlq` in `dead_letters`, `identities`, `forget`, `load`); the choices the
 //! verbs share in `choices`, the stack they read in `stack`, how they find its table and queues
 //! in `resources`, times in `when`, exit codes in `failure`.
@@ -12,6 +12,7 @@ mod failure;
 mod forget;
 mod identities;
 mod load;
+mod providers;
 mod queue_depth;
 mod redrive;
 mod replay;
@@ -32,6 +33,7 @@ async fn main() -> ExitCode {
     let result = match cli::Cli::parse().command {
         cli::Command::Sign(args) => sign::run(&args).await,
         cli::Command::Verify(args) => verify::run(&args).await,
+        cli::Command::Providers(args) => providers::run(&args).await,
         cli::Command::Urls(args) => urls::run(&args).await,
         cli::Command::Events(args) => events::run(&args).await,
         cli::Command::Replay(args) => replay::run(&args).await,
