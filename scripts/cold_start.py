@@ -26,20 +26,30 @@ runs = int(runs)
 invoke_url = f"http://127.0.0.1:{port}/2015-03-31/functions/_/invocations"
 dynamodb = boto3.client("dynamodb")
 
-# function -> (fixture or a constant event, environment of its own); the test secrets come from
-# scripts/cold-start, which reads events/test-secrets.env with the other scripts' reader.
+# function -> (fixture or a constant event, environment of its own). Each receiver (one per
+# provider, from `hookline providers --names` through scripts/cold-start's HOOKLINE_RECEIVERS)
+# gets the first fixture events/manifest.tsv says it accepts, and its test secret, which
+# scripts/cold-start reads from events/test-secrets.env with the other scripts' reader.
+with open(os.path.join(os.path.dirname(__file__), "..", "events", "manifest.tsv")) as manifest:
+    ACCEPTED = [row.rstrip("\n").split("\t") for row in manifest][1:]
+
+
+def first_accepted(function):
+    return next(row[0] for row in ACCEPTED if row[1] == function and row[2:] == ["200", "accepted"])
+
+
 FUNCTIONS = {
-    "baack": ("baack/IDENTITY_CLIENT_IDENTIFIER.CREATE.json", {"WEBHOOK_SECRETS": os.environ["SECRET_BAACK"]}),
-    "clearid": ("clearid/identity.created.json", {"WEBHOOK_SECRETS": os.environ["SECRET_CLEARID"]}),
-    "argyle": ("argyle/identities.added.json", {"WEBHOOK_SECRETS": os.environ["SECRET_ARGYLE"]}),
-    "midbound": ("midbound/identity.validated.json", {"WEBHOOK_SECRETS": os.environ["SECRET_MIDBOUND"]}),
+    name: (first_accepted(name), {"WEBHOOK_SECRETS": os.environ[f"SECRET_{name.upper()}"]})
+    for name in os.environ["HOOKLINE_RECEIVERS"].split()
+}
+FUNCTIONS.update({
     # No delivery to make: an empty batch, an empty sweep. The enricher refuses to start without
     # its history table, identities table and bus; an empty batch touches none, so names suffice.
     "enricher": (None, {"HISTORY_TABLE": "hookline-cold-start-history",
                         "IDENTITIES_TABLE": "hookline-cold-start-identities",
                         "EVENT_BUS_NAME": "hookline-cold-start-identities"}),
     "sweeper": (None, {}),
-}
+})
 
 
 def invoke(body):

@@ -260,13 +260,9 @@ mod tests {
 
     #[test]
     fn every_check_is_a_new_payload() {
-        use hookline::providers::{Argyle, Baack, ClearId, Midbound};
-        for (first, second) in [
-            (check_payload::<Baack>(), check_payload::<Baack>()),
-            (check_payload::<ClearId>(), check_payload::<ClearId>()),
-            (check_payload::<Argyle>(), check_payload::<Argyle>()),
-            (check_payload::<Midbound>(), check_payload::<Midbound>()),
-        ] {
+        let mut pairs = Vec::new();
+        hookline::for_each_provider!(|P| pairs.push((check_payload::<P>(), check_payload::<P>())));
+        for (first, second) in pairs {
             let (first, second) = (first.unwrap(), second.unwrap());
             assert_ne!(first, second);
             let text = String::from_utf8(first).unwrap();

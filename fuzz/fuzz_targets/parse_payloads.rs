@@ -5,7 +5,6 @@
 
 use hookline::config::{AuthConfig, AuthOptions};
 use hookline::envelope::{QueueMessage, ReceivedEnvelope};
-use hookline::providers::{Argyle, Baack, ClearId, Midbound};
 use hookline::request::WebhookRequest;
 use hookline::secrets::Secrets;
 use hookline::Provider;

@@ -10,7 +10,8 @@ use hookline::config::{AuthConfig, AuthOptions};
 use hookline::envelope::QueueMessage;
 use hookline::lambda_event::{decode, encode_request, read_invocation, EventSource};
 use hookline::pipeline::{Pipeline, Settings};
-use hookline::providers::{Argyle, Baack, ClearId, Midbound};
+use hookline::provider::Sample;
+use hookline::providers::{Argyle, Baack, Midbound};
 use hookline::queue::MemoryEventQueue;
 use hookline::request::WebhookRequest;
 use hookline::secrets::Secrets;
@@ -23,23 +24,9 @@ use std::hint::black_box;
 const NOW: i64 = 1_800_000_000;
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
-fn sample(provider: &str) -> String {
-    let path = format!(
-        "{}/../events/payloads/{provider}/{}.json",
-        env!("CARGO_MANIFEST_DIR"),
-        match provider {
-            "baack" => "IDENTITY_CLIENT_IDENTIFIER.CREATE",
-            "clearid" => "identity.deleted",
-            "argyle" => "identities.added",
-            _ => "identity.validated",
-        }
-    );
-    std::fs::read_to_string(path).unwrap().trim().to_string()
-}
-
 /// The sample payload grown to `size` bytes with a padding field.
-fn padded(provider: &str, size: usize) -> String {
-    let base = sample(provider);
+fn padded<P: Sample>(size: usize) -> String {
+    let base = P::payload();
     let rest = base.strip_prefix('{').unwrap();
     let filler = size.saturating_sub(base.len() + 16);
     format!("{{\"padding\":\"{}\",{rest}", "x".repeat(filler))
@@ -84,11 +71,11 @@ fn event_to_envelope<P: Provider>(provider: &P, event: &[u8]) -> QueueMessage {
     request_to_envelope(provider, &request)
 }
 
-fn bench_provider<P: Provider>(c: &mut Criterion) {
+fn bench_provider<P: Sample>(c: &mut Criterion) {
     let mut group = c.benchmark_group(format!("hot_path/{}", P::NAME));
     let provider = provider::<P>();
     for size in [1024, 16 * 1024] {
-        let body = padded(P::NAME, size);
+        let body = padded::<P>(size);
         let event = event::<P>(&body);
         let request = decode(event.clone(), 1 << 20).1.unwrap();
         let event = serde_json::to_vec(&event).unwrap();
@@ -138,7 +125,7 @@ fn bench_floor(c: &mut Criterion) {
         // What reading the invocation costs before the pipeline runs: the runtime's
         // deserialization of the event bytes into an `InvocationEvent`, as `lambda_runtime`
         // does it (the body arrives as one escaped JSON string inside them, and is unescaped).
-        let event = serde_json::to_vec(&event::<Argyle>(&padded("argyle", size))).unwrap();
+        let event = serde_json::to_vec(&event::<Argyle>(&padded::<Argyle>(size))).unwrap();
         group.bench_with_input(BenchmarkId::new("event_parse", size), &event, |b, e| {
             b.iter(|| read_invocation(black_box(e)).unwrap())
         });
@@ -169,7 +156,7 @@ fn bench_handler(c: &mut Criterion) {
         MemoryEventQueue::default(),
         settings,
     );
-    let base = sample("baack");
+    let base = Baack::payload();
     let mut counter = 0u64;
     let mut group = c.benchmark_group("handler");
     group.throughput(Throughput::Elements(1));
@@ -196,7 +183,7 @@ fn bench_alternatives(c: &mut Criterion) {
     let now = hookline::clock::unix_now();
 
     let midbound = provider::<Midbound>();
-    let mut request = WebhookRequest::post(Default::default(), padded("midbound", size));
+    let mut request = WebhookRequest::post(Default::default(), padded::<Midbound>(size));
     midbound.sign(SECRET, &mut request, now).unwrap();
     group.bench_function("midbound_verify/hookline", |b| {
         b.iter(|| {
@@ -216,7 +203,7 @@ fn bench_alternatives(c: &mut Criterion) {
     });
 
     let argyle = provider::<Argyle>();
-    let mut request = WebhookRequest::post(Default::default(), padded("argyle", size));
+    let mut request = WebhookRequest::post(Default::default(), padded::<Argyle>(size));
     argyle.sign(SECRET, &mut request, NOW).unwrap();
     group.bench_function("argyle_request_to_message/hookline", |b| {
         b.iter_batched(
@@ -246,10 +233,7 @@ fn bench_alternatives(c: &mut Criterion) {
 fn all(c: &mut Criterion) {
     bench_alternatives(c);
     bench_floor(c);
-    bench_provider::<Baack>(c);
-    bench_provider::<ClearId>(c);
-    bench_provider::<Argyle>(c);
-    bench_provider::<Midbound>(c);
+    hookline::for_each_provider!(|P| bench_provider::<P>(c));
     bench_handler(c);
 }
 
