@@ -1396,7 +1396,7 @@ async fn a_first_sync_burst_is_enriched_completely_without_hammering_a_throttlin
 
 /// A JSON object one byte over the enricher's cap on a provider's answer.
 fn oversize_json() -> Value {
-    let cap = hookline::api_client::MAX_RESPONSE_BYTES;
+    let cap = hookline::provider_api::http::MAX_RESPONSE_BYTES;
     let padding = cap + 1 - r#"{"id":"x","padding":""}"#.len();
     let body = json!({"id": "x", "padding": "p".repeat(padding)});
     assert_eq!(body.to_string().len(), cap + 1);

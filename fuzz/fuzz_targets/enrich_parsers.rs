@@ -7,7 +7,7 @@
 // (Argyle identity, Baack urn, ClearID account), the second the Baack `v1.url` and the ClearID
 // identity. The whole input, when it is JSON, is an `expires_in` value.
 
-use hookline::api_client::{retry_after, segment, token_lifetime, wake_at, MAX_TOKEN_LIFETIME};
+use hookline::provider_api::http::{retry_after, segment, token_lifetime, wake_at, MAX_TOKEN_LIFETIME};
 use hookline::providers::{argyle::ArgyleApi, baack::BaackApi, clearid::ClearIdApi};
 use hookline::provider::Resource;
 use libfuzzer_sys::fuzz_target;

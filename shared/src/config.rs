@@ -1,5 +1,6 @@
 //! Function configuration from environment variables: the same names in every function.
 
+pub use crate::config_error::ConfigError;
 use crate::secrets::Secrets;
 
 pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
@@ -111,19 +112,6 @@ impl AuthConfig {
             .tolerance_seconds
             .unwrap_or(DEFAULT_TOLERANCE_SECONDS)
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ConfigError {
-    #[error("missing required environment variables: {}", .0.join(", "))]
-    Missing(Vec<&'static str>),
-    #[error("no webhook secret configured: refusing to start unauthenticated (fail closed)")]
-    NoSecrets,
-    #[error("{name} is invalid: {reason}")]
-    Invalid { name: &'static str, reason: String },
-    /// Only the ARN and the service's error are shown: never the secret's value.
-    #[error("cannot read the webhook secrets from Secrets Manager ({arn}): {reason}")]
-    SecretUnavailable { arn: String, reason: String },
 }
 
 impl Config {

@@ -6,11 +6,11 @@
 //! `store::DynamoDbEventStore`, `queue::SqsEventQueue`, and each binary's main: [`runtime`] (the
 //! webhook functions), `enrich::run`, `sweeper::run`.
 
-pub mod api_client;
 pub mod attribute;
 pub mod aws_error;
 pub mod clock;
 pub mod config;
+pub mod config_error;
 pub mod digest;
 pub mod enrich;
 pub mod envelope;
@@ -24,6 +24,7 @@ pub mod logging;
 pub mod metrics;
 pub mod pipeline;
 pub mod provider;
+pub mod provider_api;
 pub mod providers;
 pub mod queue;
 pub mod registration_check;

@@ -7,12 +7,10 @@
 //! `StrandedFound`, `StrandedResent`, `StrandedFailed`. The dashboard and alarms in
 //! `template.yaml` read these names.
 
-use crate::enrich::{EnrichError, EnrichOutcome, FetchError};
 use crate::limits::{bounded, MAX_KEY_BYTES};
 use crate::pipeline::{Handled, Outcome};
 use crate::provider::Subscription;
 use crate::rejection::Rejection;
-use crate::sweeper::SweepReport;
 use serde_json::{json, Map, Value};
 use std::sync::OnceLock;
 
@@ -169,58 +167,51 @@ pub fn subscription(
     )
 }
 
-/// The count of one enriched (or not) queue message; none for a registration check, which is
-/// no provider's event (its log line says it was acknowledged).
-pub fn enrichment(
-    provider: &str,
-    result: &Result<EnrichOutcome, EnrichError>,
-    timestamp_ms: i64,
-) -> Option<Value> {
-    let metric = match result {
-        Ok(EnrichOutcome::Enriched) => "Enriched",
-        Ok(EnrichOutcome::Tombstone) => "Tombstoned",
-        Ok(EnrichOutcome::Stale) => "Stale",
-        Ok(EnrichOutcome::RegistrationCheck) => return None,
-        Err(error) => {
-            let reason = match error {
-                EnrichError::Malformed(_) => "malformed_envelope",
-                EnrichError::Fetch {
-                    error: FetchError::Retryable(_),
-                    ..
-                } => "api_retryable",
-                EnrichError::Fetch {
-                    error: FetchError::Permanent(_),
-                    ..
-                } => "api_permanent",
-                EnrichError::NotConfigured(_) => "not_configured",
-                EnrichError::Store(_) => "store",
-                EnrichError::Publish(_) => "change_events",
-            };
-            return Some(document(
+/// What became of one queue message, as counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enrichment {
+    Enriched,
+    Tombstoned,
+    Stale,
+    /// Not enriched, for this reason (`Reason` dimension).
+    Failed {
+        reason: &'static str,
+    },
+}
+
+/// The count of one enriched (or not) queue message.
+pub fn enrichment(provider: &str, counted: Enrichment, timestamp_ms: i64) -> Value {
+    let metric = match counted {
+        Enrichment::Enriched => "Enriched",
+        Enrichment::Tombstoned => "Tombstoned",
+        Enrichment::Stale => "Stale",
+        Enrichment::Failed { reason } => {
+            return document(
                 &[("EnrichmentFailed", 1)],
                 &[("Provider", provider), ("Reason", reason)],
                 &[&["Provider"], &["Provider", "Reason"], &[]],
                 &[],
                 timestamp_ms,
-            ));
+            );
         }
     };
-    Some(document(
+    document(
         &[(metric, 1)],
         &[("Provider", provider)],
         &[&["Provider"], &[]],
         &[],
         timestamp_ms,
-    ))
+    )
 }
 
-/// The counts of one sweep (no dimension: one sweeper serves every provider).
-pub fn sweep(report: &SweepReport, now: i64) -> Value {
+/// The counts of one sweep: stranded handoffs found, sent again, and failed to send (no
+/// dimension: one sweeper serves every provider).
+pub fn sweep(found: usize, resent: usize, failed: usize, now: i64) -> Value {
     document(
         &[
-            ("StrandedFound", report.found as u64),
-            ("StrandedResent", report.sent as u64),
-            ("StrandedFailed", report.failed as u64),
+            ("StrandedFound", found as u64),
+            ("StrandedResent", resent as u64),
+            ("StrandedFailed", failed as u64),
         ],
         &[],
         &[&[]],
@@ -334,35 +325,24 @@ mod tests {
 
     #[test]
     fn enrichment_outcomes_and_failure_reasons() {
-        let doc = enrichment("clearid", &Ok(EnrichOutcome::Tombstone), 5).unwrap();
+        let doc = enrichment("clearid", Enrichment::Tombstoned, 5);
         assert_eq!(
             (&doc["Tombstoned"], &doc["Provider"]),
             (&json!(1), &json!("clearid"))
         );
-        let failed = Err(EnrichError::Fetch {
-            provider: "baack".into(),
-            error: FetchError::Retryable("503".into()),
-        });
-        let doc = enrichment("baack", &failed, 5).unwrap();
+        let failed = Enrichment::Failed {
+            reason: "api_retryable",
+        };
+        let doc = enrichment("baack", failed, 5);
         assert_eq!(
             (&doc["EnrichmentFailed"], &doc["Reason"]),
             (&json!(1), &json!("api_retryable"))
-        );
-        assert_eq!(
-            enrichment("baack", &Ok(EnrichOutcome::RegistrationCheck), 5),
-            None
         );
     }
 
     #[test]
     fn a_sweep_reports_its_three_counts_without_dimensions() {
-        let report = SweepReport {
-            found: 3,
-            sent: 2,
-            skipped: 0,
-            failed: 1,
-        };
-        let doc = sweep(&report, 1);
+        let doc = sweep(3, 2, 1, 1);
         assert_eq!(
             doc["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
             json!([[]])

@@ -22,7 +22,7 @@ pub fn is_check_id(identity_id: &str) -> bool {
 
 /// Whether a queue message is a check's: the identity it is about is a check's.
 pub fn is_check(envelope: &ReceivedEnvelope) -> bool {
-    is_check_id(&crate::enrich::identity_key(envelope).resource_id)
+    is_check_id(&crate::identity::IdentityKey::about(envelope).resource_id)
 }
 
 /// A new check id: the prefix and 16 random hex digits.
@@ -69,7 +69,7 @@ mod tests {
         let (delivery, envelope) = received::<P>(payload(P::NAME, &id).unwrap());
         assert!(is_check(&envelope), "{}: {envelope:?}", P::NAME);
         assert_eq!(
-            crate::enrich::identity_key(&envelope).resource_id,
+            crate::identity::IdentityKey::about(&envelope).resource_id,
             id,
             "{}",
             P::NAME

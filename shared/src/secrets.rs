@@ -2,7 +2,7 @@
 //! built from a secret kept fresh: re-read once it is older than its lifetime, so a rotation
 //! reaches running instances, not only new ones.
 
-use crate::config::ConfigError;
+use crate::config_error::ConfigError;
 use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, Mutex};

@@ -2,7 +2,7 @@
 //! credentials (from Secrets Manager, or from the environment for local runs).
 
 use crate::config::ConfigError;
-pub use crate::provider::api::{Credentials, Settings};
+pub use crate::provider_api::{Credentials, Settings};
 use std::collections::HashMap;
 use std::time::Duration;
 

@@ -8,7 +8,7 @@ pub mod config;
 mod reopen;
 mod runtime;
 
-pub use crate::provider::{FetchError, Fetched};
+pub use crate::provider_api::{FetchError, Fetched};
 pub use config::EnricherConfig;
 pub use reopen::{DynamoDbReopen, Reopen};
 pub use runtime::{enricher_from_config, enricher_from_credentials, run, LiveEnricher};
@@ -20,7 +20,7 @@ use crate::identity::{
     IdentityKey, IdentityStore, Observation, Retention,
 };
 use crate::limits::{DYNAMODB_ITEM_BYTES, RECORD_OVERHEAD_BYTES};
-use crate::provider::ProviderApi;
+use crate::provider_api::ProviderApi;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -64,7 +64,7 @@ pub struct Sources(BTreeMap<&'static str, Box<dyn ProviderApi>>);
 
 impl Sources {
     /// Every provider's API that `config` can build ([`crate::providers::ALL`]).
-    pub fn from_config(config: &crate::provider::api::ApiConfig<'_>) -> Self {
+    pub fn from_config(config: &crate::provider_api::ApiConfig<'_>) -> Self {
         Self(
             crate::providers::ALL
                 .iter()
@@ -181,7 +181,7 @@ impl<S: Reopen, I: IdentityStore, P: ChangePublisher, H: HistoryStore> Enricher<
                 },
             })?;
         let observation = Observation {
-            key: identity_key(&envelope),
+            key: IdentityKey::about(&envelope),
             event_id: envelope.event_id.clone(),
             event_type: envelope.event_type.clone(),
             fetched,
@@ -288,32 +288,53 @@ impl<S: Reopen, I: IdentityStore, P: ChangePublisher, H: HistoryStore> Enricher<
     }
 }
 
+/// How a message's outcome is counted; a registration check, which is no provider's event, is
+/// not (its log line says it was acknowledged).
+fn counted(result: &Result<EnrichOutcome, EnrichError>) -> Option<crate::metrics::Enrichment> {
+    use crate::metrics::Enrichment;
+    Some(match result {
+        Ok(EnrichOutcome::Enriched) => Enrichment::Enriched,
+        Ok(EnrichOutcome::Tombstone) => Enrichment::Tombstoned,
+        Ok(EnrichOutcome::Stale) => Enrichment::Stale,
+        Ok(EnrichOutcome::RegistrationCheck) => return None,
+        Err(error) => Enrichment::Failed {
+            reason: error.reason(),
+        },
+    })
+}
+
+impl EnrichError {
+    /// The `Reason` a failure is counted under.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Malformed(_) => "malformed_envelope",
+            Self::Fetch {
+                error: FetchError::Retryable(_),
+                ..
+            } => "api_retryable",
+            Self::Fetch {
+                error: FetchError::Permanent(_),
+                ..
+            } => "api_permanent",
+            Self::NotConfigured(_) => "not_configured",
+            Self::Store(_) => "store",
+            Self::Publish(_) => "change_events",
+        }
+    }
+}
+
 enum FetchFailure {
     NotConfigured,
     Failed(FetchError),
 }
 
-/// The identity an event is about: the resource it names, or for a provider that names none
-/// (Midbound, whose events carry their data in full) the event itself.
-pub(crate) fn identity_key(envelope: &ReceivedEnvelope) -> IdentityKey {
-    let id = match &envelope.resource {
-        Some(resource) => resource.id.clone(),
-        None => envelope
-            .event_id
-            .strip_prefix(&format!("{}#", envelope.provider))
-            .unwrap_or(&envelope.event_id)
-            .to_string(),
-    };
-    IdentityKey::new(&envelope.provider, id)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api_client::stand_in;
     use crate::history::MemoryHistory;
     use crate::identity::ChangeKind;
     use crate::identity::{MemoryIdentities, MemoryPublisher};
+    use crate::provider_api::stand_in;
     use crate::store::StoreError;
     use std::time::Duration;
 
@@ -330,8 +351,8 @@ mod tests {
     /// As right after a deploy: no provider's API credentials, so only the APIs that need
     /// none (Midbound's data comes with its events).
     fn enricher() -> TestEnricher {
-        let client = crate::api_client::ApiClient::new(Duration::from_secs(2), 1);
-        enricher_with(Sources::from_config(&crate::provider::api::ApiConfig {
+        let client = crate::provider_api::http::ApiClient::new(Duration::from_secs(2), 1);
+        enricher_with(Sources::from_config(&crate::provider_api::ApiConfig {
             settings: &Default::default(),
             credentials: &Default::default(),
             client: &client,
@@ -497,6 +518,26 @@ mod tests {
         );
     }
 
+    #[test]
+    fn outcomes_are_counted_by_kind_and_failures_by_reason() {
+        use crate::metrics::Enrichment;
+        assert_eq!(
+            counted(&Ok(EnrichOutcome::Tombstone)),
+            Some(Enrichment::Tombstoned)
+        );
+        let failed = Err(EnrichError::Fetch {
+            provider: "baack".into(),
+            error: FetchError::Retryable("503".into()),
+        });
+        assert_eq!(
+            counted(&failed),
+            Some(Enrichment::Failed {
+                reason: "api_retryable"
+            })
+        );
+        assert_eq!(counted(&Ok(EnrichOutcome::RegistrationCheck)), None);
+    }
+
     #[tokio::test]
     async fn a_change_the_bus_refused_is_sent_by_the_retry() {
         let enricher = enricher();
@@ -561,7 +602,7 @@ mod tests {
             _ => identity.clone(),
         });
         use crate::providers::{baack::BaackApi, clearid::ClearIdApi};
-        let client = crate::api_client::ApiClient::new(Duration::from_secs(2), 1);
+        let client = crate::provider_api::http::ApiClient::new(Duration::from_secs(2), 1);
         let sources = Sources::default()
             .with(
                 "baack",

@@ -4,11 +4,11 @@ use super::config::{CredentialSource, Credentials, EnricherConfig};
 use super::EnrichError;
 use super::Keeping;
 use super::{DynamoDbReopen, EnrichOutcome, Enricher, Output, Reopen, Sources};
-use crate::api_client::ApiClient;
 use crate::config::ConfigError;
 use crate::history::{DynamoDbHistory, HistoryStore};
 use crate::identity::{ChangePublisher, DynamoDbIdentities, EventBridgePublisher, IdentityStore};
-use crate::provider::api::ApiConfig;
+use crate::provider_api::http::ApiClient;
+use crate::provider_api::ApiConfig;
 use crate::secrets::{Refresh, Refreshing};
 use crate::secrets_manager::{SecretsManagerReader, REFRESH_TIMEOUT};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
@@ -216,8 +216,8 @@ impl<S: Reopen, I: IdentityStore, P: ChangePublisher, H: HistoryStore> Enricher<
         let body = record.body.as_deref().unwrap_or_default();
         let result = self.enrich(body, deadline).await;
         let now_ms = crate::clock::unix_now_ms();
-        if let Some(count) = crate::metrics::enrichment(provider, &result, now_ms) {
-            crate::metrics::emit(&count);
+        if let Some(counted) = super::counted(&result) {
+            crate::metrics::emit(&crate::metrics::enrichment(provider, counted, now_ms));
         }
         let outcome = match result {
             Ok(EnrichOutcome::Enriched) => "enriched",

@@ -58,6 +58,20 @@ impl IdentityKey {
         }
     }
 
+    /// The identity an event is about: the resource it names, or for a provider that names
+    /// none (Midbound, whose events carry their data in full) the event itself.
+    pub fn about(envelope: &crate::envelope::ReceivedEnvelope) -> Self {
+        let id = match &envelope.resource {
+            Some(resource) => resource.id.clone(),
+            None => envelope
+                .event_id
+                .strip_prefix(&format!("{}#", envelope.provider))
+                .unwrap_or(&envelope.event_id)
+                .to_string(),
+        };
+        Self::new(&envelope.provider, id)
+    }
+
     /// `<provider>#<resource id>`: the table's key, as the history's `resource_key`.
     pub fn text(&self) -> String {
         format!("{}#{}", self.provider, self.resource_id)

@@ -1,10 +1,8 @@
-//! What every provider supplies: how to authenticate a delivery and how to read it (here), how
-//! to read an identity again from the provider ([`api`]), and its samples ([`sample`]).
+//! What every provider supplies: how to authenticate a delivery and how to read it (here), and
+//! its samples ([`sample`]). How it reads an identity again is `provider_api`.
 
-pub mod api;
 pub mod sample;
 
-pub use api::{Enrichment, FetchError, Fetched, ProviderApi};
 pub use sample::{Sample, Unique};
 
 use crate::config::{AuthConfig, ConfigError};

@@ -15,8 +15,8 @@ pub use clearid::ClearId;
 pub use midbound::Midbound;
 
 use crate::json_text::PayloadError;
-use crate::provider::api::{ApiConfig, Enrichment, ProviderApi, Setting};
 use crate::provider::{Provider, Sample, Unique};
+use crate::provider_api::{ApiConfig, Enrichment, ProviderApi, Setting};
 use serde_json::Value;
 
 /// The one list of providers, in the order the documents list them: adding a provider is

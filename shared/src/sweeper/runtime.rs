@@ -66,7 +66,12 @@ pub async fn run() -> Result<(), Error> {
         let report = super::sweep(store, queue, &sweep_id, now, lease_seconds)
             .await
             .map_err(Error::from)?;
-        crate::metrics::emit(&crate::metrics::sweep(&report, now));
+        crate::metrics::emit(&crate::metrics::sweep(
+            report.found,
+            report.sent,
+            report.failed,
+            now,
+        ));
         tracing::info!(
             found = report.found,
             sent = report.sent,

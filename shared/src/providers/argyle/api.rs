@@ -2,10 +2,10 @@
 //! an SSN: it is stored, never logged.
 
 use super::Argyle;
-use crate::api_client::{segment, ApiClient, ApiResponse, Auth};
 use crate::envelope::ReceivedEnvelope;
-use crate::provider::api::{resource, ApiConfig, Enrichment, FetchFuture, Setting};
-use crate::provider::{FetchError, Fetched, ProviderApi};
+use crate::provider_api::http::{segment, ApiClient, ApiResponse, Auth};
+use crate::provider_api::{resource, ApiConfig, Enrichment, FetchFuture, Setting};
+use crate::provider_api::{FetchError, Fetched, ProviderApi};
 use crate::secrets::Secret;
 use std::time::Instant;
 

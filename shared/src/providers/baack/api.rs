@@ -6,12 +6,13 @@
 //! notified resource's id. `v1.url` is only checked against the urn.
 
 use super::Baack;
-use crate::api_client::{segment, ApiClient, ApiResponse, Auth};
 use crate::envelope::ReceivedEnvelope;
-use crate::provider::api::{
+use crate::provider::Resource;
+use crate::provider_api::http::{segment, ApiClient, ApiResponse, Auth};
+use crate::provider_api::{
     delete_not_confirmed, resource, ApiConfig, Enrichment, FetchFuture, Setting,
 };
-use crate::provider::{FetchError, Fetched, ProviderApi, Resource};
+use crate::provider_api::{FetchError, Fetched, ProviderApi};
 use crate::secrets::Secret;
 use std::time::Instant;
 

@@ -3,12 +3,12 @@
 //! unconfirmed).
 
 use super::ClearId;
-use crate::api_client::{segment, token_lifetime, ApiClient, ApiResponse, Auth};
 use crate::envelope::ReceivedEnvelope;
-use crate::provider::api::{
+use crate::provider_api::http::{segment, token_lifetime, ApiClient, ApiResponse, Auth};
+use crate::provider_api::{
     delete_not_confirmed, resource, ApiConfig, Enrichment, FetchFuture, Setting,
 };
-use crate::provider::{FetchError, Fetched, ProviderApi};
+use crate::provider_api::{FetchError, Fetched, ProviderApi};
 use crate::secrets::Secret;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};

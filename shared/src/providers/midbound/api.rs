@@ -4,8 +4,8 @@
 
 use super::Midbound;
 use crate::envelope::ReceivedEnvelope;
-use crate::provider::api::{ApiConfig, Enrichment, FetchFuture, Setting};
-use crate::provider::{FetchError, Fetched, ProviderApi};
+use crate::provider_api::{ApiConfig, Enrichment, FetchFuture, Setting};
+use crate::provider_api::{FetchError, Fetched, ProviderApi};
 use std::time::Instant;
 
 impl Enrichment for Midbound {

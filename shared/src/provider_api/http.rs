@@ -8,10 +8,7 @@
 //! Error strings name what failed (timed out, connection failed, 503 after 4 attempts), never
 //! the URL: its path carries account and identity ids.
 
-#[cfg(test)]
-pub mod stand_in;
-
-use crate::provider::FetchError;
+use super::FetchError;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::{RequestBuilder, StatusCode};
 use std::sync::{Arc, Mutex};
@@ -32,7 +29,7 @@ pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 
 /// The largest answer read from a provider, an identity or a token response. An identity record
-/// holds at most [`crate::enrich::MAX_DATA_BYTES`] (DynamoDB's 400 KB item) and a change event carrying
+/// holds at most the enricher's `MAX_DATA_BYTES` (DynamoDB's 400 KB item) and a change event carrying
 /// data fits EventBridge's 256 KB, so a larger answer could never be stored or sent; the identities
 /// the providers document are a few KB, a token response a few hundred bytes. Reading stops here,
 /// so a misbehaving endpoint cannot exhaust the function's memory and fail its whole batch.
@@ -446,8 +443,8 @@ mod tests {
 
     /// One GET to the stand-in answering `answer`, with one attempt and a 5 s timeout: a client
     /// that waited for a body never sent would end in a (retryable) timeout instead.
-    async fn get(answer: super::stand_in::Answer) -> Result<ApiResponse, FetchError> {
-        let api = super::stand_in::StandIn::start(move |_, _| answer.clone());
+    async fn get(answer: crate::provider_api::stand_in::Answer) -> Result<ApiResponse, FetchError> {
+        let api = crate::provider_api::stand_in::StandIn::start(move |_, _| answer.clone());
         let client = ApiClient::new(Duration::from_secs(5), 1);
         let deadline = Instant::now() + Duration::from_secs(10);
         let result = client
@@ -463,7 +460,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_answer_up_to_the_cap_is_read() {
-        use super::stand_in::Answer;
+        use crate::provider_api::stand_in::Answer;
         // A JSON string of exactly MAX_RESPONSE_BYTES bytes, quotes included.
         let largest = format!("\"{}\"", "a".repeat(MAX_RESPONSE_BYTES - 2));
         let result = get(Answer::Json(200, largest)).await;
@@ -476,7 +473,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_stated_length_over_the_cap_is_refused_before_reading() {
-        use super::stand_in::Answer;
+        use crate::provider_api::stand_in::Answer;
         let started = Instant::now();
         let result = get(Answer::Claims(10 * MAX_RESPONSE_BYTES as u64)).await;
         assert!(too_large(&result), "{result:?}");
@@ -485,7 +482,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_body_without_a_length_stops_being_read_at_the_cap() {
-        use super::stand_in::Answer;
+        use crate::provider_api::stand_in::Answer;
         // The stand-in never ends its chunked body: only a read that stops can return.
         let result = get(Answer::Endless).await;
         assert!(too_large(&result), "{result:?}");

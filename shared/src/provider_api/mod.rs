@@ -1,10 +1,15 @@
-//! What a provider supplies for enrichment: a way to read an identity again from the provider
-//! (its API, behind [`ProviderApi`]), and what that needs from the enricher's configuration
-//! (settings and credentials, declared by [`Enrichment`]).
+//! The port through which the enricher reads an identity again from its provider: what a
+//! provider supplies for enrichment (its API, behind [`ProviderApi`], and what that needs from
+//! the enricher's configuration, declared by [`Enrichment`]), an in-memory fake, and the HTTP
+//! client every provider's API uses ([`http`]).
 
-use crate::api_client::ApiClient;
+pub mod http;
+#[cfg(test)]
+pub mod stand_in;
+
 use crate::envelope::ReceivedEnvelope;
 use crate::secrets::Secret;
+use http::ApiClient;
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::pin::Pin;
