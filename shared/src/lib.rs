@@ -1,43 +1,60 @@
 //! hookline: verified, deduplicated, loss-free identity webhooks on AWS Lambda.
 //!
-//! Domain (no AWS types): [`request`], [`verify`], [`provider`], [`providers`], [`envelope`],
-//! [`limits`], [`store`] and [`queue`] ports, [`pipeline`], [`response`], [`sweeper`]. Edges:
-//! [`lambda_event`] and [`invocation`] (Lambda events in, answers out),
-//! `store::DynamoDbEventStore`, `queue::SqsEventQueue`, and each binary's main: [`runtime`] (the
-//! webhook functions), `enrich::run`, `sweeper::run`.
+//! The modules below are declared by layer, each layer using only those above it (no module
+//! cycle: `tests/architecture.rs`).
+//!
+//! - **Domain**, plain Rust with no AWS type: a delivery ([`request`], [`verify`], [`provider`],
+//!   [`providers`], [`envelope`], [`limits`], [`rejection`]), its handling ([`pipeline`],
+//!   [`response`]), each identity's state and change events ([`identity`]'s `decide`), the
+//!   history's entries ([`history`]), configuration ([`config`], [`secrets`]), and what is
+//!   logged and counted ([`logging`], [`metrics`]).
+//! - **Ports**: the traits the domain talks through, each module holding the trait, an
+//!   in-memory adapter for unit tests and the AWS adapter beside it: [`store`] (DynamoDB),
+//!   [`queue`] (SQS), [`history`] and [`identity`] (DynamoDB, EventBridge), [`provider_api`]
+//!   (the providers' HTTP APIs), `secrets::SecretReader` ([`secrets_manager`]).
+//! - **Runtime**: what each binary's `main` runs: [`runtime`] and [`invocation`] (the webhook
+//!   functions, with [`lambda_event`] for the events in and the answers out), [`enrich`] (the
+//!   enricher), [`sweeper`].
 
-pub mod attribute;
-pub mod aws_error;
+// Domain: the values and rules, no AWS type.
 pub mod clock;
 pub mod config;
 pub mod config_error;
 pub mod digest;
-pub mod enrich;
 pub mod envelope;
-pub mod history;
-pub mod identity;
-pub mod invocation;
 pub mod json_text;
-pub mod lambda_event;
 pub mod limits;
 pub mod logging;
 pub mod metrics;
 pub mod pipeline;
 pub mod provider;
-pub mod provider_api;
 pub mod providers;
-pub mod queue;
 pub mod registration_check;
 pub mod rejection;
 pub mod request;
 pub mod response;
-pub mod runtime;
 pub mod secrets;
-pub mod secrets_manager;
-pub mod store;
-pub mod sweeper;
 pub mod timestamp;
 pub mod verify;
+
+// Ports, each with its in-memory and AWS adapters.
+pub mod history;
+pub mod identity;
+pub mod provider_api;
+pub mod queue;
+pub mod store;
+
+// What the AWS adapters share.
+pub mod attribute;
+pub mod aws_error;
+pub mod secrets_manager;
+
+// Runtime: the binaries' mains and the Lambda events they take.
+pub mod enrich;
+pub mod invocation;
+pub mod lambda_event;
+pub mod runtime;
+pub mod sweeper;
 
 pub use config::{AuthConfig, Config, ConfigError};
 pub use pipeline::{Handled, Outcome, Pipeline, Settings};

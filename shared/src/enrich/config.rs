@@ -35,7 +35,7 @@ pub struct EnricherConfig {
     /// `HISTORY_RETENTION_DAYS` (default 30), in seconds: how long the history keeps an event.
     pub history_retention_seconds: u64,
     pub credentials: CredentialSource,
-    /// Each provider's API settings ([`crate::provider::Enrichment::SETTINGS`]): its API's
+    /// Each provider's API settings ([`crate::provider_api::Enrichment::SETTINGS`]): its API's
     /// base URL and the like, URLs checked.
     pub api_settings: Settings,
     /// `HTTP_TIMEOUT_SECONDS` per request, default 5.

@@ -1,7 +1,7 @@
 //! The providers, one folder each: how a delivery is authenticated and read, and its dedup key
 //! (`ingest`); how the identity is read again for enrichment (`api`); its samples (`sample`).
 //! [`ALL`] is the one list of them: the enricher, the operator's tool, the scripts (through
-//! `hookline providers`) and the tests read it, and [`for_each_provider!`] gives the same list
+//! `hookline providers`) and the tests read it, and [`crate::for_each_provider!`] gives the same list
 //! to code that is generic over the provider type.
 
 pub mod argyle;
@@ -151,7 +151,7 @@ impl Registered {
 
 macro_rules! registry {
     ([$($module:ident::$provider:ident),*]) => {
-        /// Every provider, in the order of [`for_each_provider!`].
+        /// Every provider, in the order of [`crate::for_each_provider!`].
         pub static ALL: &[Registered] = &[$(Registered::of::<$provider>(stringify!($provider))),*];
     };
 }
