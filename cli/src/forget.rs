@@ -418,7 +418,7 @@ where
     } else {
         match ports.publisher.publish(&change, None).await {
             Ok(()) => sent(),
-            Err(PublishError(error)) => Done::Failed(format!("change events: {error}")),
+            Err(error) => Done::Failed(error.to_string()),
         }
     };
     tell(Target::ChangeEvent, done);
@@ -451,7 +451,12 @@ impl DynamoDbRecords {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| StoreError(format!("GetItem failed: {}", short(&e))))?;
+            .map_err(|e| {
+                StoreError::new(
+                    hookline::aws_error::kind(&e),
+                    format!("GetItem failed: {}", short(&e)),
+                )
+            })?;
         Ok(output.item.filter(|item| !item.is_empty()))
     }
 }
@@ -493,7 +498,12 @@ impl EventRecords for DynamoDbRecords {
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
             .send()
             .await
-            .map_err(|e| StoreError(format!("DeleteItem failed: {}", short(&e))))?;
+            .map_err(|e| {
+                StoreError::new(
+                    hookline::aws_error::kind(&e),
+                    format!("DeleteItem failed: {}", short(&e)),
+                )
+            })?;
         Ok(output.attributes.is_some_and(|item| !item.is_empty()))
     }
 }
@@ -528,7 +538,7 @@ impl ChangePublisher for Bus {
     ) -> Result<(), PublishError> {
         match &self.0 {
             Some(bus) => bus.publish(change, data).await,
-            None => Err(PublishError("no bus in a dry run".into())),
+            None => Err(PublishError::other("no bus in a dry run")),
         }
     }
 }
@@ -854,7 +864,10 @@ mod tests {
 
         fn refuse(&self, event_id: &str) -> Result<(), StoreError> {
             if self.failing.lock().unwrap().contains(event_id) {
-                return Err(StoreError("throttled".into()));
+                return Err(StoreError::new(
+                    hookline::port_error::ErrorKind::Throttled,
+                    "throttled",
+                ));
             }
             Ok(())
         }
@@ -1214,7 +1227,10 @@ mod tests {
                 _: &IdentityKey,
                 _: Option<u64>,
             ) -> Result<Deletion, IdentityError> {
-                Err(IdentityError("DeleteItem failed: throttled".into()))
+                Err(IdentityError::new(
+                    hookline::port_error::ErrorKind::Throttled,
+                    "DeleteItem failed: throttled",
+                ))
             }
         }
         let world = world().await;

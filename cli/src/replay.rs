@@ -13,7 +13,7 @@ use crate::events::{listed, not_kept, summary_json, RangeArgs};
 use crate::failure::Failure;
 use crate::resources::{Resource, ResourceArgs};
 use hookline::history::{DynamoDbHistory, EventSummary, HistoryError, HistoryStore, Selection};
-use hookline::queue::{EventQueue, QueueError, SqsEventQueue};
+use hookline::queue::{EventQueue, SqsEventQueue};
 use std::future::Future;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -282,7 +282,7 @@ pub async fn send(
             queue
                 .send(&message)
                 .await
-                .map_err(|QueueError(e)| interrupted(outcome.sent, format!("event queue: {e}")))?;
+                .map_err(|e| interrupted(outcome.sent, e.to_string()))?;
             outcome.sent += 1;
             store
                 .mark_replayed(&entry.summary.key(), replay_id)
@@ -416,6 +416,7 @@ fn report(args: &ReplayArgs, replay_id: &str, plan: &Plan, outcome: Option<&Outc
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hookline::queue::QueueError;
     use hookline::history::{HistoryEntry, MemoryHistory};
     use hookline::queue::MemoryEventQueue;
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -463,7 +464,7 @@ mod tests {
     impl EventQueue for TimedQueue<'_> {
         async fn send(&self, message: &hookline::envelope::QueueMessage) -> Result<(), QueueError> {
             if self.times.lock().unwrap().len() >= self.fail_after.load(Ordering::SeqCst) {
-                return Err(QueueError("refused".into()));
+                return Err(QueueError::other("refused"));
             }
             self.times.lock().unwrap().push(self.clock.elapsed());
             self.inner.send(message).await

@@ -4,6 +4,11 @@
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 
+/// The kind of failure the service's error code says.
+pub fn kind(err: &impl ProvideErrorMetadata) -> crate::port_error::ErrorKind {
+    crate::port_error::ErrorKind::of_code(err.code())
+}
+
 pub fn one_line(err: &(impl std::error::Error + ProvideErrorMetadata)) -> String {
     if let (Some(code), Some(message)) = (err.code(), err.message()) {
         return format!("{code}: {message}");

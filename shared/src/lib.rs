@@ -27,6 +27,7 @@ pub mod limits;
 pub mod logging;
 pub mod metrics;
 pub mod pipeline;
+pub mod port_error;
 pub mod provider;
 pub mod providers;
 pub mod registration_check;

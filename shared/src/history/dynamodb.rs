@@ -37,7 +37,7 @@ fn error(
     action: &str,
     err: impl std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata,
 ) -> HistoryError {
-    HistoryError(failed(action, err))
+    HistoryError::new(crate::aws_error::kind(&err), failed(action, err))
 }
 
 fn resource_key(provider: &str, resource_id: &str) -> String {
@@ -204,14 +204,15 @@ impl HistoryStore for DynamoDbHistory {
             while !pending.is_empty() {
                 rounds += 1;
                 if rounds > 10 {
-                    return Err(HistoryError(
-                        "BatchGetItem kept returning unprocessed keys (throttled)".into(),
+                    return Err(HistoryError::new(
+                        crate::port_error::ErrorKind::Throttled,
+                        "BatchGetItem kept returning unprocessed keys (throttled)",
                     ));
                 }
                 let request = KeysAndAttributes::builder()
                     .set_keys(Some(std::mem::take(&mut pending)))
                     .build()
-                    .map_err(|e| HistoryError(e.to_string()))?;
+                    .map_err(|e| HistoryError::other(e.to_string()))?;
                 let output = self
                     .client
                     .batch_get_item()

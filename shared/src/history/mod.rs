@@ -156,10 +156,11 @@ pub struct Page {
     pub next: Option<OccurrenceKey>,
 }
 
-/// The history table failed or could not be reached.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("history: {0}")]
-pub struct HistoryError(pub String);
+crate::port_error::port_error!(
+    /// The history table failed or could not be reached.
+    HistoryError,
+    "history"
+);
 
 /// Where the history lives (a DynamoDB table in production).
 pub trait HistoryStore: Send + Sync {

@@ -25,7 +25,7 @@ fn error(
     action: &str,
     err: impl std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata,
 ) -> IdentityError {
-    IdentityError(failed(action, err))
+    IdentityError::new(crate::aws_error::kind(&err), failed(action, err))
 }
 
 fn item_of(identity: &Identity) -> Item {
@@ -98,7 +98,7 @@ impl IdentityStore for DynamoDbIdentities {
             None => Ok(None),
             Some(item) => identity_of(item).map(Some).ok_or_else(|| {
                 // Read as absent, the next write's condition would fail on every receive.
-                IdentityError(format!(
+                IdentityError::other(format!(
                     "the item stored under {} is not an identity record hookline can read",
                     key.text()
                 ))

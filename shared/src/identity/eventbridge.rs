@@ -42,24 +42,25 @@ impl ChangePublisher for EventBridgePublisher {
             .send()
             .await
             .map_err(|e| {
-                PublishError(format!(
-                    "PutEvents failed: {}",
-                    crate::aws_error::one_line(&e)
-                ))
+                PublishError::new(
+                    crate::aws_error::kind(&e),
+                    format!("PutEvents failed: {}", crate::aws_error::one_line(&e)),
+                )
             })?;
         // PutEvents answers 200 with the entries it refused counted and each one's reason.
         if output.failed_entry_count() > 0 {
-            let reason = output
-                .entries()
-                .iter()
-                .find_map(|e| {
+            let refused = output.entries().iter().find(|e| e.error_code().is_some());
+            let kind = crate::port_error::ErrorKind::of_code(refused.and_then(|e| e.error_code()));
+            let reason = refused
+                .and_then(|e| {
                     e.error_code()
                         .map(|code| format!("{code}: {}", e.error_message().unwrap_or_default()))
                 })
                 .unwrap_or_else(|| "no reason given".into());
-            return Err(PublishError(format!(
-                "PutEvents refused the event ({reason})"
-            )));
+            return Err(PublishError::new(
+                kind,
+                format!("PutEvents refused the event ({reason})"),
+            ));
         }
         Ok(())
     }

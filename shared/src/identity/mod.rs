@@ -268,9 +268,7 @@ pub fn decide(
     }))
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("identities: {0}")]
-pub struct IdentityError(pub String);
+crate::port_error::port_error!(IdentityError, "identities");
 
 /// Where identities live (a DynamoDB table in production).
 pub trait IdentityStore: Send + Sync {

@@ -8,9 +8,7 @@ use std::sync::Mutex;
 /// newer 1 MiB limit is not relied on).
 pub const EVENT_ENTRY_BYTES: usize = 256 * 1024;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("change events: {0}")]
-pub struct PublishError(pub String);
+crate::port_error::port_error!(PublishError, "change events");
 
 /// Where change events go (an EventBridge bus in production).
 pub trait ChangePublisher: Send + Sync {
@@ -82,7 +80,7 @@ impl ChangePublisher for MemoryPublisher {
         data: Option<&serde_json::Value>,
     ) -> Result<(), PublishError> {
         if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(PublishError("the bus is unavailable".into()));
+            return Err(PublishError::other("the bus is unavailable"));
         }
         let event = event_of(change, data, self.include_data);
         self.sent.lock().unwrap().push(event);

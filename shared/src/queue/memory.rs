@@ -29,7 +29,7 @@ impl EventQueue for MemoryEventQueue {
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_ok();
         if failing {
-            return Err(QueueError("injected failure".into()));
+            return Err(QueueError::other("injected failure"));
         }
         self.messages.lock().unwrap().push(message.clone());
         Ok(())

@@ -9,10 +9,11 @@ pub use sqs::SqsEventQueue;
 use crate::envelope::QueueMessage;
 use std::future::Future;
 
-/// The queue refused or could not be reached; the message may not be in it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("event queue: {0}")]
-pub struct QueueError(pub String);
+crate::port_error::port_error!(
+    /// The queue refused or could not be reached; the message may not be in it.
+    QueueError,
+    "event queue"
+);
 
 pub trait EventQueue: Send + Sync {
     /// Returns only once the queue has durably accepted the message.

@@ -28,7 +28,7 @@ fn attribute(value: &str) -> Result<MessageAttributeValue, QueueError> {
         .data_type("String")
         .string_value(value)
         .build()
-        .map_err(|e| QueueError(e.to_string()))
+        .map_err(|e| QueueError::other(e.to_string()))
 }
 
 impl EventQueue for SqsEventQueue {
@@ -48,10 +48,13 @@ impl EventQueue for SqsEventQueue {
                 .message_group_id(message.group_id())
                 .message_deduplication_id(&message.deduplication_id);
         }
-        request
-            .send()
-            .await
-            .map_err(|e| QueueError(format!("SendMessage failed: {}", DisplayErrorContext(e))))?;
+        request.send().await.map_err(|e| {
+            let kind = crate::aws_error::kind(&e);
+            QueueError::new(
+                kind,
+                format!("SendMessage failed: {}", DisplayErrorContext(e)),
+            )
+        })?;
         Ok(())
     }
 }

@@ -51,7 +51,7 @@ fn error(
     action: &str,
     err: impl std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata,
 ) -> StoreError {
-    StoreError(failed(action, err))
+    StoreError::new(crate::aws_error::kind(&err), failed(action, err))
 }
 
 /// A conditional update's answer: `true` when it was applied, `false` when its condition did not
@@ -126,7 +126,7 @@ impl EventStore for DynamoDbEventStore {
         };
         // The condition failed, so a live record exists: DynamoDB hands it back (ALL_OLD).
         let existing = failed.item().and_then(record_from_item).ok_or_else(|| {
-            StoreError(format!(
+            StoreError::other(format!(
                 "item {} exists but is not a dedup record",
                 claim.event_id()
             ))

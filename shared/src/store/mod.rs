@@ -142,10 +142,11 @@ pub struct Stranded {
     pub message: QueueMessage,
 }
 
-/// The store failed or could not be reached; the delivery must be retried.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("event store: {0}")]
-pub struct StoreError(pub String);
+crate::port_error::port_error!(
+    /// The store failed or could not be reached; the delivery must be retried.
+    StoreError,
+    "event store"
+);
 
 /// Where dedup records live (DynamoDB in production).
 pub trait EventStore: Send + Sync {
