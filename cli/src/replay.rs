@@ -416,9 +416,9 @@ fn report(args: &ReplayArgs, replay_id: &str, plan: &Plan, outcome: Option<&Outc
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hookline::queue::QueueError;
     use hookline::history::{HistoryEntry, MemoryHistory};
     use hookline::queue::MemoryEventQueue;
+    use hookline::queue::QueueError;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;
 
