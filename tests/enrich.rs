@@ -1392,7 +1392,7 @@ async fn a_first_sync_burst_is_enriched_completely_without_hammering_a_throttlin
     }
 }
 
-// ---- Answers larger than the cap (issue 26, item 6).
+// ---- Answers larger than the cap.
 
 /// A JSON object one byte over the enricher's cap on a provider's answer.
 fn oversize_json() -> Value {

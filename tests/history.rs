@@ -1,4 +1,4 @@
-//! The event history (issue 12) against the emulator: what the enricher keeps of each message it
+//! The event history against the emulator: what the enricher keeps of each message it
 //! takes from the queue, through the real webhook pipelines, and the DynamoDB adapter the
 //! `hookline` CLI reads and marks it with.
 

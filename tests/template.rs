@@ -177,7 +177,7 @@ fn providers() -> Vec<(&'static str, &'static str)> {
 }
 
 #[test]
-fn the_issue_parameters_exist_with_their_documented_defaults() {
+fn the_parameters_exist_with_their_documented_defaults() {
     let mut expected = vec![
         ("SubscriptionExpiryAlarmHours", "72"),
         ("BacklogAlarmSeconds", "900"),

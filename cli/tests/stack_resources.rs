@@ -1,4 +1,4 @@
-//! An explicit stack wins over a shell's leftovers (issue 26, finding 3), through the built
+//! An explicit stack wins over a shell's leftovers, through the built
 //! binary against two stacks created from template.yaml on the emulator (scripts/test): "prod",
 //! named by `--stack`, and "local", whose resources a shell left over from a local run still
 //! names in `HISTORY_TABLE`, `EVENTS_QUEUE_URL` and the rest. `forget` and `replay` act on prod

@@ -587,7 +587,7 @@ mod tests {
         );
     }
 
-    // ---- Deletes confirmed with the provider (issue 26, item 5).
+    // ---- Deletes confirmed with the provider.
 
     const BAACK_URN: &str = "urn:baack:clientidentifier:7c2d";
     const BAACK_PATH: &str = "/n/v1/clientidentifier/urn:baack:clientidentifier:7c2d";
