@@ -587,6 +587,62 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn what_the_provider_s_api_answers_is_what_is_recorded_and_announced() {
+        use crate::provider_api::MemoryApi;
+        let api = std::sync::Arc::new(MemoryApi::default());
+        let enricher = enricher_with(Sources::default().with("argyle", api.clone()));
+        let id = "0187c66e-f13b-31e4-6b2c-6a0dd4f67e43";
+        let message = |id: &str| {
+            let body = crate::providers::find("argyle").unwrap().update_about(id);
+            crate::registration_check::queued::<crate::providers::Argyle>(body).1
+        };
+        api.put(
+            id,
+            Ok(Fetched::Found {
+                data: serde_json::json!({"id": id, "first_name": "Ann"}),
+                updated_at: Some("2026-12-02T10:00:00Z".into()),
+            }),
+        );
+        assert_eq!(
+            enricher.enrich(&message(id).body, deadline()).await,
+            Ok(EnrichOutcome::Enriched)
+        );
+        assert_eq!(api.asked(), [id]);
+        let stored = enricher.identities().all();
+        assert_eq!(stored[0].key, IdentityKey::new("argyle", id));
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(stored[0].data.as_deref().unwrap()).unwrap()
+                ["first_name"],
+            "Ann"
+        );
+        // The provider no longer has it: a tombstone, announced as a deletion.
+        api.put(id, Ok(Fetched::Gone));
+        assert_eq!(
+            enricher.enrich(&message(id).body, deadline()).await,
+            Ok(EnrichOutcome::Tombstone)
+        );
+        let sent: Vec<_> = enricher
+            .publisher()
+            .sent()
+            .into_iter()
+            .map(|e| e.detail_type)
+            .collect();
+        assert_eq!(sent, ["argyle.identity.created", "argyle.identity.deleted"]);
+        // A failure the API reports is the message's, retryable or not as the API says.
+        api.put(
+            id,
+            Err(FetchError::Retryable("503 after 4 attempts".into())),
+        );
+        assert!(matches!(
+            enricher.enrich(&message(id).body, deadline()).await,
+            Err(EnrichError::Fetch {
+                error: FetchError::Retryable(_),
+                ..
+            })
+        ));
+    }
+
     // ---- Deletes confirmed with the provider.
 
     const BAACK_URN: &str = "urn:baack:clientidentifier:7c2d";

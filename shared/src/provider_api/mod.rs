@@ -38,6 +38,13 @@ pub trait ProviderApi: Send + Sync {
     fn fetch<'a>(&'a self, envelope: &'a ReceivedEnvelope, deadline: Instant) -> FetchFuture<'a>;
 }
 
+/// A shared API is the API: a test keeps a handle on the fake it gave the enricher.
+impl<T: ProviderApi + ?Sized> ProviderApi for std::sync::Arc<T> {
+    fn fetch<'a>(&'a self, envelope: &'a ReceivedEnvelope, deadline: Instant) -> FetchFuture<'a> {
+        (**self).fetch(envelope, deadline)
+    }
+}
+
 /// One configuration value a provider's API reads: an environment variable of the enricher (and
 /// the template's parameter behind it), with its default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
