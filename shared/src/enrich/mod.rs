@@ -385,6 +385,16 @@ mod tests {
         )
     }
 
+    /// The detail types of the change events sent so far, in order.
+    fn detail_types(enricher: &TestEnricher) -> Vec<String> {
+        enricher
+            .publisher()
+            .sent()
+            .into_iter()
+            .map(|e| e.detail_type)
+            .collect()
+    }
+
     fn deadline() -> Instant {
         Instant::now() + Duration::from_secs(5)
     }
@@ -622,13 +632,10 @@ mod tests {
             enricher.enrich(&message(id).body, deadline()).await,
             Ok(EnrichOutcome::Tombstone)
         );
-        let sent: Vec<_> = enricher
-            .publisher()
-            .sent()
-            .into_iter()
-            .map(|e| e.detail_type)
-            .collect();
-        assert_eq!(sent, ["argyle.identity.created", "argyle.identity.deleted"]);
+        assert_eq!(
+            detail_types(&enricher),
+            ["argyle.identity.created", "argyle.identity.deleted"]
+        );
         // A failure the API reports is the message's, retryable or not as the API says.
         api.put(
             id,
@@ -759,13 +766,10 @@ mod tests {
             assert_eq!(stored.len(), 1);
             assert_eq!(stored[0].key, key);
             assert!(!stored[0].is_tombstone(), "{key:?}: still present");
-            let sent: Vec<_> = enricher
-                .publisher()
-                .sent()
-                .into_iter()
-                .map(|e| e.detail_type)
-                .collect();
-            assert_eq!(sent, [format!("{}.identity.created", key.provider)]);
+            assert_eq!(
+                detail_types(&enricher),
+                [format!("{}.identity.created", key.provider)]
+            );
         }
         let lines = capture.lines();
         let refuted: Vec<_> = lines
