@@ -12,22 +12,16 @@ use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const TEMPLATE: &str = include_str!("../template.yaml");
 const IDENTITY: &str = "0187c66e-f13b-31e4-6b2c-6a0dd4f67e43";
 
 /// The `DEDUP_RETENTION_SECONDS` the template gives the Argyle function when the operator keeps
 /// the parameters' defaults: none (the provider's own window), unless its parameter defaults
 /// to a value.
 fn template_argyle_retention() -> Vec<(&'static str, String)> {
-    let parameter = TEMPLATE
-        .split("\n  ArgyleDedupRetentionSeconds:\n")
-        .nth(1)
-        .expect("the template has ArgyleDedupRetentionSeconds");
-    let default = parameter
-        .lines()
-        .find_map(|line| line.trim().strip_prefix("Default: "))
-        .expect("a default")
-        .trim_matches('"');
+    let default = integration_tests::stack::template()["Parameters"]["ArgyleDedupRetentionSeconds"]
+        ["Default"]
+        .as_str()
+        .unwrap_or_default();
     if default.is_empty() {
         vec![]
     } else {

@@ -10,7 +10,6 @@ use hookline::{AuthConfig, Config, Provider};
 use serde_json::Value;
 use std::collections::HashMap;
 
-const TEMPLATE: &str = include_str!("../template.yaml");
 const ENV_FILE: &str = include_str!("../events/env.json");
 const MANIFEST: &str = include_str!("../events/manifest.tsv");
 
@@ -22,55 +21,13 @@ fn functions() -> Vec<(String, &'static str)> {
         .collect()
 }
 
-fn indent(line: &str) -> usize {
-    line.len() - line.trim_start().len()
-}
-
-/// The names under `Variables:` in the lines of one block, at `names_indent`.
-fn variables(block: &[&str], names_indent: usize) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut inside = false;
-    for line in block {
-        let trimmed = line.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
-        }
-        if trimmed == "Variables:" && indent(line) == names_indent - 2 {
-            inside = true;
-            continue;
-        }
-        if inside {
-            if indent(line) < names_indent {
-                inside = false;
-            } else if indent(line) == names_indent {
-                names.push(trimmed.split(':').next().unwrap().to_string());
-            }
-        }
-    }
-    names
-}
-
-/// The lines of the block that opens with `header` (exactly) and ends at the next line
-/// indented as far or less.
-fn block(header: &str) -> Vec<&'static str> {
-    let lines: Vec<&str> = TEMPLATE.lines().collect();
-    let start = lines
-        .iter()
-        .position(|l| *l == header)
-        .unwrap_or_else(|| panic!("{header:?} not in the template"));
-    let depth = indent(header);
-    lines[start + 1..]
-        .iter()
-        .take_while(|l| l.trim().is_empty() || indent(l) > depth)
-        .copied()
-        .collect()
-}
-
-/// What the template declares for `logical_id`: Globals' variables and its own.
+/// What the template declares for `logical_id`: Globals' variables (merged by the SAM
+/// translator) and its own, from the rendered template.
 fn declared(logical_id: &str) -> Vec<String> {
-    let mut names = variables(&block("Globals:"), 8);
-    names.extend(variables(&block(&format!("  {logical_id}:")), 10));
-    names
+    integration_tests::stack::environment_of(logical_id)
+        .keys()
+        .cloned()
+        .collect()
 }
 
 fn env_file() -> serde_json::Map<String, Value> {
@@ -175,13 +132,10 @@ fn the_fixtures_verify_with_the_env_files_secrets() {
     });
 }
 
-/// `Name:`'s `key:` value within the Parameters section.
+/// A parameter's `key` (`Default`, `MaxValue`, ...), as the rendered template has it.
 fn parameter(name: &str, key: &str) -> String {
-    block(&format!("  {name}:"))
-        .iter()
-        .find_map(|l| l.trim().strip_prefix(&format!("{key}: ")))
-        .unwrap_or_else(|| panic!("{name} has no {key}"))
-        .to_string()
+    let value = &integration_tests::stack::template()["Parameters"][name][key];
+    integration_tests::stack::scalar(value).unwrap_or_else(|| panic!("{name}.{key}: {value}"))
 }
 
 #[test]

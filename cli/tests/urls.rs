@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_hookline");
-const TEMPLATE: &str = include_str!("../../template.yaml");
 const API: &str = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com";
 
 /// The function URL a function's `Url` resource would have.
@@ -20,40 +19,25 @@ fn function_url(resource: &str) -> String {
     format!("https://{id}abcdefghijklmnop.lambda-url.us-east-1.on.aws/")
 }
 
-/// Output name → (its value for EndpointType http-api, for function-url), from the Outputs
-/// section of template.yaml; outputs that are not an `!If [UseHttpApi, ...]` are left out.
+/// Output name → (its value for EndpointType http-api, for function-url), from the rendered
+/// template's outputs; outputs that are not an `Fn::If [UseHttpApi, ...]` are left out.
 fn template_outputs() -> BTreeMap<String, (String, String)> {
-    let lines: Vec<&str> = TEMPLATE
-        .lines()
-        .skip_while(|line| *line != "Outputs:")
-        .skip(1)
-        .take_while(|line| line.is_empty() || line.starts_with(' '))
-        .collect();
-    let mut outputs = BTreeMap::new();
-    for (index, line) in lines.iter().enumerate() {
-        let Some(name) = line.strip_prefix("  ").and_then(|l| l.strip_suffix(':')) else {
-            continue;
-        };
-        if name.starts_with(' ') {
-            continue;
-        }
-        let body: Vec<&str> = lines[index + 1..]
-            .iter()
-            .take_while(|l| l.starts_with("   "))
-            .map(|l| l.trim())
-            .collect();
-        let Some(at) = body.iter().position(|l| *l == "- UseHttpApi") else {
-            continue;
-        };
-        let sub = |line: &str| {
-            line.strip_prefix("- !Sub \"")
-                .and_then(|l| l.strip_suffix('"'))
-                .unwrap_or_else(|| panic!("{name}: not a !Sub: {line}"))
-                .to_string()
-        };
-        outputs.insert(name.to_string(), (sub(body[at + 1]), sub(body[at + 2])));
-    }
-    outputs
+    let sub = |name: &str, value: &Value| {
+        value["Fn::Sub"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name}: not an Fn::Sub: {value}"))
+            .to_string()
+    };
+    integration_tests::stack::outputs()
+        .into_iter()
+        .filter_map(|(name, output)| {
+            let branches = output["Value"]["Fn::If"].as_array()?;
+            (branches[0] == "UseHttpApi").then(|| {
+                let values = (sub(&name, &branches[1]), sub(&name, &branches[2]));
+                (name, values)
+            })
+        })
+        .collect()
 }
 
 /// A `!Sub` text with the unsupported resources' attributes replaced by their values' shape.

@@ -44,6 +44,19 @@ pub fn transformed_resources() -> Map<String, Value> {
     all
 }
 
+/// Every output the template declares, those moto cannot resolve included (kept in
+/// `Metadata.HooklineRehearsal.DroppedOutputs`).
+pub fn outputs() -> Map<String, Value> {
+    let mut all = template()["Outputs"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    if let Some(dropped) = rehearsal()["DroppedOutputs"].as_object() {
+        all.extend(dropped.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    all
+}
+
 /// Logical id and binary (`Metadata.BuildProperties.Binary`) of every function in the template.
 pub fn functions() -> Vec<(String, String)> {
     resources()
