@@ -77,6 +77,10 @@ pub struct Registered {
     pub credentials: &'static [&'static str],
     /// [`Enrichment::SETTINGS`].
     pub settings: &'static [Setting],
+    /// [`Sample::PAYLOAD`]: the documented example the tests and fixtures start from.
+    pub sample: &'static str,
+    /// [`Sample::QUERY`]: the query string of the URL registered with the provider.
+    pub sample_query: &'static [(&'static str, &'static str)],
     api: fn(&ApiConfig<'_>) -> Option<Box<dyn ProviderApi>>,
     update: &'static str,
     make_unique: fn(&mut Value, &Unique),
@@ -91,6 +95,8 @@ impl Registered {
             url_event_types: P::URL_EVENT_TYPES,
             credentials: P::CREDENTIALS,
             settings: P::SETTINGS,
+            sample: P::PAYLOAD,
+            sample_query: P::QUERY,
             api: P::api,
             update: P::UPDATE,
             make_unique: P::make_unique,
