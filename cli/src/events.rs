@@ -10,6 +10,7 @@ use hookline::clock::{rfc3339, unix_now};
 use hookline::history::{
     DynamoDbHistory, EventSummary, HistoryEntry, HistoryError, HistoryStore, Selection,
 };
+use hookline::ops::listing::listed;
 use std::process::ExitCode;
 
 pub const EXAMPLES: &str = "\
@@ -28,9 +29,6 @@ Examples:
   hookline events list --stack hookline --provider clearid --since 2026-12-01 --until 2026-12-02 \\
       --type identity.updated
   hookline events list --stack hookline --provider argyle --since 7d --resource idn_42 --json";
-
-/// How many occurrences one index query asks for.
-const PAGE_SIZE: usize = 200;
 
 #[derive(clap::Args, Debug)]
 pub struct EventsArgs {
@@ -115,26 +113,6 @@ pub fn provider_name(provider: ProviderName) -> &'static str {
 
 pub fn history_failure(error: HistoryError) -> Failure {
     Failure::Failed(error.to_string())
-}
-
-/// Every occurrence in `selection`, oldest first, a page at a time; `on_page` hears the count
-/// so far after each page.
-pub async fn listed(
-    store: &impl HistoryStore,
-    selection: &Selection,
-    mut on_page: impl FnMut(usize),
-) -> Result<Vec<EventSummary>, HistoryError> {
-    let mut events = Vec::new();
-    let mut after = None;
-    loop {
-        let page = store.list(selection, after.as_ref(), PAGE_SIZE).await?;
-        events.extend(page.events);
-        on_page(events.len());
-        match page.next {
-            Some(next) => after = Some(next),
-            None => return Ok(events),
-        }
-    }
 }
 
 /// A spinner on stderr counting what has been read; drawn only when stderr is a terminal.
@@ -298,7 +276,6 @@ fn counted(count: usize, selection: &Selection) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hookline::history::MemoryHistory;
 
     fn entry(event_id: &str, received_at: i64) -> HistoryEntry {
         HistoryEntry {
@@ -314,32 +291,6 @@ mod tests {
             expires_at: received_at + 86_400,
             replays: vec!["r-1".into()],
         }
-    }
-
-    #[tokio::test]
-    async fn listing_reads_every_page_oldest_first() {
-        let store = MemoryHistory::default();
-        for index in 0..(2 * PAGE_SIZE as i64 + 5) {
-            store
-                .keep(&entry(&format!("e{index:04}"), 1_000 + index))
-                .await
-                .unwrap();
-        }
-        let selection = Selection {
-            provider: "argyle".into(),
-            since: 1_003,
-            until: 1_000 + 2 * PAGE_SIZE as i64 + 2,
-            event_type: None,
-            resource_id: None,
-        };
-        let mut pages = 0;
-        let events = listed(&store, &selection, |_| pages += 1).await.unwrap();
-        assert_eq!(events.len(), 2 * PAGE_SIZE);
-        assert_eq!(events[0].received_at, 1_003);
-        assert!(events
-            .windows(2)
-            .all(|w| w[0].received_at < w[1].received_at));
-        assert_eq!(pages, 2);
     }
 
     #[test]

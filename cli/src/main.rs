@@ -12,7 +12,6 @@ mod failure;
 mod forget;
 mod identities;
 mod load;
-mod queue_depth;
 mod redrive;
 mod replay;
 mod resources;

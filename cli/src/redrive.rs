@@ -9,13 +9,13 @@
 //! grant. By hand, the CLI knows exactly which message was sent and deletes only those.
 
 use crate::failure::Failure;
-use crate::queue_depth::{depth, Depth};
 use crate::resources::{Resource, ResourceArgs};
 use crate::stack::short;
 use aws_sdk_sqs::types::{
     DeleteMessageBatchRequestEntry, Message, MessageAttributeValue, MessageSystemAttributeName,
     SendMessageBatchRequestEntry,
 };
+use hookline::ops::depth::{Depth, Queue, QueueDepths, SqsQueues};
 use std::ops::Range;
 use std::process::ExitCode;
 
@@ -190,11 +190,15 @@ pub fn check_queue_url(what: &str, flag: &str, url: &str) -> Result<(), Failure>
 
 /// What the dead-letter queue holds.
 async fn waiting(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Result<Depth, Failure> {
-    depth(sqs, queue_url).await.map_err(|e| {
-        Failure::Failed(format!(
-            "cannot read the dead-letter queue {queue_url}: {e}"
-        ))
-    })
+    SqsQueues::new(sqs.clone(), "", queue_url)
+        .depth(Queue::DeadLetter)
+        .await
+        .map_err(|e| {
+            Failure::Failed(format!(
+                "cannot read the dead-letter queue {queue_url}: {}",
+                e.reason
+            ))
+        })
 }
 
 /// Up to `count` messages with every message attribute and, for a FIFO queue, the group and

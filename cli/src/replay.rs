@@ -9,10 +9,11 @@
 //! The replay itself ([`plan`], [`send`]) is plain Rust over [`HistoryStore`], [`EventQueue`]
 //! and [`Clock`]; [`run`] wires it to DynamoDB, SQS, the wall clock and the terminal.
 
-use crate::events::{listed, not_kept, summary_json, RangeArgs};
+use crate::events::{not_kept, summary_json, RangeArgs};
 use crate::failure::Failure;
 use crate::resources::{Resource, ResourceArgs};
 use hookline::history::{DynamoDbHistory, EventSummary, HistoryError, HistoryStore, Selection};
+use hookline::ops::listing::listed;
 use hookline::queue::{EventQueue, QueueError, SqsEventQueue};
 use std::future::Future;
 use std::process::ExitCode;

@@ -4,7 +4,8 @@
 //! [`limits`], [`store`] and [`queue`] ports, [`pipeline`], [`response`], [`sweeper`]. Edges:
 //! [`lambda_event`] and [`invocation`] (Lambda events in, answers out),
 //! `store::DynamoDbEventStore`, `queue::SqsEventQueue`, and each binary's main: [`runtime`] (the
-//! webhook functions), `enrich::run`, `sweeper::run`.
+//! webhook functions), `enrich::run`, `sweeper::run`. The operator's operations (forget,
+//! replay, redrive), over the same ports, for the CLI: [`ops`].
 
 pub mod attribute;
 pub mod aws_error;
@@ -21,6 +22,7 @@ pub mod lambda_event;
 pub mod limits;
 pub mod logging;
 pub mod metrics;
+pub mod ops;
 pub mod pipeline;
 pub mod provider;
 pub mod providers;
