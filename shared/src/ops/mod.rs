@@ -8,4 +8,5 @@
 pub mod depth;
 pub mod forget;
 pub mod listing;
+pub mod replay;
 pub mod sdk_error;
