@@ -8,10 +8,10 @@ use crate::resources::{Resource, ResourceArgs};
 use hookline::clock::unix_now;
 use hookline::history::DynamoDbHistory;
 use hookline::identity::{DynamoDbIdentities, EventBridgePublisher, IdentityKey};
-use hookline::ops::depth::SqsQueues;
 use hookline::ops::forget::{
     closing_line, forget, item_json, item_line, summary_json, Bus, DynamoDbRecords, Ports,
 };
+use hookline::ops::queues::SqsQueues;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 

@@ -13,8 +13,8 @@
 //! what is left (what leads to it is kept until then). The change event is not sent while the
 //! identity record is still stored.
 
-use super::depth::{Depth, Queue, QueueDepths};
 use super::listing::listed;
+use super::queues::{Depth, Queue, QueueDepths};
 use crate::attribute::failed;
 use crate::clock::rfc3339;
 use crate::history::{EventSummary, HistoryStore, OccurrenceKey, Selection};
@@ -718,7 +718,7 @@ mod tests {
     struct FixedDepths;
 
     impl QueueDepths for FixedDepths {
-        async fn depth(&self, queue: Queue) -> Result<Depth, super::super::depth::DepthError> {
+        async fn depth(&self, queue: Queue) -> Result<Depth, super::super::queues::DepthError> {
             Ok(match queue {
                 Queue::Events => Depth {
                     waiting: 2,

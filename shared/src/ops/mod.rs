@@ -2,11 +2,12 @@
 //! erased everywhere), [`replay`] (kept events sent to the queue again), [`redrive`] (the
 //! dead-letter queue moved back). Each takes its ports by reference and a callback that hears
 //! its progress, and returns what it did, never printing: the CLI parses, confirms, draws and
-//! prints. Their AWS adapters sit beside the ports; what they share is here: [`depth`] (a
-//! queue's counts), [`listing`] (the history's index read page by page), [`sdk_error`].
+//! prints. Their AWS adapters sit beside the ports; what they share is here: [`queues`] (the
+//! stack's two queues), [`listing`] (the history's index read page by page), [`sdk_error`].
 
-pub mod depth;
 pub mod forget;
 pub mod listing;
+pub mod queues;
+pub mod redrive;
 pub mod replay;
 pub mod sdk_error;

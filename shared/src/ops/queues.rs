@@ -1,5 +1,6 @@
-//! How many messages the stack's two queues hold, as SQS counts them (approximately): what
-//! `redrive` moves and what `forget` reports it cannot edit.
+//! The stack's two queues, the events queue and its dead-letter queue: which is meant, how many
+//! messages each holds as SQS counts them (approximately: what `redrive` moves and what
+//! `forget` reports it cannot edit), and the pair on SQS, whose moves `redrive` adds.
 
 use super::sdk_error::short;
 use aws_sdk_sqs::types::QueueAttributeName;
@@ -35,12 +36,18 @@ pub trait QueueDepths: Send + Sync {
     fn depth(&self, queue: Queue) -> impl Future<Output = Result<Depth, DepthError>> + Send;
 }
 
+/// Whether the queue at `url` is FIFO: SQS requires a FIFO queue's name to end in `.fifo`, as
+/// the product's queue adapter also relies on.
+pub fn is_fifo(url: &str) -> bool {
+    url.ends_with(".fifo")
+}
+
 /// The stack's two queues on SQS, by URL: their depths here, `redrive`'s moves in
 /// [`super::redrive`].
 pub struct SqsQueues {
     pub(super) client: aws_sdk_sqs::Client,
-    events: String,
-    dead_letter: String,
+    pub(super) events: String,
+    pub(super) dead_letter: String,
 }
 
 impl SqsQueues {
