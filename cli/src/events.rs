@@ -52,9 +52,8 @@ pub struct GetArgs {
     pub event_id: String,
     #[command(flatten)]
     pub resources: ResourceArgs,
-    /// Print one JSON object per occurrence, one a line, the message parsed.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: crate::output::Output,
 }
 
 #[derive(clap::Args, Debug)]
@@ -63,9 +62,8 @@ pub struct ListArgs {
     pub range: RangeArgs,
     #[command(flatten)]
     pub resources: ResourceArgs,
-    /// Print one JSON object per event, one a line, instead of a table.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: crate::output::Output,
 }
 
 /// Which kept events a listing or a replay covers.
@@ -115,13 +113,6 @@ pub fn history_failure(error: HistoryError) -> Failure {
     Failure::Failed(error.to_string())
 }
 
-/// A spinner on stderr counting what has been read; drawn only when stderr is a terminal.
-pub fn reading_spinner(what: &'static str) -> indicatif::ProgressBar {
-    let spinner = indicatif::ProgressBar::new_spinner();
-    spinner.set_message(format!("reading {what}"));
-    spinner
-}
-
 pub async fn run(args: &EventsArgs) -> Result<ExitCode, Failure> {
     match &args.command {
         EventsCommand::Get(args) => get(args).await,
@@ -147,7 +138,7 @@ async fn get(args: &GetArgs) -> Result<ExitCode, Failure> {
         return Err(not_kept(&args.event_id));
     }
     for (index, entry) in entries.iter().enumerate() {
-        if args.json {
+        if args.output.json {
             println!("{}", occurrence_json(entry));
         } else {
             if index > 0 {
@@ -226,7 +217,7 @@ pub fn summary_json(summary: &EventSummary) -> serde_json::Value {
 async fn list(args: &ListArgs) -> Result<ExitCode, Failure> {
     let selection = args.range.selection(unix_now())?;
     let store = history(&args.resources).await?;
-    let spinner = reading_spinner("the history");
+    let spinner = crate::progress::spinner("the history");
     let events = listed(&store, &selection, |count| {
         spinner.set_message(format!("read {count} events"));
         spinner.tick();
@@ -234,7 +225,7 @@ async fn list(args: &ListArgs) -> Result<ExitCode, Failure> {
     .await
     .map_err(history_failure)?;
     spinner.finish_and_clear();
-    if args.json {
+    if args.output.json {
         for summary in &events {
             println!("{}", summary_json(summary));
         }

@@ -2,6 +2,7 @@
 //! downstream systems (`hookline::ops::forget`, which decides what is erased and how each item
 //! is told); this verb wires it to DynamoDB, SQS and EventBridge and prints.
 
+use crate::confirm::{Action, Confirmation, Yes};
 use crate::failure::Failure;
 use crate::identities::IdentityArgs;
 use crate::resources::{Resource, ResourceArgs};
@@ -12,7 +13,6 @@ use hookline::ops::forget::{
     closing_line, forget, item_json, item_line, summary_json, Bus, DynamoDbRecords, Ports,
 };
 use hookline::ops::queues::SqsQueues;
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 pub const EXAMPLES: &str = "\
@@ -31,55 +31,32 @@ pub struct ForgetArgs {
     /// Erase nothing: list what would be erased.
     #[arg(long)]
     pub dry_run: bool,
-    /// Erase without asking.
-    #[arg(long)]
-    pub yes: bool,
+    #[command(flatten)]
+    pub yes: Yes,
     #[command(flatten)]
     pub resources: ResourceArgs,
-    /// Print one JSON object per item, one a line, then a summary line.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: crate::output::Output,
 }
 
-fn refused(key: &IdentityKey) -> Failure {
-    Failure::Usage(format!(
-        "forget erases {} {}'s data for good: pass --yes to erase it, or --dry-run to see what \
-         it would erase (nothing was erased)",
-        key.provider, key.resource_id
-    ))
-}
-
-/// Without `--yes` or `--dry-run`, a person at a terminal is asked; anyone else is refused.
-fn confirmed(args: &ForgetArgs, key: &IdentityKey) -> Result<(), Failure> {
-    if args.yes || args.dry_run {
-        return Ok(());
-    }
-    let refused = || refused(key);
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
-        return Err(refused());
-    }
-    eprint!(
-        "Erase {} {} from the identities table, the history and the events table, and send a \
-         forgotten change event? [y/N] ",
-        key.provider, key.resource_id
-    );
-    let mut answer = String::new();
-    stdin
-        .read_line(&mut answer)
-        .map_err(|e| Failure::Usage(format!("cannot read the answer: {e}")))?;
-    match answer.trim() {
-        "y" | "Y" | "yes" | "YES" | "Yes" => Ok(()),
-        _ => Err(refused()),
+/// What forget is about to do, as it asks and refuses.
+fn erasing(key: &IdentityKey) -> Action {
+    Action {
+        what: format!(
+            "forget erases {} {}'s data for good (the identity record, its history and its \
+             events' records) and sends a forgotten change event",
+            key.provider, key.resource_id
+        ),
+        go_ahead: "erase it",
+        instead: "see what it would erase",
+        untouched: "erased",
     }
 }
 
 pub async fn run(args: &ForgetArgs) -> Result<ExitCode, Failure> {
     let key = args.identity.key();
-    // Refused off a terminal before any AWS call; at one, asked once the stack is told.
-    if !args.yes && !args.dry_run && !std::io::stdin().is_terminal() {
-        return Err(refused(&key));
-    }
+    let confirmation = Confirmation::new(args.yes, args.dry_run);
+    confirmation.nobody_to_ask(|| erasing(&key))?;
     let mut wanted = vec![
         Resource::IdentitiesTable,
         Resource::HistoryTable,
@@ -94,7 +71,8 @@ pub async fn run(args: &ForgetArgs) -> Result<ExitCode, Failure> {
     if !args.dry_run {
         located.announce("forget").await;
     }
-    confirmed(args, &key)?;
+    // Asked once the stack and its resources are told.
+    confirmation.ask(&erasing(&key))?;
     let dynamodb = aws_sdk_dynamodb::Client::new(&located.config);
     let identities =
         DynamoDbIdentities::new(dynamodb.clone(), located.get(Resource::IdentitiesTable));
@@ -120,14 +98,14 @@ pub async fn run(args: &ForgetArgs) -> Result<ExitCode, Failure> {
         publisher: &publisher,
     };
     let tally = forget(&ports, &key, args.dry_run, unix_now(), |item| {
-        if args.json {
+        if args.output.json {
             println!("{}", item_json(item, args.dry_run));
         } else {
             println!("{}", item_line(item, args.dry_run));
         }
     })
     .await;
-    if args.json {
+    if args.output.json {
         println!("{}", summary_json(&key, &tally, args.dry_run));
     } else {
         println!("{}", closing_line(&key, &tally, args.dry_run));

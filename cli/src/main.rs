@@ -6,12 +6,15 @@
 mod captured;
 mod choices;
 mod cli;
+mod confirm;
 mod dead_letters;
 mod events;
 mod failure;
 mod forget;
 mod identities;
 mod load;
+mod output;
+mod progress;
 mod redrive;
 mod replay;
 mod resources;

@@ -2,6 +2,7 @@
 //! enricher tries them again (`hookline::ops::redrive`, which batches, sends and deletes); this
 //! verb checks the two queue URLs, wires them to SQS, shows the progress and prints the count.
 
+use crate::confirm::{Action, Confirmation, Yes};
 use crate::failure::Failure;
 use crate::resources::{Resource, ResourceArgs};
 use hookline::ops::queues::{is_fifo, Depth, Queue, QueueDepths, SqsQueues};
@@ -12,7 +13,7 @@ pub const EXAMPLES: &str = "\
 Examples:
   hookline redrive --stack hookline --dry-run
   hookline redrive --stack hookline
-  hookline redrive --dlq-url \"$DLQ\" --queue-url \"$QUEUE\" --limit 100 --json";
+  hookline redrive --dlq-url \"$DLQ\" --queue-url \"$QUEUE\" --limit 100 --yes --json";
 
 #[derive(clap::Args, Debug)]
 pub struct RedriveArgs {
@@ -21,15 +22,31 @@ pub struct RedriveArgs {
     /// Count the dead-letter queue's messages (SQS's approximate count) and move none.
     #[arg(long)]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub yes: Yes,
     /// Move at most N messages.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub limit: Option<u64>,
-    /// Print a JSON object instead of a sentence.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: crate::output::Output,
+}
+
+/// What redrive is about to do, as it asks and refuses: `what` says how many, from where to
+/// where.
+fn moving(what: String) -> Action {
+    Action {
+        what,
+        go_ahead: "move them",
+        instead: "count them",
+        untouched: "moved",
+    }
 }
 
 pub async fn run(args: &RedriveArgs) -> Result<ExitCode, Failure> {
+    let confirmation = Confirmation::new(args.yes, args.dry_run);
+    confirmation.nobody_to_ask(|| {
+        moving("redrive moves the dead-letter queue's messages to the events queue".into())
+    })?;
     let located = args
         .resources
         .locate(&[Resource::DeadLetterQueue, Resource::EventsQueue])
@@ -54,23 +71,30 @@ pub async fn run(args: &RedriveArgs) -> Result<ExitCode, Failure> {
     })?;
     let movable = args.limit.unwrap_or(u64::MAX).min(waiting.waiting);
     if args.dry_run {
-        print_dry_run(args.json, movable, &waiting, &queues);
+        print_dry_run(args.output.json, movable, &waiting, &queues);
         return Ok(ExitCode::SUCCESS);
     }
 
-    let bar = progress(movable);
+    // Sized from SQS's approximate count.
+    confirmation.ask(&moving(format!(
+        "redrive moves {} (SQS's approximate count) from the dead-letter queue {} to the \
+         events queue {}",
+        messages(movable),
+        queues.dead_letter,
+        queues.events
+    )))?;
+    let bar = crate::progress::bar(
+        movable,
+        "{spinner} redriving {bar:30} {pos}/{len} messages ({elapsed})",
+    );
     let tally = redrive(&pair, args.limit, |handled| {
-        bar.set_position(handled);
-        if bar.length().is_some_and(|length| length < handled) {
-            // More arrived while moving (the approximate count was low).
-            bar.set_length(handled);
-        }
+        crate::progress::advance(&bar, handled)
     })
     .await
     .map_err(Failure::Failed)?;
     bar.finish_and_clear();
 
-    print_moved(args.json, &tally, &queues);
+    print_moved(args.output.json, &tally, &queues);
     match tally.problem() {
         Some(problem) => Err(Failure::Failed(problem)),
         None => Ok(ExitCode::SUCCESS),
@@ -192,18 +216,6 @@ fn print_dry_run(json: bool, would_move: u64, waiting: &Depth, queues: &Queues) 
             messages(would_move)
         );
     }
-}
-
-/// The bar on stderr (drawn only on a terminal), sized from SQS's approximate count.
-fn progress(length: u64) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::new(length);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} redriving {bar:30} {pos}/{len} messages ({elapsed})",
-        )
-        .expect("a valid template"),
-    );
-    bar
 }
 
 #[cfg(test)]

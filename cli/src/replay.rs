@@ -2,6 +2,7 @@
 //! which plans, paces, sends and marks); this verb wires it to DynamoDB and SQS, shows its
 //! progress and prints what it did.
 
+use crate::confirm::{Action, Confirmation, Yes};
 use crate::events::{not_kept, summary_json, RangeArgs};
 use crate::failure::Failure;
 use crate::resources::{Resource, ResourceArgs};
@@ -19,9 +20,6 @@ Examples:
   hookline replay --stack hookline --provider argyle --since 1d --rate 5 --yes
   hookline replay --stack hookline --provider argyle --since 1d --rate 5 --yes \\
       --replay-id replay-20261202T011500Z-3fa2    # resumes an interrupted replay";
-
-/// More than this many messages in one run needs `--yes`.
-pub const CONFIRM_ABOVE: usize = 500;
 
 pub const USAGE: &str = "\
 hookline replay [OPTIONS] <EVENT_ID>...
@@ -48,14 +46,12 @@ pub struct ReplayArgs {
     /// Send at most this many in this run (run again with the same --replay-id for the rest).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub limit: Option<u64>,
-    /// Send more than 500 messages.
-    #[arg(long)]
-    pub yes: bool,
+    #[command(flatten)]
+    pub yes: Yes,
     #[command(flatten)]
     pub resources: ResourceArgs,
-    /// Print the outcome as one JSON object.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: crate::output::Output,
 }
 
 /// A replay id goes into message attributes and logs: short and plain.
@@ -67,17 +63,14 @@ fn replay_id(text: &str) -> Result<String, String> {
     Ok(text.to_string())
 }
 
-/// A bulk replay must be confirmed; the answer says how many and how to narrow it.
-pub fn confirmed(plan: &Plan, yes: bool) -> Result<(), Failure> {
-    let count = plan.to_send.len();
-    if count > CONFIRM_ABOVE && !yes {
-        return Err(Failure::Usage(format!(
-            "{count} messages to send (more than {CONFIRM_ABOVE}): pass --yes to send them, or \
-             narrow the range (--until, --type, --resource) or send part with --limit (nothing \
-             was sent)"
-        )));
+/// What a replay of a range is about to do, as it asks and refuses: `what` says how much.
+fn sending(what: String) -> Action {
+    Action {
+        what,
+        go_ahead: "send them",
+        instead: "list them",
+        untouched: "sent",
     }
-    Ok(())
 }
 
 pub async fn run(args: &ReplayArgs) -> Result<ExitCode, Failure> {
@@ -92,6 +85,17 @@ pub async fn run(args: &ReplayArgs) -> Result<ExitCode, Failure> {
         }
     };
     let replay_id = args.replay_id.clone().unwrap_or_else(|| new_replay_id(now));
+    // A range is bulk; event ids named one by one were each chosen already, and are not asked
+    // about.
+    let confirmation =
+        matches!(chosen, Chosen::Range(_)).then(|| Confirmation::new(args.yes, args.dry_run));
+    if let Some(confirmation) = confirmation {
+        confirmation.nobody_to_ask(|| {
+            sending(format!(
+                "replay {replay_id} sends every kept event in the range to the events queue again"
+            ))
+        })?;
+    }
     let wanted: &[Resource] = if args.dry_run {
         &[Resource::HistoryTable]
     } else {
@@ -113,7 +117,7 @@ pub async fn run(args: &ReplayArgs) -> Result<ExitCode, Failure> {
         aws_sdk_dynamodb::Client::new(&located.config),
         located.get(Resource::HistoryTable),
     );
-    let spinner = crate::events::reading_spinner("the history");
+    let spinner = crate::progress::spinner("the history");
     let limit = args.limit.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
     let plan = plan(&store, &chosen, &replay_id, limit, |count| {
         spinner.set_message(format!("read {count} events"));
@@ -129,15 +133,23 @@ pub async fn run(args: &ReplayArgs) -> Result<ExitCode, Failure> {
         report(args, &replay_id, &plan, None);
         return Ok(ExitCode::SUCCESS);
     }
-    confirmed(&plan, args.yes)?;
+    if let Some(confirmation) = confirmation {
+        let count = plan.to_send.len();
+        confirmation.ask(&sending(format!(
+            "replay {replay_id} sends {count} kept event{} to the events queue {} again, {} a \
+             second at most",
+            if count == 1 { "" } else { "s" },
+            located.get(Resource::EventsQueue),
+            args.rate
+        )))?;
+    }
     let queue = SqsEventQueue::new(
         aws_sdk_sqs::Client::new(&located.config),
         located.get(Resource::EventsQueue),
     );
-    let bar = indicatif::ProgressBar::new(plan.to_send.len() as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} sent, {per_sec}, {eta} left")
-            .expect("the template is valid"),
+    let bar = crate::progress::bar(
+        plan.to_send.len() as u64,
+        "{bar:40} {pos}/{len} sent, {per_sec}, {eta} left",
     );
     let outcome = send(&store, &queue, &plan, &replay_id, args.rate, |_| bar.inc(1))
         .await
@@ -164,7 +176,7 @@ fn report(args: &ReplayArgs, replay_id: &str, plan: &Plan, outcome: Option<&Outc
             plan.gone,
         ),
     };
-    if args.json {
+    if args.output.json {
         let mut object = serde_json::json!({
             "replay_id": replay_id,
             "dry_run": outcome.is_none(),
@@ -197,37 +209,6 @@ fn report(args: &ReplayArgs, replay_id: &str, plan: &Plan, outcome: Option<&Outc
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hookline::history::EventSummary;
-
-    fn to_send(count: usize) -> Plan {
-        let summary = EventSummary {
-            event_id: "argyle#evt_1".into(),
-            provider: "argyle".into(),
-            event_type: "identities.added".into(),
-            resource_id: None,
-            received_at: 0,
-        };
-        Plan {
-            to_send: vec![summary; count],
-            ..Plan::default()
-        }
-    }
-
-    #[test]
-    fn more_than_500_to_send_needs_yes_and_says_how_to_narrow() {
-        match confirmed(&to_send(CONFIRM_ABOVE + 1), false) {
-            Err(Failure::Usage(message)) => {
-                assert!(message.starts_with("501 messages to send"), "{message}");
-                assert!(
-                    message.contains("--yes") && message.contains("--limit"),
-                    "{message}"
-                );
-            }
-            other => panic!("{other:?}"),
-        }
-        assert!(confirmed(&to_send(CONFIRM_ABOVE + 1), true).is_ok());
-        assert!(confirmed(&to_send(CONFIRM_ABOVE), false).is_ok());
-    }
 
     #[test]
     fn replay_ids() {
