@@ -15,10 +15,9 @@ use crate::confirm::{Action, Confirmation, Yes};
 use crate::failure::Failure;
 use crate::resources::{Resource, ResourceArgs};
 use crate::stack::short;
-use aws_sdk_sqs::types::{
-    ChangeMessageVisibilityBatchRequestEntry, MessageSystemAttributeName as System,
-};
+use aws_sdk_sqs::types::ChangeMessageVisibilityBatchRequestEntry;
 use hookline::clock::rfc3339;
+use hookline::ops::queues::{receive, refusal};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -294,49 +293,21 @@ pub struct SqsDeadLetters {
 
 impl DeadLetterQueue for SqsDeadLetters {
     async fn receive(&self) -> Result<Vec<DeadLetter>, String> {
-        // Long polling (1 s) asks every SQS server, so an empty answer means empty.
-        let received = self
-            .sqs
-            .receive_message()
-            .queue_url(&self.url)
-            .max_number_of_messages(10)
-            .visibility_timeout(HOLD_SECONDS)
-            .wait_time_seconds(1)
-            .message_attribute_names("All")
-            .message_system_attribute_names(System::SentTimestamp)
-            .message_system_attribute_names(System::ApproximateReceiveCount)
-            .message_system_attribute_names(System::MessageGroupId)
-            .send()
-            .await
-            .map_err(|e| {
-                format!(
-                    "cannot receive from the dead-letter queue {}: {}",
-                    self.url,
-                    short(&e)
-                )
-            })?;
+        let received = receive(&self.sqs, &self.url, 10, HOLD_SECONDS).await?;
         Ok(received
-            .messages
-            .unwrap_or_default()
             .into_iter()
-            .map(|message| {
-                let system = |name: System| message.attributes().and_then(|a| a.get(&name));
-                DeadLetter {
-                    message_id: message.message_id().unwrap_or_default().into(),
-                    receipt_handle: message.receipt_handle().unwrap_or_default().into(),
-                    body: message.body().unwrap_or_default().into(),
-                    attributes: message
-                        .message_attributes()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|(name, value)| {
-                            Some((name.clone(), value.string_value()?.to_string()))
-                        })
-                        .collect(),
-                    sent_at_ms: system(System::SentTimestamp).and_then(|v| v.parse().ok()),
-                    receives: system(System::ApproximateReceiveCount).and_then(|v| v.parse().ok()),
-                    group: system(System::MessageGroupId).cloned(),
-                }
+            .map(|message| DeadLetter {
+                message_id: message.message_id,
+                receipt_handle: message.receipt_handle,
+                body: message.body,
+                attributes: message
+                    .attributes
+                    .into_iter()
+                    .filter_map(|(name, value)| Some((name, value.string_value()?.to_string())))
+                    .collect(),
+                sent_at_ms: message.sent_at_ms,
+                receives: message.receives,
+                group: message.group,
             })
             .collect())
     }
@@ -378,12 +349,7 @@ impl DeadLetterQueue for SqsDeadLetters {
             {
                 Ok(answer) => {
                     hidden += answer.failed().len();
-                    reason = reason.or_else(|| {
-                        answer
-                            .failed()
-                            .first()
-                            .map(|f| format!("{}: {}", f.code(), f.message().unwrap_or_default()))
-                    });
+                    reason = reason.or_else(|| answer.failed().first().map(refusal));
                 }
                 Err(e) => {
                     hidden += chunk.len();

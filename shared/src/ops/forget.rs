@@ -684,6 +684,11 @@ mod tests {
             records
         }
 
+        /// Deletions of `event_id`'s records fail from now on.
+        fn fail(&self, event_id: &str) {
+            self.failing.lock().unwrap().insert(event_id.into());
+        }
+
         fn refuse(&self, event_id: &str) -> Result<(), StoreError> {
             if self.failing.lock().unwrap().contains(event_id) {
                 return Err(StoreError("throttled".into()));
@@ -948,12 +953,7 @@ mod tests {
     #[tokio::test]
     async fn a_failed_deletion_is_reported_the_rest_carried_on_and_a_second_run_finishes() {
         let world = world().await;
-        world
-            .records
-            .failing
-            .lock()
-            .unwrap()
-            .insert("argyle#e1".into());
+        world.records.fail("argyle#e1");
         let (tally, items) = run_forget(&world, &ann(), false).await;
         assert_eq!(tally.failed, 2, "{items:?}");
         // e1's history items are kept (they lead to its records); e2's and the identity
@@ -1011,12 +1011,7 @@ mod tests {
     #[tokio::test]
     async fn the_identity_record_naming_an_unfinished_event_is_kept_and_nothing_sent() {
         let world = world().await;
-        world
-            .records
-            .failing
-            .lock()
-            .unwrap()
-            .insert("argyle#e2".into());
+        world.records.fail("argyle#e2");
         let (tally, items) = run_forget(&world, &ann(), false).await;
         assert_eq!(tally.identity_records, 0);
         assert!(!tally.change_event_sent);

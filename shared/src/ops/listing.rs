@@ -31,30 +31,25 @@ mod tests {
     use super::*;
     use crate::history::{HistoryEntry, MemoryHistory};
 
-    fn entry(event_id: &str, received_at: i64) -> HistoryEntry {
-        HistoryEntry {
-            summary: EventSummary {
-                event_id: event_id.into(),
-                provider: "argyle".into(),
-                event_type: "identities.added".into(),
-                resource_id: Some("idn_1".into()),
-                received_at,
-            },
-            body: format!(r#"{{"version":1,"event_id":"{event_id}","payload":{{"a":1}}}}"#),
-            recorded_at: received_at + 1,
-            expires_at: received_at + 86_400,
-            replays: Vec::new(),
-        }
-    }
-
     #[tokio::test]
     async fn listing_reads_every_page_oldest_first() {
         let store = MemoryHistory::default();
         for index in 0..(2 * PAGE_SIZE as i64 + 5) {
-            store
-                .keep(&entry(&format!("e{index:04}"), 1_000 + index))
-                .await
-                .unwrap();
+            let summary = EventSummary {
+                event_id: format!("e{index:04}"),
+                provider: "argyle".into(),
+                event_type: "identities.added".into(),
+                resource_id: None,
+                received_at: 1_000 + index,
+            };
+            let kept = HistoryEntry {
+                summary,
+                body: "{}".into(),
+                recorded_at: 1_000 + index,
+                expires_at: 100_000,
+                replays: Vec::new(),
+            };
+            store.keep(&kept).await.unwrap();
         }
         let selection = Selection {
             provider: "argyle".into(),

@@ -3,7 +3,11 @@
 //! `forget` reports it cannot edit), and the pair on SQS, whose moves `redrive` adds.
 
 use super::sdk_error::short;
-use aws_sdk_sqs::types::QueueAttributeName;
+use aws_sdk_sqs::types::{
+    BatchResultErrorEntry, MessageAttributeValue, MessageSystemAttributeName as System,
+    QueueAttributeName,
+};
+use std::collections::HashMap;
 use std::future::Future;
 
 /// SQS's approximate counts of a queue.
@@ -99,4 +103,78 @@ impl QueueDepths for SqsQueues {
             in_flight: count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
         })
     }
+}
+
+/// A message received from the dead-letter queue: what it carries, and the handle to act on it
+/// by (good only for the receive that gave it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeadLetter {
+    pub message_id: String,
+    pub receipt_handle: String,
+    pub body: String,
+    /// Its message attributes as SQS gave them (the webhook functions set `provider`,
+    /// `event_type`, ...): sent again as they are, whatever their type.
+    pub attributes: HashMap<String, MessageAttributeValue>,
+    /// Its FIFO message group.
+    pub group: Option<String>,
+    /// Its FIFO deduplication id.
+    pub deduplication_id: Option<String>,
+    /// When it was first sent to the events queue, Unix milliseconds.
+    pub sent_at_ms: Option<i64>,
+    /// How many times it was received, counting the enricher's tries and this one.
+    pub receives: Option<u64>,
+}
+
+/// Up to `count` (at most 10) messages of the dead-letter queue at `url`, each hidden for
+/// `hidden_for` seconds, with every message attribute and the system attributes a verb shows or
+/// sends on; none when the queue is empty. Long polling (1 s) asks every SQS server, so an
+/// empty answer means empty.
+pub async fn receive(
+    client: &aws_sdk_sqs::Client,
+    url: &str,
+    count: u64,
+    hidden_for: i32,
+) -> Result<Vec<DeadLetter>, String> {
+    let received = client
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(count.min(10) as i32)
+        .visibility_timeout(hidden_for)
+        .wait_time_seconds(1)
+        .message_attribute_names("All")
+        .message_system_attribute_names(System::SentTimestamp)
+        .message_system_attribute_names(System::ApproximateReceiveCount)
+        .message_system_attribute_names(System::MessageGroupId)
+        .message_system_attribute_names(System::MessageDeduplicationId)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot receive from the dead-letter queue {url}: {}",
+                short(&e)
+            )
+        })?;
+    Ok(received
+        .messages
+        .unwrap_or_default()
+        .into_iter()
+        .map(|message| {
+            let system = |name: System| message.attributes().and_then(|a| a.get(&name)).cloned();
+            DeadLetter {
+                message_id: message.message_id().unwrap_or_default().into(),
+                receipt_handle: message.receipt_handle().unwrap_or_default().into(),
+                body: message.body().unwrap_or_default().into(),
+                attributes: message.message_attributes().cloned().unwrap_or_default(),
+                group: system(System::MessageGroupId),
+                deduplication_id: system(System::MessageDeduplicationId),
+                sent_at_ms: system(System::SentTimestamp).and_then(|v| v.parse().ok()),
+                receives: system(System::ApproximateReceiveCount).and_then(|v| v.parse().ok()),
+            }
+        })
+        .collect())
+}
+
+/// Why SQS refused one entry of a batch call: its code and message.
+pub fn refusal(entry: &BatchResultErrorEntry) -> String {
+    format!("{}: {}", entry.code(), entry.message().unwrap_or_default())
 }

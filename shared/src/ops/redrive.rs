@@ -11,11 +11,10 @@
 //! [`redrive`] decides what goes in which batch, with which deduplication id, and what is
 //! deleted, over the port [`QueuePair`]; [`SqsQueues`] is its adapter.
 
-use super::queues::{is_fifo, SqsQueues};
+use super::queues::{is_fifo, receive, refusal, DeadLetter, SqsQueues};
 use super::sdk_error::short;
 use aws_sdk_sqs::types::{
-    DeleteMessageBatchRequestEntry, MessageAttributeValue, MessageSystemAttributeName,
-    SendMessageBatchRequestEntry,
+    DeleteMessageBatchRequestEntry, MessageAttributeValue, SendMessageBatchRequestEntry,
 };
 use std::collections::HashMap;
 use std::future::Future;
@@ -30,20 +29,6 @@ const BATCH_BYTES: usize = 1_048_576;
 
 /// SQS's most messages in one receive, and entries in one batch.
 const MOST: u64 = 10;
-
-/// A dead-letter message as received: what is sent again, and the handle to delete it by.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DeadLetter {
-    pub message_id: String,
-    pub receipt_handle: String,
-    pub body: String,
-    /// Its message attributes as SQS gave them: sent again as they are, whatever their type.
-    pub attributes: HashMap<String, MessageAttributeValue>,
-    /// Its FIFO message group.
-    pub group: Option<String>,
-    /// Its FIFO deduplication id.
-    pub deduplication_id: Option<String>,
-}
 
 impl DeadLetter {
     /// Its size as SQS counts it against a batch's limit: the body and each message
@@ -329,44 +314,7 @@ impl QueuePair for SqsQueues {
     }
 
     async fn receive(&self, count: u64) -> Result<Vec<DeadLetter>, String> {
-        // Long polling (1 s) asks every SQS server, so an empty answer means empty.
-        let received = self
-            .client
-            .receive_message()
-            .queue_url(&self.dead_letter)
-            .max_number_of_messages(count.min(MOST) as i32)
-            .visibility_timeout(VISIBILITY_SECONDS)
-            .wait_time_seconds(1)
-            .message_attribute_names("All")
-            .message_system_attribute_names(MessageSystemAttributeName::MessageGroupId)
-            .message_system_attribute_names(MessageSystemAttributeName::MessageDeduplicationId)
-            .send()
-            .await
-            .map_err(|e| {
-                format!(
-                    "cannot receive from the dead-letter queue {}: {}",
-                    self.dead_letter,
-                    short(&e)
-                )
-            })?;
-        Ok(received
-            .messages
-            .unwrap_or_default()
-            .into_iter()
-            .map(|message| {
-                let system = |name: MessageSystemAttributeName| {
-                    message.attributes().and_then(|a| a.get(&name)).cloned()
-                };
-                DeadLetter {
-                    message_id: message.message_id().unwrap_or_default().into(),
-                    receipt_handle: message.receipt_handle().unwrap_or_default().into(),
-                    body: message.body().unwrap_or_default().into(),
-                    attributes: message.message_attributes().cloned().unwrap_or_default(),
-                    group: system(MessageSystemAttributeName::MessageGroupId),
-                    deduplication_id: system(MessageSystemAttributeName::MessageDeduplicationId),
-                }
-            })
-            .collect())
+        receive(&self.client, &self.dead_letter, count, VISIBILITY_SECONDS).await
     }
 
     async fn send(&self, batch: &[Resend]) -> Result<Answer, String> {
@@ -393,12 +341,7 @@ impl QueuePair for SqsQueues {
         })?;
         Ok(answer(
             sent.successful().iter().map(|entry| entry.id()),
-            sent.failed().iter().map(|f| {
-                (
-                    f.id(),
-                    format!("{}: {}", f.code(), f.message().unwrap_or_default()),
-                )
-            }),
+            sent.failed().iter().map(|f| (f.id(), refusal(f))),
         ))
     }
 
@@ -424,12 +367,7 @@ impl QueuePair for SqsQueues {
             .map_err(|e| short(&e))?;
         Ok(answer(
             deleted.successful().iter().map(|entry| entry.id()),
-            deleted.failed().iter().map(|f| {
-                (
-                    f.id(),
-                    format!("{}: {}", f.code(), f.message().unwrap_or_default()),
-                )
-            }),
+            deleted.failed().iter().map(|f| (f.id(), refusal(f))),
         ))
     }
 }
@@ -570,6 +508,8 @@ mod tests {
             attributes: HashMap::from([("provider".to_string(), text("argyle"))]),
             group: Some(format!("idn_{index}")),
             deduplication_id: Some(format!("d-{index}")),
+            sent_at_ms: None,
+            receives: None,
         }
     }
 
