@@ -2,8 +2,9 @@
 //! erased everywhere), [`replay`] (kept events sent to the queue again), [`redrive`] (the
 //! dead-letter queue moved back). Each takes its ports by reference and a callback that hears
 //! its progress, and returns what it did, never printing: the CLI parses, confirms, draws and
-//! prints. Their AWS adapters sit beside the ports; what they share is here: [`queues`] (the
-//! stack's two queues), [`listing`] (the history's index read page by page), [`sdk_error`].
+//! prints. Their AWS adapters sit beside the ports (but for redrive's queue pair: see
+//! [`redrive`]); what they share is here: [`queues`] (the stack's two queues), [`listing`]
+//! (the history's index read page by page), [`sdk_error`].
 
 pub mod forget;
 pub mod listing;
