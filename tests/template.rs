@@ -839,6 +839,7 @@ mod least_privilege {
                 [
                     "send_message",
                     "send_message_batch",
+                    "delete_message_batch",
                     "receive_message",
                     "delete_message",
                     "change_message_visibility",
@@ -859,6 +860,11 @@ mod least_privilege {
             for (service, operations) in known {
                 for op in operations {
                     if code.contains(&format!(".{op}()")) {
+                        // SQS's batch calls need no action of their own: IAM authorizes
+                        // SendMessageBatch as sqs:SendMessage and DeleteMessageBatch as
+                        // sqs:DeleteMessage (Amazon SQS Developer Guide, "Amazon SQS batch
+                        // actions": their permissions cannot be set on their own).
+                        let op = op.strip_suffix("_batch").unwrap_or(op);
                         let pascal: String = op
                             .split('_')
                             .map(|w| w[..1].to_uppercase() + &w[1..])

@@ -11,17 +11,16 @@
 //! On a FIFO queue SQS hands out no more of a message group while some of it is held, so a
 //! group with more than the 10 messages of one receive is seen only in part.
 
+use crate::confirm::{Action, Confirmation, Yes};
 use crate::failure::Failure;
 use crate::resources::{Resource, ResourceArgs};
 use crate::stack::short;
-use aws_sdk_sqs::types::{
-    ChangeMessageVisibilityBatchRequestEntry, MessageSystemAttributeName as System,
-};
+use aws_sdk_sqs::types::ChangeMessageVisibilityBatchRequestEntry;
 use hookline::clock::rfc3339;
+use hookline::ops::queues::{receive, refusal};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 pub const EXAMPLES: &str = "\
@@ -54,9 +53,8 @@ pub struct ListArgs {
     /// List at most N messages.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub limit: Option<u64>,
-    /// One JSON object per line instead of a table.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: crate::output::Output,
 }
 
 #[derive(clap::Args, Debug)]
@@ -66,9 +64,8 @@ pub struct OneArgs {
     /// The message's id, as `hookline dlq list` prints it.
     #[arg(value_name = "MESSAGE_ID")]
     pub message_id: String,
-    /// A JSON object instead of text.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: crate::output::Output,
 }
 
 #[derive(clap::Args, Debug)]
@@ -78,9 +75,8 @@ pub struct DropArgs {
     /// Find the message and say what would be dropped; delete nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Drop without asking (needed when not at a terminal).
-    #[arg(long)]
-    pub yes: bool,
+    #[command(flatten)]
+    pub yes: Yes,
 }
 
 /// How long a received message stays hidden if the run never makes it visible again.
@@ -297,49 +293,21 @@ pub struct SqsDeadLetters {
 
 impl DeadLetterQueue for SqsDeadLetters {
     async fn receive(&self) -> Result<Vec<DeadLetter>, String> {
-        // Long polling (1 s) asks every SQS server, so an empty answer means empty.
-        let received = self
-            .sqs
-            .receive_message()
-            .queue_url(&self.url)
-            .max_number_of_messages(10)
-            .visibility_timeout(HOLD_SECONDS)
-            .wait_time_seconds(1)
-            .message_attribute_names("All")
-            .message_system_attribute_names(System::SentTimestamp)
-            .message_system_attribute_names(System::ApproximateReceiveCount)
-            .message_system_attribute_names(System::MessageGroupId)
-            .send()
-            .await
-            .map_err(|e| {
-                format!(
-                    "cannot receive from the dead-letter queue {}: {}",
-                    self.url,
-                    short(&e)
-                )
-            })?;
+        let received = receive(&self.sqs, &self.url, 10, HOLD_SECONDS).await?;
         Ok(received
-            .messages
-            .unwrap_or_default()
             .into_iter()
-            .map(|message| {
-                let system = |name: System| message.attributes().and_then(|a| a.get(&name));
-                DeadLetter {
-                    message_id: message.message_id().unwrap_or_default().into(),
-                    receipt_handle: message.receipt_handle().unwrap_or_default().into(),
-                    body: message.body().unwrap_or_default().into(),
-                    attributes: message
-                        .message_attributes()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|(name, value)| {
-                            Some((name.clone(), value.string_value()?.to_string()))
-                        })
-                        .collect(),
-                    sent_at_ms: system(System::SentTimestamp).and_then(|v| v.parse().ok()),
-                    receives: system(System::ApproximateReceiveCount).and_then(|v| v.parse().ok()),
-                    group: system(System::MessageGroupId).cloned(),
-                }
+            .map(|message| DeadLetter {
+                message_id: message.message_id,
+                receipt_handle: message.receipt_handle,
+                body: message.body,
+                attributes: message
+                    .attributes
+                    .into_iter()
+                    .filter_map(|(name, value)| Some((name, value.string_value()?.to_string())))
+                    .collect(),
+                sent_at_ms: message.sent_at_ms,
+                receives: message.receives,
+                group: message.group,
             })
             .collect())
     }
@@ -381,12 +349,7 @@ impl DeadLetterQueue for SqsDeadLetters {
             {
                 Ok(answer) => {
                     hidden += answer.failed().len();
-                    reason = reason.or_else(|| {
-                        answer
-                            .failed()
-                            .first()
-                            .map(|f| format!("{}: {}", f.code(), f.message().unwrap_or_default()))
-                    });
+                    reason = reason.or_else(|| answer.failed().first().map(refusal));
                 }
                 Err(e) => {
                     hidden += chunk.len();
@@ -426,65 +389,42 @@ pub async fn run(args: &DlqArgs) -> Result<ExitCode, Failure> {
         DlqCommand::List(args) => {
             let limit = args.limit.map_or(usize::MAX, |n| n as usize);
             let messages = list(&queue(&args.resources, None).await?, limit).await?;
-            print_list(args.json, &messages);
+            print_list(args.output.json, &messages);
         }
         DlqCommand::Show(args) => {
             let message = show(&queue(&args.resources, None).await?, &args.message_id).await?;
-            print_shown(args.json, &message);
+            print_shown(args.output.json, &message);
         }
         DlqCommand::Drop(args) => {
-            if !args.yes && !args.dry_run && !std::io::stdin().is_terminal() {
-                return Err(refused(&args.one.message_id));
-            }
+            let message_id = &args.one.message_id;
+            let confirmation = Confirmation::new(args.yes, args.dry_run);
+            confirmation.nobody_to_ask(|| dropping(message_id))?;
             let queue = queue(&args.one.resources, (!args.dry_run).then_some("dlq drop")).await?;
             // Before the first receive: the hold is measured from no later than its start.
             let started = std::time::Instant::now();
-            let dropped = drop_one(&queue, &args.one.message_id, |message| {
-                if args.dry_run {
-                    Ok(false)
-                } else if args.yes {
-                    Ok(true)
-                } else {
-                    ask(message, started)
-                }
+            let dropped = drop_one(&queue, message_id, |message| {
+                // An answer once the hold may have ended is refused: another reader may have
+                // received the message since, and SQS then need not delete it for this run's
+                // receipt handle, while answering that it did.
+                let within = HOLD_SECONDS as u64 - 5;
+                let action = dropping(&message.summary());
+                confirmation.ask_before(&action, started, within)?;
+                Ok(!args.dry_run)
             })
             .await?;
-            print_dropped(args.one.json, &dropped);
+            print_dropped(args.one.output.json, &dropped);
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn refused(message_id: &str) -> Failure {
-    Failure::Usage(format!(
-        "drop deletes message {message_id} for good: pass --yes to delete it, or --dry-run to \
-         see what it is (nothing was deleted)"
-    ))
-}
-
-/// Asks the person at the terminal; anything but yes refuses. The messages received since
-/// `started` stay hidden meanwhile; an answer that comes once their hold may have ended is
-/// refused too: another reader may have received the message since, and SQS then need not
-/// delete it for this run's receipt handle, while answering that it did.
-fn ask(message: &DeadLetter, started: std::time::Instant) -> Result<bool, Failure> {
-    let within = HOLD_SECONDS as u64 - 5;
-    eprint!(
-        "Delete dead-letter message {} for good? [y/N, within {within} s] ",
-        message.summary()
-    );
-    let mut answer = String::new();
-    std::io::stdin()
-        .read_line(&mut answer)
-        .map_err(|e| Failure::Usage(format!("cannot read the answer: {e}")))?;
-    if started.elapsed().as_secs() >= within {
-        return Err(Failure::Failed(format!(
-            "answered after more than {within} s, when other readers may have received the \
-             message again: nothing was deleted; run the drop again"
-        )));
-    }
-    match answer.trim() {
-        "y" | "Y" | "yes" | "YES" | "Yes" => Ok(true),
-        _ => Err(refused(&message.message_id)),
+/// What drop is about to do, as it asks and refuses: `message` names the message.
+fn dropping(message: &str) -> Action {
+    Action {
+        what: format!("drop deletes dead-letter message {message} for good"),
+        go_ahead: "delete it",
+        instead: "see what it is",
+        untouched: "deleted",
     }
 }
 
@@ -712,7 +652,7 @@ mod tests {
         let kept = drop_one(&memory, "m-3", |_| Ok(false)).await.unwrap();
         assert!(matches!(kept, Dropped::WouldDelete(_)));
 
-        let refused = drop_one(&memory, "m-3", |m| Err(refused(&m.message_id))).await;
+        let refused = drop_one(&memory, "m-3", |_| Err(Failure::Usage("refused".into()))).await;
         assert!(matches!(refused, Err(Failure::Usage(_))));
 
         match drop_one(&memory, "m-99", |_| panic!("nothing to confirm")).await {

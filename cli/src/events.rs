@@ -10,6 +10,7 @@ use hookline::clock::{rfc3339, unix_now};
 use hookline::history::{
     DynamoDbHistory, EventSummary, HistoryEntry, HistoryError, HistoryStore, Selection,
 };
+use hookline::ops::listing::listed;
 use std::process::ExitCode;
 
 pub const EXAMPLES: &str = "\
@@ -28,9 +29,6 @@ Examples:
   hookline events list --stack hookline --provider clearid --since 2026-12-01 --until 2026-12-02 \\
       --type identity.updated
   hookline events list --stack hookline --provider argyle --since 7d --resource idn_42 --json";
-
-/// How many occurrences one index query asks for.
-const PAGE_SIZE: usize = 200;
 
 #[derive(clap::Args, Debug)]
 pub struct EventsArgs {
@@ -54,9 +52,8 @@ pub struct GetArgs {
     pub event_id: String,
     #[command(flatten)]
     pub resources: ResourceArgs,
-    /// Print one JSON object per occurrence, one a line, the message parsed.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: crate::output::Output,
 }
 
 #[derive(clap::Args, Debug)]
@@ -65,9 +62,8 @@ pub struct ListArgs {
     pub range: RangeArgs,
     #[command(flatten)]
     pub resources: ResourceArgs,
-    /// Print one JSON object per event, one a line, instead of a table.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: crate::output::Output,
 }
 
 /// Which kept events a listing or a replay covers.
@@ -112,33 +108,6 @@ pub fn history_failure(error: HistoryError) -> Failure {
     Failure::Failed(error.to_string())
 }
 
-/// Every occurrence in `selection`, oldest first, a page at a time; `on_page` hears the count
-/// so far after each page.
-pub async fn listed(
-    store: &impl HistoryStore,
-    selection: &Selection,
-    mut on_page: impl FnMut(usize),
-) -> Result<Vec<EventSummary>, HistoryError> {
-    let mut events = Vec::new();
-    let mut after = None;
-    loop {
-        let page = store.list(selection, after.as_ref(), PAGE_SIZE).await?;
-        events.extend(page.events);
-        on_page(events.len());
-        match page.next {
-            Some(next) => after = Some(next),
-            None => return Ok(events),
-        }
-    }
-}
-
-/// A spinner on stderr counting what has been read; drawn only when stderr is a terminal.
-pub fn reading_spinner(what: &'static str) -> indicatif::ProgressBar {
-    let spinner = indicatif::ProgressBar::new_spinner();
-    spinner.set_message(format!("reading {what}"));
-    spinner
-}
-
 pub async fn run(args: &EventsArgs) -> Result<ExitCode, Failure> {
     match &args.command {
         EventsCommand::Get(args) => get(args).await,
@@ -164,7 +133,7 @@ async fn get(args: &GetArgs) -> Result<ExitCode, Failure> {
         return Err(not_kept(&args.event_id));
     }
     for (index, entry) in entries.iter().enumerate() {
-        if args.json {
+        if args.output.json {
             println!("{}", occurrence_json(entry));
         } else {
             if index > 0 {
@@ -243,7 +212,7 @@ pub fn summary_json(summary: &EventSummary) -> serde_json::Value {
 async fn list(args: &ListArgs) -> Result<ExitCode, Failure> {
     let selection = args.range.selection(unix_now())?;
     let store = history(&args.resources).await?;
-    let spinner = reading_spinner("the history");
+    let spinner = crate::progress::spinner("the history");
     let events = listed(&store, &selection, |count| {
         spinner.set_message(format!("read {count} events"));
         spinner.tick();
@@ -251,7 +220,7 @@ async fn list(args: &ListArgs) -> Result<ExitCode, Failure> {
     .await
     .map_err(history_failure)?;
     spinner.finish_and_clear();
-    if args.json {
+    if args.output.json {
         for summary in &events {
             println!("{}", summary_json(summary));
         }
@@ -293,7 +262,6 @@ fn counted(count: usize, selection: &Selection) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hookline::history::MemoryHistory;
 
     fn entry(event_id: &str, received_at: i64) -> HistoryEntry {
         HistoryEntry {
@@ -309,32 +277,6 @@ mod tests {
             expires_at: received_at + 86_400,
             replays: vec!["r-1".into()],
         }
-    }
-
-    #[tokio::test]
-    async fn listing_reads_every_page_oldest_first() {
-        let store = MemoryHistory::default();
-        for index in 0..(2 * PAGE_SIZE as i64 + 5) {
-            store
-                .keep(&entry(&format!("e{index:04}"), 1_000 + index))
-                .await
-                .unwrap();
-        }
-        let selection = Selection {
-            provider: "argyle".into(),
-            since: 1_003,
-            until: 1_000 + 2 * PAGE_SIZE as i64 + 2,
-            event_type: None,
-            resource_id: None,
-        };
-        let mut pages = 0;
-        let events = listed(&store, &selection, |_| pages += 1).await.unwrap();
-        assert_eq!(events.len(), 2 * PAGE_SIZE);
-        assert_eq!(events[0].received_at, 1_003);
-        assert!(events
-            .windows(2)
-            .all(|w| w[0].received_at < w[1].received_at));
-        assert_eq!(pages, 2);
     }
 
     #[test]

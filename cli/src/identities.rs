@@ -50,9 +50,8 @@ pub struct GetArgs {
     pub identity: IdentityArgs,
     #[command(flatten)]
     pub resources: ResourceArgs,
-    /// Print one JSON object, the data parsed.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: crate::output::Output,
 }
 
 pub async fn run(args: &IdentitiesArgs) -> Result<ExitCode, Failure> {
@@ -73,7 +72,7 @@ async fn get(args: &GetArgs) -> Result<ExitCode, Failure> {
         .await
         .map_err(|e| Failure::Failed(e.to_string()))?
         .ok_or_else(|| not_stored(&key))?;
-    if args.json {
+    if args.output.json {
         println!("{}", identity_json(&identity));
     } else {
         print!("{}", identity_block(&identity));

@@ -1,19 +1,23 @@
 //! `hookline`: the operator's tool. One module per verb (`sign`, `verify`, `providers`, `urls`, `events`,
 //! `replay`, `redrive`, `dlq` in `dead_letters`, `identities`, `forget`, `load`); the choices the
 //! verbs share in `choices`, the stack they read in `stack`, how they find its table and queues
-//! in `resources`, times in `when`, exit codes in `failure`.
+//! in `resources`, times in `when`, exit codes in `failure`; the one confirmation rule in
+//! `confirm`, the progress bars in `progress`, `--json` in `output`. forget, replay and redrive
+//! themselves are library operations (`hookline::ops`).
 
 mod captured;
 mod choices;
 mod cli;
+mod confirm;
 mod dead_letters;
 mod events;
 mod failure;
 mod forget;
 mod identities;
 mod load;
+mod output;
+mod progress;
 mod providers;
-mod queue_depth;
 mod redrive;
 mod replay;
 mod resources;

@@ -3,8 +3,7 @@
 //! (environment, profile, SSO, instance role) or from `--region` / `--profile`.
 
 use crate::failure::Failure;
-use aws_sdk_cloudformation::config::http::HttpResponse;
-use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 use std::collections::BTreeMap;
 
 /// Where and as whom the verbs call AWS.
@@ -104,25 +103,4 @@ pub async fn account(config: &aws_config::SdkConfig) -> Result<String, String> {
         .ok_or_else(|| "STS answered no account".into())
 }
 
-/// An SDK error in one line (`hookline::aws_error::one_line`); for an answer the SDK could not
-/// read (a proxy's or gateway's page), its HTTP status; with no credentials, how to give them.
-pub fn short<E: ProvideErrorMetadata + std::error::Error + 'static>(
-    error: &SdkError<E, HttpResponse>,
-) -> String {
-    if error.code().is_none() || error.message().is_none() {
-        if let Some(status) = error
-            .raw_response()
-            .map(|r| r.status().as_u16())
-            .filter(|s| !(200..300).contains(s))
-        {
-            return format!("HTTP {status} from AWS, with no error code the SDK could read");
-        }
-    }
-    let line = hookline::aws_error::one_line(error);
-    if line.contains("no credentials found in chain") {
-        return "no AWS credentials found (environment, profile, SSO or instance role): pass \
-                --profile or set AWS_PROFILE"
-            .into();
-    }
-    line
-}
+pub use hookline::ops::sdk_error::short;

@@ -14,9 +14,8 @@ Examples:
 pub struct UrlsArgs {
     #[command(flatten)]
     pub stack: StackArgs,
-    /// Print a JSON array instead of a table.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: crate::output::Output,
 }
 
 /// The template's webhook URL outputs: output name, provider, and the event type the URL is
@@ -49,7 +48,7 @@ pub async fn run(args: &UrlsArgs) -> Result<ExitCode, Failure> {
             args.stack.stack
         )));
     }
-    if args.json {
+    if args.output.json {
         let rows: Vec<_> = rows
             .iter()
             .map(|(provider, event_type, url, output)| {

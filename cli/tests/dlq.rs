@@ -271,8 +271,8 @@ async fn at_a_terminal_drop_asks_and_only_yes_deletes() {
     let id = message_id_of(&listed(&resources), &sent[1].event_id);
     let drop = ["dlq", "drop", "--stack", &resources.stack_name, &id];
     let prompt = format!(
-        "Delete dead-letter message {id} (argyle identities.added, event {}) for good? [y/N, \
-         within 55 s]",
+        "drop deletes dead-letter message {id} (argyle identities.added, event {}) for good. \
+         Go ahead? [y/N, within 55 s]",
         sent[1].event_id
     );
 

@@ -281,6 +281,7 @@ async fn the_operator_policy_runs_every_verb_and_grants_nothing_more() {
                 "1h",
                 "--replay-id",
                 "operator-replay",
+                "--yes",
                 "--json",
             ])
             .await,
@@ -375,7 +376,7 @@ async fn the_operator_policy_runs_every_verb_and_grants_nothing_more() {
         "dlq drop",
     );
     let redriven = succeeded(
-        &operator.run(&["redrive", "--stack", stack]).await,
+        &operator.run(&["redrive", "--stack", stack, "--yes"]).await,
         "redrive",
     );
     assert_eq!(
@@ -598,6 +599,7 @@ async fn the_operator_policy_refuses_what_it_does_not_grant() {
             &admin.queue_url,
             "--queue-url",
             &admin.dlq_url,
+            "--yes",
         ])
         .await;
     assert_eq!(wrong.status.code(), Some(1), "{}", stderr(&wrong));
@@ -673,8 +675,9 @@ async fn without_the_operator_policy_every_verb_is_refused() {
             "baack",
             "--since",
             "1h",
+            "--yes",
         ],
-        &["redrive", "--stack", stack],
+        &["redrive", "--stack", stack, "--yes"],
         &["identities", "get", "--stack", stack, "baack", "x"],
         &["forget", "--stack", stack, "baack", "x", "--dry-run"],
         &["forget", "--stack", stack, "baack", "x", "--yes"],

@@ -121,7 +121,7 @@ async fn a_standard_dead_letter_queue_is_emptied_into_the_events_queue() {
     // More than one receive's worth (10).
     let sent = send(&resources, &resources.dlq_url, 13).await;
 
-    let output = redrive(&["--stack", &resources.stack_name]);
+    let output = redrive(&["--yes", "--stack", &resources.stack_name]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(
         stdout(&output),
@@ -147,7 +147,7 @@ async fn a_fifo_message_keeps_its_group_and_gets_a_fresh_deduplication_id() {
     }
     assert_eq!(counts(&resources, &resources.dlq_url).await, (4, 0));
 
-    let output = redrive(&["--stack", &resources.stack_name, "--json"]);
+    let output = redrive(&["--yes", "--stack", &resources.stack_name, "--json"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["moved"], 4);
@@ -195,7 +195,7 @@ async fn a_limit_moves_that_many_and_leaves_the_rest() {
     let resources = Resources::create(false).await;
     send(&resources, &resources.dlq_url, 5).await;
 
-    let output = redrive(&["--stack", &resources.stack_name, "--limit", "2"]);
+    let output = redrive(&["--yes", "--stack", &resources.stack_name, "--limit", "2"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(
         stdout(&output),
@@ -233,7 +233,13 @@ async fn a_message_the_events_queue_refuses_stays_in_the_dead_letter_queue() {
         .unwrap();
 
     // Named outright: with --stack, a --queue-url other than the stack's is refused.
-    let output = redrive(&["--dlq-url", &resources.dlq_url, "--queue-url", &small]);
+    let output = redrive(&[
+        "--yes",
+        "--dlq-url",
+        &resources.dlq_url,
+        "--queue-url",
+        &small,
+    ]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert_eq!(
         stdout(&output),
@@ -259,6 +265,7 @@ async fn a_message_the_events_queue_refuses_stays_in_the_dead_letter_queue() {
 #[test]
 fn a_malformed_queue_url_is_a_usage_error() {
     let output = redrive(&[
+        "--yes",
         "--dlq-url",
         "arn:aws:sqs:us-east-1:123456789012:dlq",
         "--queue-url",
@@ -275,7 +282,11 @@ fn a_malformed_queue_url_is_a_usage_error() {
 
 #[test]
 fn no_queue_and_no_stack_is_a_usage_error() {
-    let output = redrive(&["--queue-url", "https://sqs.us-east-1.amazonaws.com/1/q"]);
+    let output = redrive(&[
+        "--yes",
+        "--queue-url",
+        "https://sqs.us-east-1.amazonaws.com/1/q",
+    ]);
     assert_eq!(output.status.code(), Some(2));
     let message = stderr(&output);
     assert!(
@@ -289,6 +300,7 @@ fn a_queue_that_does_not_exist_exits_1() {
     let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("run with scripts/test");
     let dlq = format!("{endpoint}/123456789012/hookline-no-such-dlq");
     let output = redrive(&[
+        "--yes",
         "--dlq-url",
         &dlq,
         "--queue-url",

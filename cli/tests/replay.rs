@@ -101,6 +101,7 @@ async fn a_range_is_sent_once_each_marked_as_the_replay_payload_untouched() {
             "r-range",
             "--rate",
             "50",
+            "--yes",
             "--json",
         ],
         &range,
@@ -156,7 +157,15 @@ async fn a_limited_run_resumed_with_its_replay_id_sends_the_rest_and_nothing_twi
     let range = range(base, base + 7);
     let stack = resources.stack_name.as_str();
     let run = |extra: &[&str]| {
-        let mut fixed = vec!["--stack", stack, "--replay-id", "r-half", "--rate", "50"];
+        let mut fixed = vec![
+            "--stack",
+            stack,
+            "--replay-id",
+            "r-half",
+            "--rate",
+            "50",
+            "--yes",
+        ];
         fixed.extend(extra);
         let output = hookline(&args(&fixed, &range));
         assert!(output.status.success(), "{}", stderr(&output));
@@ -221,7 +230,7 @@ async fn a_dry_run_lists_what_would_be_sent_and_sends_nothing() {
 }
 
 #[tokio::test]
-async fn more_than_500_without_yes_is_refused_before_anything_is_sent() {
+async fn a_range_without_yes_off_a_terminal_is_refused_before_anything_is_sent() {
     let resources = Resources::create(false).await;
     let base = unix_now() - 3_600;
     keep(&resources, base, 501).await;
@@ -229,7 +238,10 @@ async fn more_than_500_without_yes_is_refused_before_anything_is_sent() {
     let output = hookline(&args(&["--stack", &resources.stack_name], &range));
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(
-        stderr(&output).contains("501 messages to send (more than 500): pass --yes"),
+        stderr(&output).contains(
+            "sends every kept event in the range to the events queue \
+                                  again: pass --yes"
+        ),
         "{}",
         stderr(&output)
     );

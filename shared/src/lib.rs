@@ -15,6 +15,8 @@
 //! - **Runtime**: what each binary's `main` runs: [`runtime`] and [`invocation`] (the webhook
 //!   functions, with [`lambda_event`] for the events in and the answers out), [`enrich`] (the
 //!   enricher), [`sweeper`].
+//! - **Operations**: the operator's verbs (forget, replay, redrive) as library code over the
+//!   ports, for the CLI and any other tool: [`ops`].
 
 // Domain: the values and rules, no AWS type.
 pub mod clock;
@@ -49,6 +51,9 @@ pub mod store;
 pub mod attribute;
 pub mod aws_error;
 pub mod secrets_manager;
+
+// Operations: the operator's verbs over the ports.
+pub mod ops;
 
 // Runtime: the binaries' mains and the Lambda events they take.
 pub mod enrich;

@@ -61,6 +61,11 @@ pub trait Provider: Send + Sync + Sized + 'static {
     /// How long a dedup record lasts when `DEDUP_RETENTION_SECONDS` is not set.
     const DEFAULT_RETENTION_SECONDS: u64 = 7 * 24 * 3600;
 
+    /// Whether its events name the resource they are about. A provider whose events carry
+    /// their data in full and name none (Midbound) has each identity keyed by the event itself
+    /// (`midbound#<webhook-id>`).
+    const NAMES_RESOURCE: bool = true;
+
     /// The event types registered with a URL each, the type in the URL's `event` query
     /// parameter (ClearID: one webhook per type, whose payload does not name it). Empty: one URL
     /// takes every type.

@@ -71,6 +71,8 @@ pub struct Registered {
     /// The type's name, which prefixes the provider's resources, parameters and outputs in
     /// `template.yaml` (`ClearIdFunction`, `ClearIdSecretArn`, `ClearIdWebhookUrl`).
     pub template_prefix: &'static str,
+    /// [`Provider::NAMES_RESOURCE`].
+    pub names_resource: bool,
     /// [`Provider::URL_EVENT_TYPES`].
     pub url_event_types: &'static [&'static str],
     /// [`Enrichment::CREDENTIALS`].
@@ -92,6 +94,7 @@ impl Registered {
         Self {
             name: P::NAME,
             template_prefix,
+            names_resource: P::NAMES_RESOURCE,
             url_event_types: P::URL_EVENT_TYPES,
             credentials: P::CREDENTIALS,
             settings: P::SETTINGS,
@@ -189,6 +192,29 @@ mod tests {
             assert_eq!(find(name).map(|p| p.name), Some(name));
         }
         assert!(find("unknown").is_none());
+    }
+
+    /// What a provider declares about naming resources is what reading its sample gives.
+    fn names_resource_as_declared<P: Sample>() {
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let provider = P::from_config(&crate::config::test_config(secret)).unwrap();
+        let mut request = crate::request::WebhookRequest::post(Default::default(), P::payload());
+        for (name, value) in P::QUERY {
+            request.query.insert(name.to_string(), value.to_string());
+        }
+        provider.sign(secret, &mut request, 1_800_000_000).unwrap();
+        let delivery = provider.parse(&request).unwrap().delivery;
+        assert_eq!(
+            delivery.resource.is_some(),
+            P::NAMES_RESOURCE,
+            "{}",
+            P::NAME
+        );
+    }
+
+    #[test]
+    fn each_provider_names_resources_as_it_declares() {
+        crate::for_each_provider!(|P| names_resource_as_declared::<P>());
     }
 
     #[test]

@@ -307,15 +307,34 @@ pub async fn forget(
         .send()
         .await
         .map_err(|e| error("DeleteItem", e))?;
-    Ok(output
-        .attributes()
-        .filter(|item| !item.is_empty())
-        .map(|item| ForgottenRecord {
-            status: text(item, "status")
-                .as_deref()
-                .and_then(RecordStatus::parse),
-            held_message: item.contains_key("message_body"),
-        }))
+    Ok(output.attributes().and_then(forgotten_of))
+}
+
+/// What [`forget`] would delete, read without deleting (a dry run); `None` when there is none.
+pub async fn peek(
+    client: &Client,
+    table: &str,
+    event_id: &str,
+) -> Result<Option<ForgottenRecord>, StoreError> {
+    let output = client
+        .get_item()
+        .table_name(table)
+        .key("pk", s(event_id))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(|e| error("GetItem", e))?;
+    Ok(output.item().and_then(forgotten_of))
+}
+
+/// What a deletion reports of a record's item; `None` for an empty one (no record).
+fn forgotten_of(item: &HashMap<String, AttributeValue>) -> Option<ForgottenRecord> {
+    (!item.is_empty()).then(|| ForgottenRecord {
+        status: text(item, "status")
+            .as_deref()
+            .and_then(RecordStatus::parse),
+        held_message: item.contains_key("message_body"),
+    })
 }
 
 /// Marks a content-keyed event CONSUMED: the enricher calls it before it reads the resource, so

@@ -25,7 +25,7 @@ mod dynamodb;
 mod memory;
 mod pending;
 
-pub use dynamodb::{forget, reopen, ForgottenRecord, PENDING_INDEX};
+pub use dynamodb::{forget, peek, reopen, ForgottenRecord, PENDING_INDEX};
 pub use pending::{pending_key, pending_shard, swept_keys, LEGACY_PENDING_KEY, PENDING_SHARDS};
 
 pub use dynamodb::DynamoDbEventStore;

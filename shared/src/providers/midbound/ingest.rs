@@ -34,6 +34,7 @@ pub struct Midbound {
 
 impl Provider for Midbound {
     const NAME: &'static str = "midbound";
+    const NAMES_RESOURCE: bool = false;
 
     fn from_config(config: &AuthConfig) -> Result<Self, ConfigError> {
         let encoding = match &config.options.secret_encoding {

@@ -1,0 +1,14 @@
+//! The operator's operations, as library code over small ports: [`forget`] (one identity
+//! erased everywhere), [`replay`] (kept events sent to the queue again), [`redrive`] (the
+//! dead-letter queue moved back). Each takes its ports by reference and a callback that hears
+//! its progress, and returns what it did, never printing: the CLI parses, confirms, draws and
+//! prints. Their AWS adapters sit beside the ports (but for redrive's queue pair: see
+//! [`redrive`]); what they share is here: [`queues`] (the stack's two queues), [`listing`]
+//! (the history's index read page by page), [`sdk_error`].
+
+pub mod forget;
+pub mod listing;
+pub mod queues;
+pub mod redrive;
+pub mod replay;
+pub mod sdk_error;
