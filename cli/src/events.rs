@@ -90,18 +90,13 @@ impl RangeArgs {
     pub fn selection(&self, now: i64) -> Result<Selection, Failure> {
         let (since, until) = crate::when::range(self.since, self.until, now)?;
         Ok(Selection {
-            provider: provider_name(self.provider).to_string(),
+            provider: self.provider.as_str().to_string(),
             since,
             until,
             event_type: self.event_type.clone(),
             resource_id: self.resource.clone(),
         })
     }
-}
-
-/// The name the envelope gives the provider (its `--provider` value).
-pub fn provider_name(provider: ProviderName) -> &'static str {
-    provider.as_str()
 }
 
 pub fn history_failure(error: HistoryError) -> Failure {

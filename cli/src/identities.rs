@@ -3,7 +3,6 @@
 //! not yet accepted by the bus.
 
 use crate::choices::ProviderName;
-use crate::events::provider_name;
 use crate::failure::Failure;
 use crate::resources::{Resource, ResourceArgs};
 use hookline::clock::rfc3339;
@@ -40,7 +39,7 @@ pub struct IdentityArgs {
 
 impl IdentityArgs {
     pub fn key(&self) -> IdentityKey {
-        IdentityKey::new(provider_name(self.provider), self.resource_id.clone())
+        IdentityKey::new(self.provider.as_str(), self.resource_id.clone())
     }
 }
 
