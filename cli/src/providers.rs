@@ -12,11 +12,10 @@ Examples:
 
 #[derive(clap::Args, Debug)]
 pub struct ProvidersArgs {
-    /// Print one JSON object per line instead of a table.
-    #[arg(long, conflicts_with = "names")]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: crate::output::Output,
     /// Print each provider's name alone, one per line (for scripts).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "json")]
     pub names: bool,
 }
 
@@ -26,7 +25,7 @@ pub async fn run(args: &ProvidersArgs) -> Result<ExitCode, Failure> {
         for provider in all {
             println!("{}", provider.name);
         }
-    } else if args.json {
+    } else if args.output.json {
         for provider in all {
             let outputs: Vec<_> = provider
                 .webhook_outputs()

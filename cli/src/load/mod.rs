@@ -78,9 +78,8 @@ pub struct LoadArgs {
     /// Send to a URL that is not this machine's.
     #[arg(long)]
     pub yes: bool,
-    /// Print the report as one JSON object.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: crate::output::Output,
 }
 
 fn duration(text: &str) -> Result<Duration, String> {
@@ -188,7 +187,11 @@ async fn load<P: Provider + 'static>(args: &LoadArgs, planned: u64) -> Result<Ex
     let run = Run::random();
     let mut plan = Plan::new(args.duplicates);
     let tally = Arc::new(Mutex::new(Tally::default()));
-    let bar = progress(planned);
+    // The live line on stderr (drawn only on a terminal).
+    let bar = crate::progress::bar(
+        planned,
+        "{bar:30} {pos}/{len} delivered, {per_sec}, {elapsed} · {msg}",
+    );
     let connections = Arc::new(tokio::sync::Semaphore::new(args.concurrency as usize));
     let mut sending = tokio::task::JoinSet::new();
     let interval = Duration::from_secs_f64(1.0 / args.rate); // zero when unpaced
@@ -241,7 +244,7 @@ async fn load<P: Provider + 'static>(args: &LoadArgs, planned: u64) -> Result<Ex
     bar.finish_and_clear();
     let tally = tally.lock().expect("not poisoned");
     let summary = tally.summary(elapsed, args.rate);
-    if args.json {
+    if args.output.json {
         println!("{}", summary.json());
     } else {
         print!("{}", summary.table());
@@ -298,18 +301,6 @@ fn failed(error: &reqwest::Error) -> &'static str {
     } else {
         "no answer"
     }
-}
-
-/// The live line on stderr (drawn only on a terminal).
-fn progress(planned: u64) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::new(planned);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:30} {pos}/{len} delivered, {per_sec}, {elapsed} · {msg}",
-        )
-        .expect("a valid template"),
-    );
-    bar
 }
 
 #[cfg(test)]
