@@ -19,8 +19,9 @@ macro_rules! provider_names {
         impl ProviderName {
             /// The provider's name, as every event id, attribute and table key has it.
             pub fn as_str(self) -> &'static str {
+                use hookline::Provider;
                 match self {
-                    $(Self::$provider => <hookline::providers::$provider as hookline::Provider>::NAME,)*
+                    $(Self::$provider => hookline::providers::$provider::NAME,)*
                 }
             }
         }
@@ -48,7 +49,9 @@ pub(crate) use with_provider;
 macro_rules! with_provider_arms {
     ([$($module:ident::$type:ident),*], $provider:expr, $f:ident $args:tt .await) => {
         match $provider {
-            $($crate::choices::ProviderName::$type => $f::<hookline::providers::$type> $args.await,)*
+            $($crate::choices::ProviderName::$type => {
+                $f::<hookline::providers::$type> $args.await
+            })*
         }
     };
     ([$($module:ident::$type:ident),*], $provider:expr, $f:ident $args:tt) => {

@@ -1,9 +1,9 @@
-//! `hookline`: the operator's tool. One module per verb (`sign`, `verify`, `providers`, `urls`, `events`,
-//! `replay`, `redrive`, `dlq` in `dead_letters`, `identities`, `forget`, `load`); the choices the
-//! verbs share in `choices`, the stack they read in `stack`, how they find its table and queues
-//! in `resources`, times in `when`, exit codes in `failure`; the one confirmation rule in
-//! `confirm`, the progress bars in `progress`, `--json` in `output`. forget, replay and redrive
-//! themselves are library operations (`hookline::ops`).
+//! `hookline`: the operator's tool. One module per verb (`sign`, `verify`, `providers`, `urls`,
+//! `events`, `replay`, `redrive`, `dlq` in `dead_letters`, `identities`, `forget`, `load`); the
+//! choices the verbs share in `choices`, the stack they read in `stack`, how they find its table
+//! and queues in `resources`, times in `when`, exit codes in `failure`; the one confirmation
+//! rule in `confirm`, the progress bars in `progress`, `--json` in `output`. forget, replay and
+//! redrive themselves are library operations (`hookline::ops`).
 
 mod captured;
 mod choices;

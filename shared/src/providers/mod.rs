@@ -1,8 +1,8 @@
 //! The providers, one folder each: how a delivery is authenticated and read, and its dedup key
 //! (`ingest`); how the identity is read again for enrichment (`api`); its samples (`sample`).
 //! [`ALL`] is the one list of them: the enricher, the operator's tool, the scripts (through
-//! `hookline providers`) and the tests read it, and [`crate::for_each_provider!`] gives the same list
-//! to code that is generic over the provider type.
+//! `hookline providers`) and the tests read it, and [`crate::for_each_provider!`] gives the
+//! same list to code that is generic over the provider type.
 
 pub mod argyle;
 pub mod baack;
