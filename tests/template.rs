@@ -849,7 +849,7 @@ mod least_privilege {
             ),
             (
                 "secretsmanager",
-                ["get_secret_value", "describe_secret"].as_slice(),
+                ["get_secret_value", "describe_secret", "put_secret_value"].as_slice(),
             ),
             ("events", ["put_events"].as_slice()),
         ];

@@ -26,6 +26,9 @@ pub enum Command {
     /// List the providers this version receives: function, URLs, the enricher's credentials.
     #[command(after_help = crate::providers::EXAMPLES)]
     Providers(crate::providers::ProvidersArgs),
+    /// Each provider's webhook secrets: status without values; set, rotate, drop the old ones.
+    #[command(after_help = crate::secrets::EXAMPLES)]
+    Secrets(crate::secrets::SecretsArgs),
     /// Print every provider's webhook URL from a deployed stack's outputs, ready to register.
     #[command(after_help = crate::urls::EXAMPLES)]
     Urls(crate::urls::UrlsArgs),

@@ -1,4 +1,4 @@
-//! `hookline`: the operator's tool. One module per verb (`sign`, `verify`, `providers`, `urls`,
+//! `hookline`: the operator's tool. One module per verb (`sign`, `verify`, `providers`, `secrets`, `urls`,
 //! `events`, `replay`, `redrive`, `dlq` in `dead_letters`, `identities`, `forget`, `load`); the
 //! choices the verbs share in `choices`, the stack they read in `stack`, how they find its table
 //! and queues in `resources`, times in `when`, exit codes in `failure`; the one confirmation
@@ -21,6 +21,7 @@ mod providers;
 mod redrive;
 mod replay;
 mod resources;
+mod secrets;
 mod sign;
 mod stack;
 mod table;
@@ -38,6 +39,7 @@ async fn main() -> ExitCode {
         cli::Command::Sign(args) => sign::run(&args).await,
         cli::Command::Verify(args) => verify::run(&args).await,
         cli::Command::Providers(args) => providers::run(&args).await,
+        cli::Command::Secrets(args) => secrets::run(&args).await,
         cli::Command::Urls(args) => urls::run(&args).await,
         cli::Command::Events(args) => events::run(&args).await,
         cli::Command::Replay(args) => replay::run(&args).await,

@@ -1,5 +1,5 @@
 //! The operator policy, enforced: the built `hookline` binary runs `events list`, `events get`,
-//! `replay`, `redrive`, `identities get` and `forget` against a stack on the IAM-enforcing moto (`start_iam_moto`, started
+//! `replay`, `redrive`, `dlq`, `identities get`, `forget` and `secrets` against a stack on the IAM-enforcing moto (`start_iam_moto`, started
 //! by scripts/test) with nothing but the credentials of an IAM user that has the stack's
 //! `OperatorPolicy` (output `OperatorPolicyArn`), the policy README "History and replay" tells an
 //! operator to attach. Each verb succeeds; the calls the verbs make are exactly the actions the
@@ -139,12 +139,16 @@ fn succeeded(output: &Output, what: &str) -> String {
     stdout(output)
 }
 
-/// The statements of the template's OperatorPolicy.
+/// The statements of the template's OperatorPolicy, as a stack without a customer-managed key
+/// has them (its KMS statement is an `Fn::If` on `HasKmsKey`).
 fn template_statements() -> Vec<Value> {
     stack::resources()["OperatorPolicy"]["Properties"]["PolicyDocument"]["Statement"]
         .as_array()
         .expect("OperatorPolicy statements")
-        .clone()
+        .iter()
+        .filter(|statement| statement.get("Fn::If").is_none())
+        .cloned()
+        .collect()
 }
 
 fn actions_of(statement: &Value) -> BTreeSet<String> {
@@ -169,6 +173,7 @@ fn iam_action(call: &str) -> String {
         "AmazonSQS" => "sqs",
         "cloudformation" => "cloudformation",
         "AWSEvents" => "events",
+        "secretsmanager" => "secretsmanager",
         "sts" => "sts",
         other => panic!("a call to an unexpected service: {call} ({other})"),
     };
@@ -454,6 +459,50 @@ async fn the_operator_policy_runs_every_verb_and_grants_nothing_more() {
         assert!(admin.history_items(event_id).await.is_empty(), "{event_id}");
         assert!(admin.item(event_id).await.is_none(), "{event_id}");
     }
+
+    // secrets: the status of every provider's secret, a rotation's two steps on Argyle's.
+    let status = succeeded(
+        &operator
+            .run(&["secrets", "status", "--stack", stack, "--json"])
+            .await,
+        "secrets status",
+    );
+    assert_eq!(
+        json_lines(&status).len(),
+        hookline::providers::ALL.len(),
+        "{status}"
+    );
+    let rotated = succeeded(
+        &operator
+            .run(&[
+                "secrets",
+                "rotate",
+                "--stack",
+                stack,
+                "--provider",
+                "argyle",
+                "--yes",
+                "--json",
+            ])
+            .await,
+        "secrets rotate",
+    );
+    let rotated: Value = serde_json::from_str(&rotated).expect("the rotation's JSON");
+    assert_eq!(rotated["secrets_after"], 2, "{rotated}");
+    succeeded(
+        &operator
+            .run(&[
+                "secrets",
+                "drop-old",
+                "--stack",
+                stack,
+                "--provider",
+                "argyle",
+                "--yes",
+            ])
+            .await,
+        "secrets drop-old",
+    );
 
     // Every call the verbs made was allowed (each succeeded), and every action the policy
     // grants was called by one of them: nothing in it is spare. The changing verbs name the

@@ -1,6 +1,7 @@
 //! The operator's operations, as library code over small ports: [`forget`] (one identity
 //! erased everywhere), [`replay`] (kept events sent to the queue again), [`redrive`] (the
-//! dead-letter queue moved back). Each takes its ports by reference and a callback that hears
+//! dead-letter queue moved back), [`secrets`] (each provider's webhook secrets set, rotated,
+//! looked at without their values). Each takes its ports by reference and a callback that hears
 //! its progress, and returns what it did, never printing: the CLI parses, confirms, draws and
 //! prints. Their AWS adapters sit beside the ports (but for redrive's queue pair: see
 //! [`redrive`]); what they share is here: [`queues`] (the stack's two queues), [`listing`]
@@ -12,3 +13,4 @@ pub mod queues;
 pub mod redrive;
 pub mod replay;
 pub mod sdk_error;
+pub mod secrets;

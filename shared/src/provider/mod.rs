@@ -66,6 +66,17 @@ pub trait Provider: Send + Sync + Sized + 'static {
     /// (`midbound#<webhook-id>`).
     const NAMES_RESOURCE: bool = true;
 
+    /// Whether the provider issues the webhook secret (shows it in its dashboard) rather than
+    /// taking one the operator chooses: no secret `hookline secrets` made would verify then.
+    const ISSUES_ITS_SECRET: bool = false;
+
+    /// A new secret from 32 random bytes, in the form the provider's scheme takes, for the
+    /// operator to register with the provider: a token of 64 hex digits by default, which any
+    /// header carries and no comma splits.
+    fn secret_from_random(random: &[u8; 32]) -> String {
+        hex::encode(random)
+    }
+
     /// The event types registered with a URL each, the type in the URL's `event` query
     /// parameter (ClearID: one webhook per type, whose payload does not name it). Empty: one URL
     /// takes every type.

@@ -35,6 +35,17 @@ pub struct Midbound {
 impl Provider for Midbound {
     const NAME: &'static str = "midbound";
     const NAMES_RESOURCE: bool = false;
+    /// Each Midbound endpoint has its own signing secret, which Midbound shows.
+    const ISSUES_ITS_SECRET: bool = true;
+
+    /// Standard Webhooks' form: `whsec_` and the base64 of the key, should one be needed.
+    fn secret_from_random(random: &[u8; 32]) -> String {
+        use base64::Engine;
+        format!(
+            "whsec_{}",
+            base64::engine::general_purpose::STANDARD.encode(random)
+        )
+    }
 
     fn from_config(config: &AuthConfig) -> Result<Self, ConfigError> {
         let encoding = match &config.options.secret_encoding {
