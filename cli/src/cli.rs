@@ -50,6 +50,9 @@ pub enum Command {
     /// Erase one identity's data everywhere hookline keeps it, and tell downstream systems.
     #[command(after_help = crate::forget::EXAMPLES)]
     Forget(crate::forget::ForgetArgs),
+    /// Print the shell's completion script for hookline (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = crate::completions::EXAMPLES)]
+    Completions(crate::completions::CompletionsArgs),
     /// Load-test a deployment: signed deliveries at a target rate, answer times and statuses.
     #[command(after_help = crate::load::EXAMPLES)]
     Load(crate::load::LoadArgs),

@@ -8,6 +8,7 @@
 mod captured;
 mod choices;
 mod cli;
+mod completions;
 mod confirm;
 mod dead_letters;
 mod events;
@@ -48,6 +49,7 @@ async fn main() -> ExitCode {
         cli::Command::Identities(args) => identities::run(&args).await,
         cli::Command::Forget(args) => forget::run(&args).await,
         cli::Command::Load(args) => load::run(&args).await,
+        cli::Command::Completions(args) => completions::run(&args).await,
     };
     result.unwrap_or_else(|failure| failure.report())
 }

@@ -139,16 +139,12 @@ fn succeeded(output: &Output, what: &str) -> String {
     stdout(output)
 }
 
-/// The statements of the template's OperatorPolicy, as a stack without a customer-managed key
-/// has them (its KMS statement is an `Fn::If` on `HasKmsKey`).
+/// The statements of the template's OperatorPolicy.
 fn template_statements() -> Vec<Value> {
     stack::resources()["OperatorPolicy"]["Properties"]["PolicyDocument"]["Statement"]
         .as_array()
         .expect("OperatorPolicy statements")
-        .iter()
-        .filter(|statement| statement.get("Fn::If").is_none())
-        .cloned()
-        .collect()
+        .clone()
 }
 
 fn actions_of(statement: &Value) -> BTreeSet<String> {

@@ -1,0 +1,25 @@
+//! `hookline completions SHELL`: the shell's completion script for `hookline`, written from
+//! clap's own definition of the command line, so it always knows every verb and flag.
+
+use crate::failure::Failure;
+use clap::CommandFactory;
+use std::process::ExitCode;
+
+pub const EXAMPLES: &str = "\
+Examples:
+  hookline completions bash > ~/.local/share/bash-completion/completions/hookline
+  hookline completions zsh > \"${fpath[1]}/_hookline\"
+  hookline completions fish > ~/.config/fish/completions/hookline.fish";
+
+#[derive(clap::Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+pub async fn run(args: &CompletionsArgs) -> Result<ExitCode, Failure> {
+    let mut command = crate::cli::Cli::command();
+    clap_complete::generate(args.shell, &mut command, "hookline", &mut std::io::stdout());
+    Ok(ExitCode::SUCCESS)
+}
