@@ -755,7 +755,7 @@ fn depends_on_parameters(value: &Value, parameters: &BTreeSet<String>) -> bool {
     }
 }
 
-// ---- Each alarm as the README promises it
+// ---- Each alarm as docs/operations.md promises it
 
 /// An alarm as CloudWatch evaluates it: what it reads (`namespace metric statistic/period`,
 /// `hookline` for the stack's own namespace, with a `Provider` dimension when it has one), the
@@ -817,7 +817,7 @@ fn functions(others: &[&'static str]) -> Vec<&'static str> {
         .collect()
 }
 
-/// What the README's alarm table and runbook say of each alarm, as signatures.
+/// What the alarm table and runbook (docs/operations.md) say of each alarm, as signatures.
 fn documented_alarms() -> Vec<(String, String)> {
     let lambda_sum = |metric: &str, functions: &[&str]| -> String {
         let mut parts: Vec<String> = functions
@@ -884,15 +884,15 @@ fn every_alarm_reads_compares_and_treats_missing_data_as_documented() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
-/// The README's runbook has an entry for every alarm, and its alarm table a row.
+/// The runbook (docs/operations.md) has an entry for every alarm, and its alarm table a row.
 #[test]
 fn the_runbook_covers_every_alarm() {
-    let readme = include_str!("../README.md");
-    let runbook = readme
-        .split("### Runbook")
+    let operations = include_str!("../docs/operations.md");
+    let runbook = operations
+        .split("\n## Runbook\n")
         .nth(1)
         .and_then(|rest| rest.split("\n## ").next())
-        .expect("README has a Runbook section");
+        .expect("docs/operations.md has a Runbook section");
     let resources = stack::transformed_resources();
     let mut missing = Vec::new();
     for (id, _) in of_type(&resources, "AWS::CloudWatch::Alarm") {
@@ -906,7 +906,7 @@ fn the_runbook_covers_every_alarm() {
         if !runbook.contains(&format!("**`{documented_as}`")) {
             missing.push(format!("{documented_as}: no runbook entry"));
         }
-        if !readme.contains(&format!("| `{documented_as}` |")) {
+        if !operations.contains(&format!("| `{documented_as}` |")) {
             missing.push(format!("{documented_as}: no row in the alarm table"));
         }
     }

@@ -548,6 +548,10 @@ fn every_link_in_the_repositorys_markdown_resolves_inside_it() {
         files.iter().any(|f| f == Path::new("README.md")),
         "README.md is among the files checked: {files:?}"
     );
+    assert!(
+        files.iter().any(|f| f.starts_with("docs")),
+        "the documents in docs/ are among the files checked: {files:?}"
+    );
     let problems = check(root, &files);
     assert!(
         problems.is_empty(),

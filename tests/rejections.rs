@@ -1,7 +1,7 @@
 //! Every reason a delivery can be refused for (`Rejection::REASONS`, the `Reason` dimension of
 //! the `Rejected` metric), each produced by a real delivery through a provider's handler: its
-//! status, its one metric line, nothing stored or queued. And the README names exactly those
-//! reasons, in the metric's table and in the runbook, so neither drifts from the code.
+//! status, its one metric line, nothing stored or queued. And docs/operations.md names exactly
+//! those reasons, in the metric's table and in the runbook, so neither drifts from the code.
 
 use hookline::logging::{subscriber, Capture};
 use hookline::rejection::Rejection;
@@ -123,7 +123,7 @@ async fn every_rejection_reason_is_answered_counted_and_leaves_nothing() {
     );
 }
 
-/// The lowercase `snake_case` names in backticks in `text`: how the README writes a reason.
+/// The lowercase `snake_case` names in backticks in `text`: how the documents write a reason.
 fn named_reasons(text: &str) -> BTreeSet<&str> {
     text.split('`')
         .skip(1)
@@ -138,17 +138,17 @@ fn named_reasons(text: &str) -> BTreeSet<&str> {
 }
 
 #[test]
-fn the_readme_names_exactly_the_reasons_the_metric_counts() {
-    let readme = include_str!("../README.md");
+fn the_operations_document_names_exactly_the_reasons_the_metric_counts() {
+    let operations = include_str!("../docs/operations.md");
     let code: BTreeSet<&str> = Rejection::REASONS.iter().copied().collect();
 
-    let row = readme
+    let row = operations
         .lines()
         .find(|line| line.starts_with("| `Rejected`"))
         .expect("Observability's metric table has a Rejected row");
     assert_eq!(named_reasons(row), code, "Observability's Rejected row");
 
-    let runbook = readme
+    let runbook = operations
         .split("\n**`RejectedSpikeAlarm`")
         .nth(1)
         .expect("the runbook has a RejectedSpikeAlarm entry");

@@ -379,7 +379,7 @@ fn silence_alarms_stay_within_cloudwatch_evaluation_limits() {
 
 /// With `KmsKeyArn` set, everything that holds or carries personal data is encrypted with that
 /// key, and every function's role may use it; unset, none of it is there (each service's default
-/// key, listed in README "Data protection").
+/// key, listed in docs/history-and-data-protection.md, "Data protection").
 #[test]
 fn a_customer_managed_key_covers_every_store_and_every_role() {
     let key = json!({"Fn::If": ["HasKmsKey", {"Ref": "KmsKeyArn"}, {"Ref": "AWS::NoValue"}]});
@@ -532,13 +532,13 @@ fn the_guided_deploy_asks_in_the_groups_order() {
 }
 
 #[test]
-fn the_readme_documents_every_parameter() {
-    let readme = include_str!("../README.md");
-    let rows: Vec<&str> = readme.lines().filter(|l| l.starts_with("| `")).collect();
+fn the_parameter_reference_documents_every_parameter() {
+    let reference = include_str!("../docs/parameters.md");
+    let rows: Vec<&str> = reference.lines().filter(|l| l.starts_with("| `")).collect();
     for name in parameter_names() {
         assert!(
             rows.iter().any(|row| row.contains(&format!("`{name}`"))),
-            "README's parameter table lacks {name}"
+            "docs/parameters.md's tables lack {name}"
         );
     }
 }
