@@ -16,7 +16,10 @@ fn each_shell_s_script_names_every_verb() {
         .take_while(|word| !word.ends_with(':'))
         .filter(|verb| *verb != "help")
         .collect();
-    assert!(verbs.contains(&"secrets") && verbs.contains(&"completions"), "{verbs:?}");
+    assert!(
+        verbs.contains(&"secrets") && verbs.contains(&"completions"),
+        "{verbs:?}"
+    );
     for shell in ["bash", "zsh", "fish"] {
         let output = hookline(&["completions", shell]);
         assert_eq!(output.status.code(), Some(0), "{shell}");
