@@ -65,7 +65,8 @@ async fn a_rotation_in_three_steps_refuses_no_delivery() {
     assert_eq!(stored(&resources, &arn).await, std::slice::from_ref(&first));
     assert_eq!(delivered(&function, &first, t + 300).await, 200);
 
-    // The status: one secret of 32 bytes, and no value anywhere in what it prints.
+    // The status: one secret, its key the 64 characters (32 random bytes in hex), and no value
+    // anywhere in what it prints.
     let status = secrets(&resources, &["status", "--json"]);
     assert_eq!(status.status.code(), Some(0), "{}", stderr(&status));
     let lines = json_lines(&stdout(&status));
@@ -77,7 +78,7 @@ async fn a_rotation_in_three_steps_refuses_no_delivery() {
         (&argyle["secrets"], &argyle["strengths"], &argyle["strong"]),
         (
             &Value::from(1),
-            &serde_json::json!([32]),
+            &serde_json::json!([64]),
             &Value::from(true)
         )
     );
