@@ -1,5 +1,5 @@
 //! The receivers' blocks in template.yaml are written out once per provider (a loop with
-//! `Fn::ForEach` was measured and rejected: README, "Why the template repeats each provider").
+//! `Fn::ForEach` was measured and rejected: CONTRIBUTING.md, "Why the template repeats each provider").
 //! This test holds the copies together: in the rendered template (`HOOKLINE_STACK_TEMPLATE`,
 //! the resources and outputs moto cannot create included) every entry naming a provider is
 //! taken, the provider's name normalised out, and any difference between two providers that is

@@ -19,9 +19,12 @@ pub const EXAMPLES: &str = "\
 Examples:
   hookline secrets status --stack hookline
   hookline secrets set --stack hookline --provider argyle --yes    # prints the new secret once
-  hookline secrets rotate --stack hookline --provider baack         # a new one beside the old
-  hookline secrets drop-old --stack hookline --provider baack       # once Baack sends the new one
-  HOOKLINE_SECRET=whsec_... hookline secrets rotate --stack hookline --provider midbound
+  hookline secrets rotate --stack hookline --provider clearid       # a new one beside the old
+  hookline secrets drop-old --stack hookline --provider clearid     # once ClearID sends the new one
+  HOOKLINE_SECRET=whsec_... hookline secrets set --stack hookline --provider midbound --yes
+
+ClearID and Argyle take a secret you choose: these verbs generate it and print it once. Baack and
+Midbound issue their own: pass it with --secret or HOOKLINE_SECRET.
 
 A rotation refuses no delivery: rotate, wait SecretsCacheSeconds (300 s by default) so that every
 running function has both, switch the provider to the new secret, then drop-old.";
@@ -186,9 +189,8 @@ fn new_value(args: &ChangeArgs) -> Result<NewValue, Failure> {
 fn generated<P: Provider>() -> Result<NewValue, Failure> {
     if P::ISSUES_ITS_SECRET {
         return Err(Failure::Usage(format!(
-            "{} issues its own signing secret: copy it from {}'s dashboard and pass it with \
+            "{} issues its own secret (docs/deploy.md, Register each provider): pass it with \
              --secret or HOOKLINE_SECRET",
-            P::NAME,
             P::NAME
         )));
     }

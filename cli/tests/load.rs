@@ -85,7 +85,7 @@ async fn deliveries_are_counted_and_stored_once<S: Sample>(
         assert_eq!(retried["answer"], "in_progress", "{retried}");
     }
     // Every new event queued, no other: the queue is at least once (an SDK retry of a send
-    // the emulator answered too slowly queues a second copy, README "What happens to a
+    // the emulator answered too slowly queues a second copy, docs/contracts.md "What happens to a
     // delivery"), so copies are allowed, a missing or foreign event is not.
     let messages = harness.resources.messages().await;
     let events: HashSet<&str> = messages

@@ -1,7 +1,7 @@
 //! The operator policy, enforced: the built `hookline` binary runs `events list`, `events get`,
 //! `replay`, `redrive`, `dlq`, `identities get`, `forget` and `secrets` against a stack on the IAM-enforcing moto (`start_iam_moto`, started
 //! by scripts/test) with nothing but the credentials of an IAM user that has the stack's
-//! `OperatorPolicy` (output `OperatorPolicyArn`), the policy README "History and replay" tells an
+//! `OperatorPolicy` (output `OperatorPolicyArn`), the policy docs/operations.md ("The operator's policy") tells an
 //! operator to attach. Each verb succeeds; the calls the verbs make are exactly the actions the
 //! policy grants; what it does not grant is refused; a user without it is refused cleanly.
 //!

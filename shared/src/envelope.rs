@@ -1,4 +1,4 @@
-//! The SQS message body: the contract between ingestion and its consumers (see README).
+//! The SQS message body: the contract between ingestion and its consumers (docs/contracts.md).
 
 use crate::digest::sha256_hex;
 use crate::json_text::JsonText;

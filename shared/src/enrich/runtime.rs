@@ -167,7 +167,7 @@ fn log_readiness(sources: &Sources) {
         tracing::warn!(
             fetches_for = %names(ready),
             no_credentials_for = %names(missing),
-            "enricher ready without API credentials for some providers: their events fail to the dead-letter queue until the enricher's secret holds them (README: The enricher's credentials)"
+            "enricher ready without API credentials for some providers: their events fail to the dead-letter queue until the enricher's secret holds them (docs/deploy.md: The enricher's credentials)"
         );
     }
 }

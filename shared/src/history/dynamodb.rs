@@ -165,7 +165,7 @@ impl HistoryStore for DynamoDbHistory {
             .expression_attribute_values(":until", n(selection.until))
             .limit(i32::try_from(limit.max(1)).unwrap_or(i32::MAX));
         if let Some(event_type) = &selection.event_type {
-            // Read and then dropped: a type filter costs the range's reads (README).
+            // Read and then dropped: a type filter costs the range's reads (docs/history-and-data-protection.md).
             query = query
                 .filter_expression("event_type = :type")
                 .expression_attribute_values(":type", s(event_type));

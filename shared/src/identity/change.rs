@@ -1,5 +1,5 @@
 //! A change of an identity's stored state, as downstream systems hear of it: the change event's
-//! detail is a contract (README: Change events), so its fields are written out here, once.
+//! detail is a contract (docs/contracts.md: Change events), so its fields are written out here, once.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;

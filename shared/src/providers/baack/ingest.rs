@@ -63,6 +63,9 @@ pub struct Baack {
 
 impl Provider for Baack {
     const NAME: &'static str = "baack";
+    /// Baack issues the webhook API client's bearer token; in Basic mode the secret stored is
+    /// `client_id:secret`, the client id Baack's too: no generated secret would do.
+    const ISSUES_ITS_SECRET: bool = true;
 
     fn from_config(config: &AuthConfig) -> Result<Self, ConfigError> {
         let scheme = match config
