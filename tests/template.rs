@@ -510,8 +510,26 @@ fn a_customer_managed_key_covers_every_store_and_every_role() {
                     "kms:EncryptionContext:SecretARN": statements[1]["Condition"]["StringEquals"]["kms:EncryptionContext:SecretARN"]
                 }}
             }),
+            // `hookline secrets` putting a webhook secret: the four webhook secrets only.
+            json!({
+                "Effect": "Allow",
+                "Action": "kms:GenerateDataKey",
+                "Resource": {"Ref": "KmsKeyArn"},
+                "Condition": {"StringEquals": {
+                    "kms:ViaService": via("secretsmanager"),
+                    "kms:EncryptionContext:SecretARN": webhook_secrets()
+                }}
+            }),
         ]
     );
+}
+
+/// The four webhook secrets, as `Ref`s in the registry's order.
+fn webhook_secrets() -> Value {
+    json!(hookline::providers::ALL
+        .iter()
+        .map(|p| json!({"Ref": format!("{}WebhookSecrets", p.template_prefix)}))
+        .collect::<Vec<_>>())
 }
 
 /// `sam deploy --guided` asks in the order the template declares the parameters, the console
@@ -560,6 +578,11 @@ mod least_privilege {
 
     fn receivers() -> Vec<&'static str> {
         hookline::providers::names().collect()
+    }
+
+    /// The four webhook secrets, as a policy statement's resources.
+    fn webhook_secrets_list() -> Vec<Value> {
+        super::webhook_secrets().as_array().expect("a list").clone()
     }
 
     /// What Lambda's SQS event source calls with the enricher's role (the code never does).
@@ -1153,6 +1176,11 @@ mod least_privilege {
             // `forget`: how many messages still wait in the queue, and the `forgotten` event.
             ("sqs:GetQueueAttributes", vec![queue.clone()]),
             ("events:PutEvents", vec![change_event_bus()]),
+            // `secrets`: each provider's webhook secret read (status) and put (set, rotate,
+            // drop-old); never the enricher's credentials.
+            ("secretsmanager:DescribeSecret", webhook_secrets_list()),
+            ("secretsmanager:GetSecretValue", webhook_secrets_list()),
+            ("secretsmanager:PutSecretValue", webhook_secrets_list()),
         ];
         let statements = operator_statements();
         let mut granted: Vec<(String, Vec<Value>)> = Vec::new();
