@@ -332,6 +332,8 @@ mod tests {
             })
             .expect("a readiness line");
         assert_eq!(line["level"], "WARN");
+        assert_eq!(line["version"], crate::build::VERSION);
+        assert_eq!(line["commit"], crate::build::COMMIT);
         assert_eq!(line["fetches_for"], "argyle");
         assert_eq!(line["no_credentials_for"], "baack, clearid");
         assert!(!capture.text().contains("argyle-key-secret"));
