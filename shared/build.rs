@@ -11,6 +11,14 @@ fn git(args: &[&str]) -> Option<String> {
     (output.status.success() && !text.trim().is_empty()).then(|| text.trim().to_string())
 }
 
+/// Asks to be run again when `file` changes; a file that does not exist (a branch whose ref is
+/// packed) would make cargo run the script on every build, so it is left out.
+fn watch(file: &str) {
+    if std::path::Path::new(file).exists() {
+        println!("cargo:rerun-if-changed={file}");
+    }
+}
+
 fn main() {
     println!("cargo:rerun-if-env-changed=HOOKLINE_COMMIT");
     let commit = std::env::var("HOOKLINE_COMMIT")
@@ -21,12 +29,12 @@ fn main() {
             // (or the packed refs) on a commit.
             for path in ["HEAD", "packed-refs"] {
                 if let Some(file) = git(&["rev-parse", "--git-path", path]) {
-                    println!("cargo:rerun-if-changed={file}");
+                    watch(&file);
                 }
             }
             if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
                 if let Some(file) = git(&["rev-parse", "--git-path", &branch]) {
-                    println!("cargo:rerun-if-changed={file}");
+                    watch(&file);
                 }
             }
             git(&["rev-parse", "--short=12", "HEAD"])
