@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 #[derive(Parser, Debug)]
 #[command(
     name = "hookline",
-    version,
+    version = hookline::build::VERSION_LINE,
     about = "The hookline operator's tool: sign and verify webhook deliveries with the product's \
              own code, list a stack's webhook URLs, read and replay its event history, show and \
              forget identities, load-test a deployment"

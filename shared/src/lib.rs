@@ -19,6 +19,7 @@
 //!   ports, for the CLI and any other tool: [`ops`].
 
 // Domain: the values and rules, no AWS type.
+pub mod build;
 pub mod clock;
 pub mod config;
 pub mod config_error;

@@ -29,6 +29,8 @@ pub async fn run<P: Provider>() -> Result<(), Error> {
     // How long start-up took, and how much of it came before the AWS SDK (scripts/cold-start).
     tracing::info!(
         provider = P::NAME,
+        version = crate::build::VERSION,
+        commit = crate::build::COMMIT,
         init_us = started.elapsed().as_micros() as u64,
         init_before_sdk_us = before_sdk.as_micros() as u64,
         "ready"

@@ -162,11 +162,18 @@ fn log_readiness(sources: &Sources) {
             .join(", ")
     };
     if missing.is_empty() {
-        tracing::info!(fetches_for = %names(ready), "enricher ready: API credentials for every provider it fetches from");
+        tracing::info!(
+            fetches_for = %names(ready),
+            version = crate::build::VERSION,
+            commit = crate::build::COMMIT,
+            "enricher ready: API credentials for every provider it fetches from"
+        );
     } else {
         tracing::warn!(
             fetches_for = %names(ready),
             no_credentials_for = %names(missing),
+            version = crate::build::VERSION,
+            commit = crate::build::COMMIT,
             "enricher ready without API credentials for some providers: their events fail to the dead-letter queue until the enricher's secret holds them (docs/deploy.md: The enricher's credentials)"
         );
     }
@@ -325,6 +332,8 @@ mod tests {
             })
             .expect("a readiness line");
         assert_eq!(line["level"], "WARN");
+        assert_eq!(line["version"], crate::build::VERSION);
+        assert_eq!(line["commit"], crate::build::COMMIT);
         assert_eq!(line["fetches_for"], "argyle");
         assert_eq!(line["no_credentials_for"], "baack, clearid");
         assert!(!capture.text().contains("argyle-key-secret"));

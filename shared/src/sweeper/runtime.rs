@@ -56,6 +56,11 @@ pub async fn run() -> Result<(), Error> {
     } = SweeperConfig::from_env().inspect_err(|error| {
         tracing::error!(error = %error, "invalid configuration, not starting");
     })?;
+    tracing::info!(
+        version = crate::build::VERSION,
+        commit = crate::build::COMMIT,
+        "sweeper ready"
+    );
     let aws = sdk_config().await;
     let store = DynamoDbEventStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
     let queue = SqsEventQueue::new(aws_sdk_sqs::Client::new(&aws), queue_url);
