@@ -2,7 +2,6 @@
 //! clap's own definition of the command line, so it always knows every verb and flag.
 
 use crate::failure::Failure;
-use clap::CommandFactory;
 use std::process::ExitCode;
 
 pub const EXAMPLES: &str = "\
@@ -18,8 +17,9 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-pub async fn run(args: &CompletionsArgs) -> Result<ExitCode, Failure> {
-    let mut command = crate::cli::Cli::command();
+/// Writes the script for `command`, the whole command line (given by `main`, which knows it: a
+/// verb of that command line naming it again would make a module cycle).
+pub async fn run(args: &CompletionsArgs, mut command: clap::Command) -> Result<ExitCode, Failure> {
     clap_complete::generate(args.shell, &mut command, "hookline", &mut std::io::stdout());
     Ok(ExitCode::SUCCESS)
 }

@@ -30,7 +30,7 @@ mod urls;
 mod verify;
 mod when;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use std::process::ExitCode;
 
 #[tokio::main(flavor = "current_thread")]
@@ -49,7 +49,7 @@ async fn main() -> ExitCode {
         cli::Command::Identities(args) => identities::run(&args).await,
         cli::Command::Forget(args) => forget::run(&args).await,
         cli::Command::Load(args) => load::run(&args).await,
-        cli::Command::Completions(args) => completions::run(&args).await,
+        cli::Command::Completions(args) => completions::run(&args, cli::Cli::command()).await,
     };
     result.unwrap_or_else(|failure| failure.report())
 }
