@@ -354,8 +354,9 @@ fn changed_at(status: &Status) -> String {
 }
 
 fn status_row(provider: ProviderName, status: &Status) -> [String; 4] {
-    let count = if status.placeholder {
-        "placeholder: never set".to_string()
+    // On AWS a secret never put since the stack created it is the stack's placeholder.
+    let count = if status.as_created {
+        format!("{} (as created)", status.count)
     } else {
         status.count.to_string()
     };
@@ -376,7 +377,7 @@ fn status_row(provider: ProviderName, status: &Status) -> [String; 4] {
 fn status_json(provider: ProviderName, status: &Status) -> serde_json::Value {
     serde_json::json!({
         "provider": provider.as_str(), "secrets": status.count, "strengths": status.strengths,
-        "strong": status.strong(), "placeholder": status.placeholder,
+        "strong": status.strong(), "as_created": status.as_created,
         "last_changed": status.changed.map(hookline::clock::rfc3339),
     })
 }

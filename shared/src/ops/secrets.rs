@@ -90,9 +90,10 @@ pub struct Status {
     /// For each secret, oldest first, the bytes an attacker must guess (the key it gives, as
     /// the provider's verifier reads it with `options`).
     pub strengths: Vec<usize>,
-    /// Never changed since the stack created it: the unguessable placeholder no provider signs
-    /// with, not a secret anyone registered.
-    pub placeholder: bool,
+    /// Never put since it was created. On AWS the stack creates each webhook secret with an
+    /// unguessable placeholder no provider signs with, so this means the real one is still to be
+    /// put; a secret created with its value (as the local run's are) reads the same.
+    pub as_created: bool,
     pub changed: Option<i64>,
 }
 
@@ -114,14 +115,14 @@ pub fn status<P: Provider>(stored: &StoredSecret, options: &AuthOptions) -> Stat
         .and_then(|config| P::from_config(&config).ok())
         .map(|provider| provider.verifier().secret_strengths())
         .unwrap_or_else(|| secrets.iter().map(|s| s.expose().len()).collect());
-    let placeholder = matches!(
+    let as_created = matches!(
         (stored.created, stored.changed),
         (Some(created), Some(changed)) if changed - created < 2
     );
     Status {
         count: secrets.len(),
         strengths,
-        placeholder,
+        as_created,
         changed: stored.changed,
     }
 }
@@ -327,13 +328,13 @@ mod tests {
         assert_eq!(argyle.count, 2);
         assert_eq!(argyle.strengths, [5, 32]);
         assert!(!argyle.strong());
-        assert!(!argyle.placeholder);
+        assert!(!argyle.as_created);
         let untouched = StoredSecret {
             created: Some(100),
             changed: Some(100),
             ..stored
         };
-        assert!(status::<Argyle>(&untouched, &AuthOptions::default()).placeholder);
+        assert!(status::<Argyle>(&untouched, &AuthOptions::default()).as_created);
         assert!(!format!("{argyle:?}").contains("a-long-enough"));
     }
 
