@@ -3,6 +3,7 @@
 //! (`AWS::CloudFormation::Interface`), read from the template as `scripts/test` renders it. The
 //! test fails when the checked-in file differs; with `HOOKLINE_BLESS=1` it rewrites the file.
 
+use integration_tests::generated::{assert_generated, blessing};
 use integration_tests::stack::{self, scalar};
 use serde_json::Value;
 
@@ -55,22 +56,11 @@ fn allowed(parameter: &Value) -> String {
     }
 }
 
-/// The template's parameters in declared order (the rendering's own secret parameters are not
-/// the template's and are left out).
-fn declared() -> Vec<String> {
-    stack::rehearsal()["ParameterOrder"]
-        .as_array()
-        .expect("Metadata.HooklineRehearsal.ParameterOrder")
-        .iter()
-        .map(|name| name.as_str().expect("a parameter name").to_string())
-        .collect()
-}
-
 fn reference() -> String {
     let template = stack::template();
     let interface = &template["Metadata"]["AWS::CloudFormation::Interface"];
     let labels = &interface["ParameterLabels"];
-    let declared = declared();
+    let declared = stack::parameter_order();
     let mut sections: Vec<(String, Vec<String>)> = interface["ParameterGroups"]
         .as_array()
         .expect("ParameterGroups")
@@ -133,26 +123,17 @@ fn reference() -> String {
 #[test]
 fn the_parameter_reference_is_what_the_template_declares() {
     let generated = reference();
-    if std::env::var("HOOKLINE_BLESS").as_deref() == Ok("1") {
+    if blessing() {
         std::fs::write(REFERENCE, &generated).unwrap();
         return;
     }
     let checked_in = std::fs::read_to_string(REFERENCE).unwrap_or_default();
-    if checked_in != generated {
-        let first = checked_in
-            .lines()
-            .zip(generated.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or(checked_in.lines().count().min(generated.lines().count()));
-        panic!(
-            "docs/parameters.md differs from the template from line {}: {:?} in the file, {:?} \
-             generated; rewrite it with HOOKLINE_BLESS=1 scripts/test -p integration-tests \
-             --test reference",
-            first + 1,
-            checked_in.lines().nth(first).unwrap_or("(end of file)"),
-            generated.lines().nth(first).unwrap_or("(end)"),
-        );
-    }
+    assert_generated(
+        "docs/parameters.md",
+        &checked_in,
+        &generated,
+        "HOOKLINE_BLESS=1 scripts/test -p integration-tests --test reference",
+    );
 }
 
 #[test]

@@ -47,16 +47,6 @@ fn resources_of(kind: &str) -> Vec<(String, Value)> {
         .collect()
 }
 
-/// The template's parameters (the secrets the rendering added left out), in declaration order.
-fn parameter_names() -> Vec<String> {
-    stack::rehearsal()["ParameterOrder"]
-        .as_array()
-        .expect("Metadata.HooklineRehearsal.ParameterOrder")
-        .iter()
-        .map(|name| name.as_str().expect("a parameter name").to_string())
-        .collect()
-}
-
 fn parameter(name: &str) -> &'static Value {
     let parameter = &stack::template()["Parameters"][name];
     assert!(!parameter.is_null(), "no parameter {name}");
@@ -546,14 +536,14 @@ fn the_guided_deploy_asks_in_the_groups_order() {
         .map(|p| p.as_str().expect("a parameter name").to_string())
         .collect();
     assert!(grouped.len() > 40, "{grouped:?}");
-    assert_eq!(parameter_names(), grouped);
+    assert_eq!(stack::parameter_order(), grouped);
 }
 
 #[test]
 fn the_parameter_reference_documents_every_parameter() {
     let reference = include_str!("../docs/parameters.md");
     let rows: Vec<&str> = reference.lines().filter(|l| l.starts_with("| `")).collect();
-    for name in parameter_names() {
+    for name in stack::parameter_order() {
         assert!(
             rows.iter().any(|row| row.contains(&format!("`{name}`"))),
             "docs/parameters.md's tables lack {name}"

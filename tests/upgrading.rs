@@ -12,6 +12,7 @@
 //! The test fails when the part of UPGRADING.md between the markers differs; with
 //! `HOOKLINE_BLESS=1` it rewrites that part.
 
+use integration_tests::generated::{assert_generated, blessing};
 use integration_tests::stack;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -604,25 +605,16 @@ fn upgrading_md_says_what_each_parameter_change_replaces() {
         .split_once(END)
         .unwrap_or_else(|| panic!("UPGRADING.md has no line {END} after {BEGIN}"));
     let wanted = format!("\n{table}");
-    if std::env::var("HOOKLINE_BLESS").as_deref() == Ok("1") {
+    if blessing() {
         std::fs::write(UPGRADING, format!("{before}{BEGIN}{wanted}{END}{after}")).unwrap();
         return;
     }
-    if checked_in != wanted {
-        let first = checked_in
-            .lines()
-            .zip(wanted.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or(checked_in.lines().count().min(wanted.lines().count()));
-        panic!(
-            "UPGRADING.md's generated table differs from the template from its line {}: {:?} \
-             in the file, {:?} derived; rewrite it with HOOKLINE_BLESS=1 scripts/test -p \
-             integration-tests --test upgrading",
-            first + 1,
-            checked_in.lines().nth(first).unwrap_or("(end)"),
-            wanted.lines().nth(first).unwrap_or("(end)"),
-        );
-    }
+    assert_generated(
+        "UPGRADING.md's generated table",
+        checked_in,
+        &wanted,
+        "HOOKLINE_BLESS=1 scripts/test -p integration-tests --test upgrading",
+    );
 }
 
 /// An entry for a logical id or a type the template no longer has would say something about

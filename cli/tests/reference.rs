@@ -5,6 +5,7 @@
 
 mod support;
 
+use integration_tests::generated::{assert_generated, blessing};
 use std::path::Path;
 
 const REFERENCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/cli-reference.md");
@@ -86,26 +87,17 @@ fn reference() -> String {
 #[test]
 fn the_cli_reference_is_what_the_binary_prints() {
     let generated = reference();
-    if std::env::var("HOOKLINE_BLESS").as_deref() == Ok("1") {
+    if blessing() {
         std::fs::write(REFERENCE, &generated).unwrap();
         return;
     }
     let checked_in = std::fs::read_to_string(Path::new(REFERENCE)).unwrap_or_default();
-    if checked_in != generated {
-        let first = checked_in
-            .lines()
-            .zip(generated.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or(checked_in.lines().count().min(generated.lines().count()));
-        panic!(
-            "docs/cli-reference.md differs from the CLI's help from line {}: {:?} in the file, \
-             {:?} generated; rewrite it with HOOKLINE_BLESS=1 cargo test -p hookline-cli --test \
-             reference",
-            first + 1,
-            checked_in.lines().nth(first).unwrap_or("(end of file)"),
-            generated.lines().nth(first).unwrap_or("(end)"),
-        );
-    }
+    assert_generated(
+        "docs/cli-reference.md",
+        &checked_in,
+        &generated,
+        "HOOKLINE_BLESS=1 cargo test -p hookline-cli --test reference",
+    );
 }
 
 #[test]

@@ -6,6 +6,7 @@ pub mod changes;
 pub mod enricher;
 pub mod events;
 pub mod faults;
+pub mod generated;
 pub mod harness;
 pub mod iam;
 pub mod metrics;

@@ -44,6 +44,17 @@ pub fn transformed_resources() -> Map<String, Value> {
     all
 }
 
+/// The template's parameters in declared order (`Metadata.HooklineRehearsal.ParameterOrder`:
+/// the rendering's own secret parameters are not the template's and are left out).
+pub fn parameter_order() -> Vec<String> {
+    rehearsal()["ParameterOrder"]
+        .as_array()
+        .expect("Metadata.HooklineRehearsal.ParameterOrder")
+        .iter()
+        .map(|name| name.as_str().expect("a parameter name").to_string())
+        .collect()
+}
+
 /// Every output the template declares, those moto cannot resolve included (kept in
 /// `Metadata.HooklineRehearsal.DroppedOutputs`).
 pub fn outputs() -> Map<String, Value> {
