@@ -8,8 +8,8 @@ use crate::confirm::{Action, Confirmation, Yes};
 use crate::failure::Failure;
 use crate::stack::StackArgs;
 use hookline::ops::secrets::{
-    apply, change, new_secret, status, Change, ChangeError, SecretStore, SecretsManagerStore,
-    Status,
+    apply, change, new_secret, status, Change, ChangeError, Changed, SecretStore,
+    SecretsManagerStore, Status,
 };
 use hookline::secrets::Secret;
 use hookline::Provider;
@@ -45,7 +45,7 @@ pub enum SecretsCommand {
     /// Put a new secret beside the current ones: a rotation's first step.
     Rotate(ChangeArgs),
     /// Keep only the newest secret: a rotation's last step, once the provider signs with it.
-    DropOld(DropArgs),
+    DropOld(Target),
 }
 
 #[derive(clap::Args, Debug)]
@@ -61,16 +61,13 @@ pub struct StatusArgs {
     pub output: crate::output::Output,
 }
 
+/// What every change names: the stack and provider, and the one confirmation rule's flags.
 #[derive(clap::Args, Debug)]
-pub struct ChangeArgs {
+pub struct Target {
     #[command(flatten)]
     pub stack: StackArgs,
     #[arg(long, value_enum)]
     pub provider: ProviderName,
-    /// The new secret, when the provider issues its own (Midbound): put as given instead of a
-    /// generated one, and not printed.
-    #[arg(long, env = "HOOKLINE_SECRET", hide_env_values = true)]
-    pub secret: Option<String>,
     /// Change nothing: say what would change.
     #[arg(long)]
     pub dry_run: bool,
@@ -81,72 +78,40 @@ pub struct ChangeArgs {
 }
 
 #[derive(clap::Args, Debug)]
-pub struct DropArgs {
+pub struct ChangeArgs {
     #[command(flatten)]
-    pub stack: StackArgs,
-    #[arg(long, value_enum)]
-    pub provider: ProviderName,
-    /// Change nothing: say what would change.
-    #[arg(long)]
-    pub dry_run: bool,
-    #[command(flatten)]
-    pub yes: Yes,
-    #[command(flatten)]
-    pub output: crate::output::Output,
+    pub target: Target,
+    /// The new secret, when the provider issues its own (Baack, Midbound): put as given instead
+    /// of a generated one, and not printed.
+    #[arg(long, env = "HOOKLINE_SECRET", hide_env_values = true)]
+    pub secret: Option<String>,
 }
 
 pub async fn run(args: &SecretsArgs) -> Result<ExitCode, Failure> {
     match &args.command {
         SecretsCommand::Status(args) => show(args).await,
         SecretsCommand::Set(args) => {
-            let secret = new_value(args)?;
+            let new = new_value(args)?;
             let verb = Verb {
                 name: "set",
-                change: Change::Alone(secret.value.clone()),
+                change: Change::Alone(new.value.clone()),
             };
-            put(
-                &args.stack,
-                args.provider,
-                &verb,
-                &secret,
-                args.dry_run,
-                args.yes,
-                args.output,
-            )
-            .await
+            put(&args.target, &verb, new.shown()).await
         }
         SecretsCommand::Rotate(args) => {
-            let secret = new_value(args)?;
+            let new = new_value(args)?;
             let verb = Verb {
                 name: "rotate",
-                change: Change::Beside(secret.value.clone()),
+                change: Change::Beside(new.value.clone()),
             };
-            put(
-                &args.stack,
-                args.provider,
-                &verb,
-                &secret,
-                args.dry_run,
-                args.yes,
-                args.output,
-            )
-            .await
+            put(&args.target, &verb, new.shown()).await
         }
-        SecretsCommand::DropOld(args) => {
+        SecretsCommand::DropOld(target) => {
             let verb = Verb {
                 name: "drop-old",
                 change: Change::DropOlder,
             };
-            put(
-                &args.stack,
-                args.provider,
-                &verb,
-                &NewValue::none(),
-                args.dry_run,
-                args.yes,
-                args.output,
-            )
-            .await
+            put(target, &verb, None).await
         }
     }
 }
@@ -163,11 +128,9 @@ struct NewValue {
 }
 
 impl NewValue {
-    fn none() -> Self {
-        Self {
-            value: Secret::new(""),
-            generated: false,
-        }
+    /// The value to print: one this tool made, none given by the operator.
+    fn shown(&self) -> Option<&str> {
+        self.generated.then(|| self.value.expose())
     }
 }
 
@@ -181,7 +144,7 @@ fn new_value(args: &ChangeArgs) -> Result<NewValue, Failure> {
             generated: false,
         });
     }
-    with_provider!(args.provider, generated())
+    with_provider!(args.target.provider, generated())
 }
 
 /// A secret for provider `P` from the operating system's random source, unless `P` issues its
@@ -229,17 +192,9 @@ impl Verb {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn put(
-    stack: &StackArgs,
-    provider: ProviderName,
-    verb: &Verb,
-    secret: &NewValue,
-    dry_run: bool,
-    yes: Yes,
-    output: crate::output::Output,
-) -> Result<ExitCode, Failure> {
-    let confirmation = Confirmation::new(yes, dry_run);
+async fn put(target: &Target, verb: &Verb, shown: Option<&str>) -> Result<ExitCode, Failure> {
+    let (stack, provider) = (&target.stack, target.provider);
+    let confirmation = Confirmation::new(target.yes, target.dry_run);
     confirmation.nobody_to_ask(|| verb.action(provider, &stack.stack))?;
     let config = stack.aws.sdk_config().await?;
     let outputs = crate::stack::outputs(&config, &stack.stack).await?;
@@ -252,27 +207,15 @@ async fn put(
     })?;
     let store = SecretsManagerStore::new(aws_sdk_secretsmanager::Client::new(&config));
     let failed = |e: ChangeError| Failure::Failed(format!("{}: {e}", provider.as_str()));
-    if dry_run {
+    if target.dry_run {
         let stored = store.read(arn).await.map_err(|e| failed(e.into()))?;
-        let after = apply(&stored.text, &verb.change).map_err(|e| failed(e.into()))?;
-        let before = hookline::secrets_manager::parse_secret_string(&stored.text)
-            .map(|s| s.len())
-            .unwrap_or(0);
-        report(provider, verb, before, after.len(), None, true, output);
+        let planned = apply(&stored.text, &verb.change).map_err(|e| failed(e.into()))?;
+        report(provider, verb, planned.counts(), None, true, target.output);
         return Ok(ExitCode::SUCCESS);
     }
     confirmation.ask(&verb.action(provider, &stack.stack))?;
     let changed = change(&store, arn, &verb.change).await.map_err(failed)?;
-    let shown = secret.generated.then(|| secret.value.expose());
-    report(
-        provider,
-        verb,
-        changed.before,
-        changed.after,
-        shown,
-        false,
-        output,
-    );
+    report(provider, verb, changed, shown, false, target.output);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -281,8 +224,7 @@ async fn put(
 fn report(
     provider: ProviderName,
     verb: &Verb,
-    before: usize,
-    after: usize,
+    Changed { before, after }: Changed,
     generated: Option<&str>,
     dry_run: bool,
     output: crate::output::Output,

@@ -56,23 +56,44 @@ pub enum Refused {
     Unreadable(String),
 }
 
-/// The list of secrets `change` leaves, from `current`'s text.
-pub fn apply(current: &str, change: &Change) -> Result<Vec<Secret>, Refused> {
+/// What a change makes of a stored list of secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    /// How many secrets the stored text held.
+    pub before: usize,
+    /// The list the change leaves.
+    pub after: Vec<Secret>,
+}
+
+impl Planned {
+    /// The counts the operator is told.
+    pub fn counts(&self) -> Changed {
+        Changed {
+            before: self.before,
+            after: self.after.len(),
+        }
+    }
+}
+
+/// What `change` makes of `current`'s text (a dry run shows it, [`change`] writes it).
+pub fn apply(current: &str, change: &Change) -> Result<Planned, Refused> {
     let secrets = parse_secret_string(current).map_err(|e| Refused::Unreadable(e.to_string()))?;
     let mut list: Vec<Secret> = secrets.iter().cloned().collect();
-    match change {
-        Change::Alone(secret) => Ok(vec![secret.clone()]),
-        Change::Beside(secret) if list.contains(secret) => Err(Refused::AlreadyThere),
+    let before = list.len();
+    let after = match change {
+        Change::Alone(secret) => vec![secret.clone()],
+        Change::Beside(secret) if list.contains(secret) => return Err(Refused::AlreadyThere),
         Change::Beside(secret) => {
             list.push(secret.clone());
-            Ok(list)
+            list
         }
         Change::DropOlder => match list.pop() {
-            None => Err(Refused::Empty),
-            Some(_) if list.is_empty() => Err(Refused::NothingOlder),
-            Some(newest) => Ok(vec![newest]),
+            None => return Err(Refused::Empty),
+            Some(_) if list.is_empty() => return Err(Refused::NothingOlder),
+            Some(newest) => vec![newest],
         },
-    }
+    };
+    Ok(Planned { before, after })
 }
 
 /// The text stored for `secrets`: a JSON array of strings, in which a comma stays inside its
@@ -127,23 +148,16 @@ pub fn status<P: Provider>(stored: &StoredSecret, options: &AuthOptions) -> Stat
     }
 }
 
-/// The secret stored in `id` after `change`, written; returns the list before and after (their
-/// counts are what the operator is told).
+/// The secret stored in `id` after `change`, written; returns how many secrets it held before
+/// and after (what the operator is told).
 pub async fn change(
     store: &impl SecretStore,
     id: &str,
     change: &Change,
 ) -> Result<Changed, ChangeError> {
-    let stored = store.read(id).await?;
-    let after = apply(&stored.text, change)?;
-    let before = parse_secret_string(&stored.text)
-        .map(|s| s.len())
-        .unwrap_or(0);
-    store.put(id, &text(&after)).await?;
-    Ok(Changed {
-        before,
-        after: after.len(),
-    })
+    let planned = apply(&store.read(id).await?.text, change)?;
+    store.put(id, &text(&planned.after)).await?;
+    Ok(planned.counts())
 }
 
 /// How many secrets a change found and left.
@@ -275,19 +289,24 @@ mod tests {
     #[test]
     fn a_rotation_adds_beside_then_keeps_the_newest() {
         let old = r#"["old-secret-0123456789"]"#;
-        let both = apply(old, &Change::Beside(secret("new-secret-0123456789"))).unwrap();
+        let both = apply(old, &Change::Beside(secret("new-secret-0123456789")))
+            .unwrap()
+            .after;
         assert_eq!(
             text(&both),
             r#"["old-secret-0123456789","new-secret-0123456789"]"#
         );
-        let newest = apply(&text(&both), &Change::DropOlder).unwrap();
+        let newest = apply(&text(&both), &Change::DropOlder).unwrap().after;
         assert_eq!(text(&newest), r#"["new-secret-0123456789"]"#);
         // A comma-separated list (the other form the functions read) rotates the same way.
         let from_list = apply(
             "a-secret-0123456789,b-secret-0123456789",
             &Change::DropOlder,
         );
-        assert_eq!(text(&from_list.unwrap()), r#"["b-secret-0123456789"]"#);
+        assert_eq!(
+            text(&from_list.unwrap().after),
+            r#"["b-secret-0123456789"]"#
+        );
     }
 
     #[test]
@@ -307,7 +326,10 @@ mod tests {
         ));
         assert_eq!(
             apply(r#"["a","b"]"#, &Change::Alone(secret("c"))).unwrap(),
-            [secret("c")]
+            Planned {
+                before: 2,
+                after: vec![secret("c")]
+            }
         );
     }
 
