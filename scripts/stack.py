@@ -1,9 +1,11 @@
 """template.yaml as the one definition of the infrastructure for local runs and tests.
 
-Usage: stack.py render OUT.json
-           Transforms template.yaml with the SAM translator (as CloudFormation does), then makes
-           it creatable by moto's CloudFormation. Every change is listed in the output's
-           Metadata.HooklineRehearsal (`stack.py changes OUT.json` prints them).
+Usage: stack.py render OUT.json [Param=Value ...]
+           Transforms template.yaml with the SAM translator (as CloudFormation does, with the
+           parameter values given, the others at their defaults: the translator resolves some
+           itself, such as DeploymentPreference), then makes it creatable by moto's
+           CloudFormation. Every change is listed in the output's Metadata.HooklineRehearsal
+           (`stack.py changes OUT.json` prints them).
        stack.py changes OUT.json
            Prints what the rendering changed: what a rehearsal on moto does not cover.
        stack.py upload-code OUT.json
@@ -49,7 +51,7 @@ CODE_KEY = "code.zip"
 UNSUPPORTED = {
     "AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::Stage", "AWS::ApiGatewayV2::Integration",
     "AWS::ApiGatewayV2::Route", "AWS::Lambda::Url", "AWS::CloudWatch::Alarm",
-    "AWS::CloudWatch::Dashboard",
+    "AWS::CloudWatch::Dashboard", "AWS::CodeDeploy::Application", "AWS::CodeDeploy::DeploymentGroup",
 }
 # Managed policies SAM attaches, by name: the translator asks IAM for these ARNs unless given them.
 MANAGED_POLICIES = {
@@ -59,7 +61,7 @@ MANAGED_POLICIES = {
 }
 
 
-def transform(template_path):
+def transform(template_path, parameters=None):
     """The template as CloudFormation would see it after the SAM transform."""
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     from samtranslator.translator.transform import transform as sam_transform
@@ -76,7 +78,7 @@ def transform(template_path):
         def load(self):
             return MANAGED_POLICIES
 
-    return sam_transform(source, {}, Policies())
+    return sam_transform(source, dict(parameters or {}), Policies())
 
 
 def references(value):
@@ -103,6 +105,17 @@ def references(value):
     return found
 
 
+def _alias_to_function(value, aliases):
+    """`value` with each reference to an alias (its ARN) made a reference to its function's ARN."""
+    if isinstance(value, dict):
+        if set(value) == {"Ref"} and value["Ref"] in aliases:
+            return {"Fn::GetAtt": [aliases[value["Ref"]], "Arn"]}
+        return {k: _alias_to_function(v, aliases) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_alias_to_function(v, aliases) for v in value]
+    return value
+
+
 def _sub_names(text):
     names, i = [], 0
     while (start := text.find("${", i)) >= 0:
@@ -126,8 +139,9 @@ def strip_conditions(document, where, changes):
             })
 
 
-def render(out_path, template_path=os.path.join(ROOT, "template.yaml")):
-    template = transform(template_path)
+def render(out_path, *parameters):
+    template = transform(os.path.join(ROOT, "template.yaml"),
+                         [parameter.split("=", 1) for parameter in parameters])
     resources = template["Resources"]
     # As declared, which is the order `sam deploy --guided` asks in (a JSON reader may sort keys).
     parameter_order = list(template.get("Parameters", {}))
@@ -157,6 +171,25 @@ def render(out_path, template_path=os.path.join(ROOT, "template.yaml")):
                    "creates each through the API and passes its ARN, so every Ref gets an ARN",
         })
 
+    aliases = {k: r["Properties"]["FunctionName"]["Ref"] for k, r in resources.items()
+               if r["Type"] == "AWS::Lambda::Alias"}
+    # The aliases and whatever the rewrite changed are kept as the translator wrote them, for
+    # the tests that read the transformed template (tests/rollout.rs).
+    dropped_aliases = {k: resources.pop(k) for k in aliases}
+    as_translated = {}
+    for logical_id, resource in resources.items():
+        rewritten = _alias_to_function(resource, aliases)
+        if rewritten != resource:
+            as_translated[logical_id] = resource
+            resources[logical_id] = rewritten
+    if aliases:
+        changes.append({
+            "change": "aliases-as-functions",
+            "where": dict(sorted(aliases.items())),
+            "why": "moto's CloudFormation does not create AWS::Lambda::Alias (nor CodeDeploy's "
+                   "deployment groups): what invokes an alias invokes its function instead",
+        })
+
     dropped = {k: resources[k]["Type"] for k in resources if resources[k]["Type"] in UNSUPPORTED}
     while True:  # and whatever refers to what was dropped
         more = {k: r["Type"] for k, r in resources.items()
@@ -166,7 +199,7 @@ def render(out_path, template_path=os.path.join(ROOT, "template.yaml")):
         dropped.update(more)
     # Kept whole for the tests of what only AWS enforces (tests/aws_rules.rs), which read the
     # alarms, the dashboard, the function URLs and the HTTP API as the translator wrote them.
-    dropped_resources = {k: resources.pop(k) for k in dropped}
+    dropped_resources = {**dropped_aliases, **{k: resources.pop(k) for k in dropped}}
     if dropped:
         changes.append({
             "change": "resources-dropped",
@@ -215,6 +248,7 @@ def render(out_path, template_path=os.path.join(ROOT, "template.yaml")):
                  "TemplateURL": f"https://{CODE_BUCKET}.s3.amazonaws.com/template.json"},
         "Functions": functions,
         "DroppedResources": dropped_resources,
+        "AsTranslated": as_translated,
         "DroppedOutputs": dropped_outputs,
         "ParameterOrder": parameter_order,
     }

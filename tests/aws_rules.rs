@@ -835,7 +835,7 @@ fn documented_alarms() -> Vec<(String, String)> {
         ("DeadLetterAlarm", "AWS/SQS ApproximateNumberOfMessagesVisible Maximum/60; = DIFF(FILL(visible, 0)); GreaterThanThreshold 0 over 1; missing notBreaching".to_string()),
         ("DeliveryFailureRateAlarm", format!("{identified}; = IF(FILL(failed,0) + FILL(inprogress,0) >= 5, 100 * (FILL(failed,0) + FILL(inprogress,0)) / (FILL(failed,0) + FILL(inprogress,0) + FILL(accepted,0) + FILL(duplicate,0) + FILL(conflict,0)), 0); GreaterThanThreshold FailureRateAlarmPercent over 1; missing notBreaching")),
         ("RejectedSpikeAlarm", "hookline Rejected Sum/300; GreaterThanThreshold RejectedAlarmThreshold over 1; missing notBreaching".to_string()),
-        ("FunctionErrorsAlarm", format!("{}; GreaterThanThreshold 0 over 1; missing notBreaching", lambda_sum("Errors", &functions(&["sweeper"])))),
+        ("FunctionErrorsAlarm", format!("{}; GreaterThanThreshold 0 over 1; missing notBreaching", lambda_sum("Errors", &functions(&["sweeper", "enricher"])))),
         ("FunctionThrottlesAlarm", format!("{}; GreaterThanThreshold 0 over 1; missing notBreaching", lambda_sum("Throttles", &functions(&["sweeper", "enricher"])))),
         ("StrandedEventsAlarm", "hookline StrandedFailed Sum/900; GreaterThanThreshold 0 over 1; missing notBreaching".to_string()),
         ("BaackSubscriptionExpiryAlarm", "hookline SubscriptionHoursLeft Minimum/3600; LessThanThreshold SubscriptionExpiryAlarmHours over 1; missing ignore".to_string()),

@@ -179,8 +179,7 @@ fn providers(resources: &Map<String, Value>) -> Vec<String> {
 fn sections(template: &Value) -> BTreeMap<&'static str, Map<String, Value>> {
     let rehearsal = &template["Metadata"]["HooklineRehearsal"];
     let object = |value: &Value| value.as_object().cloned().unwrap_or_default();
-    let mut resources = object(&template["Resources"]);
-    resources.extend(object(&rehearsal["DroppedResources"]));
+    let mut resources = stack::transformed_resources_of(template);
     restore_conditions(&mut resources, &rehearsal["Changes"]);
     let secrets = object(&rehearsal["Secrets"]);
     let mut outputs = object(&template["Outputs"]);
@@ -235,7 +234,23 @@ fn normalise_text(text: &str, name: &str) -> String {
         at += found + name.len();
     }
     out.push_str(&text[at..]);
-    out
+    normalise_version_hash(out)
+}
+
+/// `text` with the hash SAM names a function's version by (`FunctionVersion` and ten hex digits,
+/// a hash of the function's code and configuration, which differ between providers by design)
+/// made `<hash>`.
+fn normalise_version_hash(text: String) -> String {
+    const VERSION: &str = "FunctionVersion";
+    let Some(at) = text.find(VERSION).map(|at| at + VERSION.len()) else {
+        return text;
+    };
+    match text.get(at..at + 10) {
+        Some(hash) if hash.chars().all(|c| c.is_ascii_hexdigit()) => {
+            format!("{}<hash>{}", &text[..at], &text[at + 10..])
+        }
+        _ => text,
+    }
 }
 
 /// Every leaf of `value` by its path (`/Properties/Environment/...`), names normalised.

@@ -34,12 +34,25 @@ pub fn resources() -> &'static Map<String, Value> {
         .expect("template Resources")
 }
 
-/// Every resource the SAM translator wrote, those moto cannot create included (alarms,
-/// dashboard, function URLs, the HTTP API: kept in `Metadata.HooklineRehearsal.DroppedResources`).
+/// Every resource as the SAM translator wrote it, those moto cannot create included (alarms,
+/// dashboard, function URLs, the HTTP API, the aliases: kept in
+/// `Metadata.HooklineRehearsal.DroppedResources`), and those whose reference to an alias the
+/// rendering changed as they were (`AsTranslated`).
 pub fn transformed_resources() -> Map<String, Value> {
-    let mut all = resources().clone();
-    if let Some(dropped) = rehearsal()["DroppedResources"].as_object() {
-        all.extend(dropped.iter().map(|(k, v)| (k.clone(), v.clone())));
+    transformed_resources_of(template())
+}
+
+/// [`transformed_resources`] of another rendering of the template.
+pub fn transformed_resources_of(rendered: &Value) -> Map<String, Value> {
+    let mut all = rendered["Resources"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    for kept in ["DroppedResources", "AsTranslated"] {
+        let aside = &rendered["Metadata"]["HooklineRehearsal"][kept];
+        if let Some(resources) = aside.as_object() {
+            all.extend(resources.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
     }
     all
 }
