@@ -1,11 +1,12 @@
 """template.yaml as the one definition of the infrastructure for local runs and tests.
 
-Usage: stack.py render OUT.json [Param=Value ...]
+Usage: stack.py render OUT.json [--template PATH] [Param=Value ...]
            Transforms template.yaml with the SAM translator (as CloudFormation does, with the
            parameter values given, the others at their defaults: the translator resolves some
            itself, such as DeploymentPreference), then makes it creatable by moto's
            CloudFormation. Every change is listed in the output's Metadata.HooklineRehearsal
-           (`stack.py changes OUT.json` prints them).
+           (`stack.py changes OUT.json` prints them). --template: another template than
+           template.yaml, such as a release's packaged one, whose code stays where it is.
        stack.py changes OUT.json
            Prints what the rendering changed: what a rehearsal on moto does not cover.
        stack.py upload-code OUT.json
@@ -70,8 +71,10 @@ def transform(template_path, parameters=None):
     with open(template_path) as f:
         source = yaml_parse(f.read())
     for resource in source["Resources"].values():
-        if resource["Type"] == "AWS::Serverless::Function":
+        code = resource["Properties"].get("CodeUri")
+        if resource["Type"] == "AWS::Serverless::Function" and not str(code).startswith("s3://"):
             # `sam build` replaces CodeUri with the built artefact; here one placeholder object.
+            # A packaged template's (`sam package`: the code already on S3) is kept.
             resource["Properties"]["CodeUri"] = f"s3://{CODE_BUCKET}/{CODE_KEY}"
 
     class Policies:
@@ -139,15 +142,19 @@ def strip_conditions(document, where, changes):
             })
 
 
-def render(out_path, *parameters):
-    template = transform(os.path.join(ROOT, "template.yaml"),
-                         [parameter.split("=", 1) for parameter in parameters])
+def render(out_path, *args):
+    args, template_path = list(args), os.path.join(ROOT, "template.yaml")
+    if args[:1] == ["--template"]:
+        template_path = args[1]
+        del args[:2]
+    template = transform(template_path, [parameter.split("=", 1) for parameter in args])
     resources = template["Resources"]
     # As declared, which is the order `sam deploy --guided` asks in (a JSON reader may sort keys).
     parameter_order = list(template.get("Parameters", {}))
     changes = [{
         "change": "lambda-code-from-s3",
-        "where": [k for k, r in resources.items() if r["Type"] == "AWS::Lambda::Function"],
+        "where": [k for k, r in resources.items() if r["Type"] == "AWS::Lambda::Function"
+                  and r["Properties"]["Code"].get("S3Bucket") == CODE_BUCKET],
         "why": f"every function's code is the placeholder object s3://{CODE_BUCKET}/{CODE_KEY}; "
                "the functions are not run by the emulator",
     }]

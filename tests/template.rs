@@ -551,6 +551,70 @@ fn the_parameter_reference_documents_every_parameter() {
     }
 }
 
+/// `sam publish` needs the AWS Serverless Application Repository's metadata, whose rules are
+/// these (AWS SAM developer guide, "AWS SAM template Metadata section properties"): no intrinsic
+/// function, a name and an author of a restricted alphabet, a description of at most 256
+/// characters, files beside the template for the licence and the readme; the version and the
+/// licence are the crates' own.
+#[test]
+fn the_template_carries_the_serverless_application_repositorys_metadata() {
+    let app = &stack::template()["Metadata"]["AWS::ServerlessRepo::Application"];
+    let text = |key: &str| {
+        app[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("AWS::ServerlessRepo::Application {key}: {}", app[key]))
+    };
+    let name = text("Name");
+    assert!(name.len() <= 140 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    let author = text("Author");
+    assert!(
+        author.len() <= 127
+            && author
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !author.starts_with('-')
+            && !author.ends_with('-')
+            && !author.contains("--"),
+        "Author {author:?}"
+    );
+    let description = text("Description");
+    assert!(
+        !description.is_empty() && description.chars().count() <= 256,
+        "{} characters",
+        description.chars().count()
+    );
+    assert_eq!(text("SemanticVersion"), env!("CARGO_PKG_VERSION"));
+    let manifest = include_str!("../Cargo.toml");
+    assert!(
+        manifest.contains(&format!("license = \"{}\"", text("SpdxLicenseId"))),
+        "the workspace's licence is not {}",
+        text("SpdxLicenseId")
+    );
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    for file in [text("LicenseUrl"), text("ReadmeUrl")] {
+        assert!(
+            std::path::Path::new(root).join(file).is_file(),
+            "{file} is not a file beside template.yaml"
+        );
+    }
+    let labels = app["Labels"].as_array().expect("Labels");
+    assert!(labels.len() <= 10);
+    for label in labels {
+        let label = label.as_str().expect("a label");
+        assert!(
+            (1..=127).contains(&label.len())
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-_:/@".contains(c)),
+            "label {label:?}"
+        );
+    }
+    assert!(
+        !app.to_string().contains("\"Fn::") && !app.to_string().contains("\"Ref\""),
+        "an intrinsic function in the repository's metadata: {app}"
+    );
+}
+
 // ---- Least privilege: the function roles, as the SAM transform renders them.
 //
 // moto enforces actions only (tests/least_privilege.rs); what it cannot check is proved here from
