@@ -53,6 +53,7 @@ UNSUPPORTED = {
     "AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::Stage", "AWS::ApiGatewayV2::Integration",
     "AWS::ApiGatewayV2::Route", "AWS::Lambda::Url", "AWS::CloudWatch::Alarm",
     "AWS::CloudWatch::Dashboard", "AWS::CodeDeploy::Application", "AWS::CodeDeploy::DeploymentGroup",
+    "AWS::ApiGatewayV2::DomainName", "AWS::ApiGatewayV2::ApiMapping",
 }
 # Managed policies SAM attaches, by name: the translator asks IAM for these ARNs unless given them.
 MANAGED_POLICIES = {

@@ -586,7 +586,57 @@ const COMBINATIONS: &[Combination] = &[
         ],
         None,
     ),
+    (
+        &[
+            ("AlarmsNotifyNobody", "true"),
+            ("CustomDomainName", "webhooks.example.com"),
+            ("CustomDomainCertificateArn", CERTIFICATE),
+        ],
+        None,
+    ),
+    (
+        &[
+            ("AlarmsNotifyNobody", "true"),
+            ("CustomDomainName", "webhooks.example.com"),
+            ("CustomDomainCertificateArn", CERTIFICATE),
+            ("CustomDomainHostedZoneId", "Z0123456789ABCDEFGHIJ"),
+        ],
+        None,
+    ),
+    (
+        &[
+            ("AlarmsNotifyNobody", "true"),
+            ("CustomDomainName", "webhooks.example.com"),
+        ],
+        Some("CustomDomainNeedsHttpApiAndCertificate"),
+    ),
+    (
+        &[
+            ("AlarmsNotifyNobody", "true"),
+            ("EndpointType", "function-url"),
+            ("CustomDomainName", "webhooks.example.com"),
+            ("CustomDomainCertificateArn", CERTIFICATE),
+        ],
+        Some("CustomDomainNeedsHttpApiAndCertificate"),
+    ),
+    (
+        &[
+            ("AlarmsNotifyNobody", "true"),
+            ("CustomDomainCertificateArn", CERTIFICATE),
+        ],
+        Some("CustomDomainSettingsNeedAName"),
+    ),
+    (
+        &[
+            ("AlarmsNotifyNobody", "true"),
+            ("CustomDomainHostedZoneId", "Z0123456789ABCDEFGHIJ"),
+        ],
+        Some("CustomDomainSettingsNeedAName"),
+    ),
 ];
+
+const CERTIFICATE: &str =
+    "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-4999-8888-777766665555";
 
 #[test]
 fn a_combination_that_would_fail_after_deploying_is_refused_before() {

@@ -9,6 +9,7 @@ use hookline::providers::Midbound;
 use hookline::Provider;
 use integration_tests::stack::{self, scalar};
 use serde_json::{json, Map, Value};
+use std::collections::HashMap;
 
 /// The AWS metrics the template reads besides ours.
 const AWS_METRICS: [&str; 5] = [
@@ -549,6 +550,58 @@ fn the_parameter_reference_documents_every_parameter() {
             "docs/parameters.md's tables lack {name}"
         );
     }
+}
+
+/// With a custom domain every webhook URL the stack outputs (the ones `hookline urls` prints) is
+/// on that domain, at the path the HTTP API routes, so that it outlives the API.
+#[test]
+fn with_a_custom_domain_every_webhook_url_is_on_it() {
+    let given: HashMap<String, String> = [
+        ("CustomDomainName", "webhooks.example.com"),
+        (
+            "CustomDomainCertificateArn",
+            "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c",
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let resolver = stack::Resolver::new(
+        "domain",
+        &given,
+        HashMap::new(),
+        "123456789012",
+        "us-east-1",
+    );
+    let urls: Vec<(String, String)> = stack::outputs()
+        .iter()
+        .filter(|(name, _)| name.ends_with("WebhookUrl"))
+        .map(|(name, output)| {
+            let url = resolver.string(&output["Value"]).expect("a URL");
+            (name.clone(), url)
+        })
+        .collect();
+    assert_eq!(urls.len(), 9, "{urls:?}");
+    for (name, url) in &urls {
+        let path = url
+            .strip_prefix("https://webhooks.example.com/webhooks/")
+            .unwrap_or_else(|| panic!("{name} is {url}, not on the custom domain"));
+        let provider = path.split('?').next().unwrap();
+        assert!(
+            name.to_ascii_lowercase().starts_with(provider),
+            "{name}: {url}"
+        );
+    }
+    for resource in ["WebhooksDomain", "WebhooksDomainMapping"] {
+        let condition = stack::transformed_resources()[resource]["Condition"]
+            .as_str()
+            .expect("a condition")
+            .to_string();
+        assert!(resolver.condition(&condition), "{resource} is not created");
+    }
+    // The record only with a hosted zone.
+    let record = &stack::transformed_resources()["WebhooksDomainRecord"];
+    assert!(!resolver.condition(record["Condition"].as_str().unwrap()));
 }
 
 /// `sam publish` needs the AWS Serverless Application Repository's metadata, whose rules are

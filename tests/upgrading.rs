@@ -126,6 +126,18 @@ static HOLDS: &[Holds] = &[
     },
     Holds {
         keys: &[
+            "AWS::ApiGatewayV2::DomainName",
+            "AWS::ApiGatewayV2::ApiMapping",
+            "AWS::Route53::RecordSet",
+        ],
+        data: false,
+        holds: "the custom domain the webhook URLs are on",
+        keep: "A new `CustomDomainName` is a new URL for every provider. Created again with the \
+               same name (a new stack or API), the URLs stay; point the domain at the new \
+               `CustomDomainTarget` unless the stack keeps its record.",
+    },
+    Holds {
+        keys: &[
             "AWS::ApiGatewayV2::Api",
             "AWS::ApiGatewayV2::Stage",
             "AWS::ApiGatewayV2::Integration",
