@@ -61,15 +61,16 @@ static HOLDS: &[Holds] = &[
         keys: &["EventsQueue"],
         data: true,
         holds: "events accepted but not yet enriched",
-        keep: "Retained with its messages, but nothing reads it after the update: empty it \
-               first ([Changing the queue type](#changing-the-queue-type)).",
+        keep: "Retained with its messages, but nothing reads it after the update: move them \
+               to the new one with `hookline redrive` ([Changing the queue \
+               type](#changing-the-queue-type)).",
     },
     Holds {
         keys: &["EventsDeadLetterQueue"],
         data: true,
         holds: "events enrichment gave up on, for 14 days",
-        keep: "Retained with its messages: redrive it before the change \
-               ([Changing the queue type](#changing-the-queue-type)).",
+        keep: "Retained with its messages: move them with `hookline redrive` after the \
+               update ([Changing the queue type](#changing-the-queue-type)).",
     },
     Holds {
         keys: &["EnricherEventSource"],

@@ -38,7 +38,8 @@ pub enum Command {
     /// Send kept events to the queue again (by id, or a provider's range), at a bounded rate.
     #[command(after_help = crate::replay::EXAMPLES, override_usage = crate::replay::USAGE)]
     Replay(crate::replay::ReplayArgs),
-    /// Move the dead-letter queue's messages back to the events queue, for the enricher to retry.
+    /// Move the dead-letter queue's messages back to the events queue, for the enricher to retry
+    /// (or a retained queue's, after an upgrade: standard and FIFO queues mix).
     #[command(after_help = crate::redrive::EXAMPLES)]
     Redrive(crate::redrive::RedriveArgs),
     /// Look at the dead-letter queue's messages one by one: list them, show one, drop one.

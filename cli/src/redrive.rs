@@ -5,7 +5,7 @@
 use crate::confirm::{Action, Confirmation, Yes};
 use crate::failure::Failure;
 use crate::resources::{Resource, ResourceArgs};
-use hookline::ops::queues::{is_fifo, Depth, Queue, QueueDepths, SqsQueues};
+use hookline::ops::queues::{Depth, Queue, QueueDepths, SqsQueues};
 use hookline::ops::redrive::{messages, redrive, SqsPair, Tally};
 use std::process::ExitCode;
 
@@ -13,7 +13,8 @@ pub const EXAMPLES: &str = "\
 Examples:
   hookline redrive --stack hookline --dry-run
   hookline redrive --stack hookline
-  hookline redrive --dlq-url \"$DLQ\" --queue-url \"$QUEUE\" --limit 100 --yes --json";
+  hookline redrive --dlq-url \"$DLQ\" --queue-url \"$QUEUE\" --limit 100 --yes --json
+  hookline redrive --stack hookline --dlq-url \"$RETAINED_QUEUE\"   # after an upgrade: a retained queue, standard or FIFO";
 
 #[derive(clap::Args, Debug)]
 pub struct RedriveArgs {
@@ -116,27 +117,10 @@ impl Queues {
                 "the dead-letter queue and the events queue are the same queue ({dead_letter})"
             )));
         }
-        let fifo = is_fifo(dead_letter);
-        if fifo != is_fifo(events) {
-            return Err(Failure::Usage(format!(
-                "the dead-letter queue is {} and the events queue is {}: a FIFO queue's \
-                 dead-letter queue is FIFO too",
-                kind(fifo),
-                kind(!fifo)
-            )));
-        }
         Ok(Self {
             dead_letter: dead_letter.to_string(),
             events: events.to_string(),
         })
-    }
-}
-
-fn kind(fifo: bool) -> &'static str {
-    if fifo {
-        "FIFO"
-    } else {
-        "standard"
     }
 }
 
@@ -249,10 +233,8 @@ mod tests {
         assert!(short_path.contains("does not end in /<account>/<queue name>"));
         assert!(usage(Queues::new("ftp://host/1/q", QUEUE)).contains("not an http(s) URL"));
         assert!(usage(Queues::new(QUEUE, QUEUE)).contains("are the same queue"));
-        let mixed = usage(Queues::new(&format!("{DLQ}.fifo"), QUEUE));
-        assert!(
-            mixed.contains("dead-letter queue is FIFO and the events queue is standard"),
-            "{mixed}"
-        );
+        // A retained queue of the other type, after a change of QueueType.
+        assert!(Queues::new(&format!("{DLQ}.fifo"), QUEUE).is_ok());
+        assert!(Queues::new(DLQ, &format!("{QUEUE}.fifo")).is_ok());
     }
 }

@@ -168,6 +168,55 @@ async fn a_fifo_message_keeps_its_group_and_gets_a_fresh_deduplication_id() {
     }
 }
 
+/// After a change of `QueueType` the old events queue is retained beside the new one of the
+/// other type: its messages move into it, each in the group the webhook function would give it.
+#[tokio::test]
+async fn a_retained_standard_queue_is_emptied_into_a_fifo_events_queue_and_back() {
+    let (standard, fifo) = tokio::join!(Resources::create(false), Resources::create(true));
+    let sent = send(&standard, &standard.queue_url, 5).await;
+
+    let output = redrive(&[
+        "--yes",
+        "--dlq-url",
+        &standard.queue_url,
+        "--queue-url",
+        &fifo.queue_url,
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        "moved 5 messages from the dead-letter queue to the events queue\n"
+    );
+    assert_eq!(counts(&standard, &standard.queue_url).await, (0, 0));
+    let moved = assert_moved(&fifo, &sent).await;
+    for original in &sent {
+        let moved = &moved[&original.event_id];
+        assert_eq!(moved.group_id.as_deref(), Some(original.group.as_str()));
+        assert_eq!(moved.deduplication_id.as_deref().map(str::len), Some(64));
+    }
+
+    // And back, between the two (empty) dead-letter queues: a FIFO queue's messages into a
+    // standard one, which takes no group.
+    let back = send(&fifo, &fifo.dlq_url, 3).await;
+    let output = redrive(&[
+        "--yes",
+        "--dlq-url",
+        &fifo.dlq_url,
+        "--queue-url",
+        &standard.dlq_url,
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(counts(&fifo, &fifo.dlq_url).await, (0, 0));
+    let moved = by_event_id(standard.messages_of(&standard.dlq_url).await);
+    assert_eq!(moved.len(), 3);
+    for original in &back {
+        let moved = &moved[&original.event_id];
+        let body: serde_json::Value = serde_json::from_str(&original.body).unwrap();
+        assert_eq!(moved.body, body);
+        assert_eq!(moved.group_id, None);
+    }
+}
+
 #[tokio::test]
 async fn a_dry_run_counts_and_moves_nothing() {
     let resources = Resources::create(false).await;

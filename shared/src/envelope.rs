@@ -168,16 +168,21 @@ impl QueueMessage {
         }
     }
 
-    /// FIFO `MessageGroupId`: the group as is when SQS accepts it, else its SHA-256 hex.
+    /// FIFO `MessageGroupId`: [`fifo_group_id`] of its group.
     pub fn group_id(&self) -> String {
-        let valid = !self.group.is_empty()
-            && self.group.len() <= 128
-            && self.group.bytes().all(|b| b.is_ascii_graphic());
-        if valid {
-            self.group.clone()
-        } else {
-            sha256_hex(self.group.as_bytes())
-        }
+        fifo_group_id(&self.group)
+    }
+}
+
+/// A FIFO `MessageGroupId` for `group` (the resource's id, else the provider's name): the group
+/// as is when SQS accepts it (1 to 128 printable ASCII characters), else its SHA-256 hex.
+pub fn fifo_group_id(group: &str) -> String {
+    let valid =
+        !group.is_empty() && group.len() <= 128 && group.bytes().all(|b| b.is_ascii_graphic());
+    if valid {
+        group.to_string()
+    } else {
+        sha256_hex(group.as_bytes())
     }
 }
 

@@ -65,7 +65,7 @@ pub fn json_lines(text: &str) -> Vec<Value> {
 }
 
 /// A message as a webhook function sends it for the Argyle event `event_id`, its payload
-/// numbered `index`, in message group `group`.
+/// numbered `index`, about the resource `group` (its message group, as the function gives it).
 pub fn argyle_message(
     event_id: String,
     index: usize,
@@ -74,7 +74,7 @@ pub fn argyle_message(
 ) -> hookline::envelope::QueueMessage {
     hookline::envelope::QueueMessage {
         body: format!(
-            r#"{{"version":1,"event_id":"{event_id}","provider":"argyle","event_type":"identities.added","payload":{{"n":{index}}}}}"#
+            r#"{{"version":1,"event_id":"{event_id}","provider":"argyle","event_type":"identities.added","received_at":"2026-12-06T10:00:00Z","resource":{{"id":"{group}"}},"payload":{{"n":{index}}}}}"#
         ),
         deduplication_id: hookline::digest::sha256_hex(event_id.as_bytes()),
         event_id,

@@ -13,6 +13,7 @@
 
 use super::queues::{is_fifo, receive, refusal, DeadLetter, Queue, SqsQueues};
 use super::sdk_error::short;
+use crate::envelope::{fifo_group_id, ReceivedEnvelope};
 use aws_sdk_sqs::types::{
     DeleteMessageBatchRequestEntry, MessageAttributeValue, SendMessageBatchRequestEntry,
 };
@@ -78,9 +79,10 @@ pub struct Answer {
     pub failed: Vec<(usize, String)>,
 }
 
-/// The dead-letter queue and the events queue it is moved back to.
+/// The dead-letter queue and the events queue it is moved back to; or, after an upgrade, a
+/// retained queue and the stack's new events queue, which may be of the other type.
 pub trait QueuePair: Send + Sync {
-    /// Whether both are FIFO queues (a FIFO queue's dead-letter queue is FIFO too).
+    /// Whether the events queue, where the messages go, is a FIFO queue.
     fn fifo(&self) -> bool;
 
     /// Up to `count` (at most 10) dead-letter messages, each hidden for
@@ -250,16 +252,33 @@ async fn move_batch(pair: &impl QueuePair, batch: &[DeadLetter]) -> Result<Tally
 }
 
 /// The events-queue entry for a dead-letter message: the same body and message attributes; on
-/// a FIFO queue the same group and a deduplication id of its own.
+/// a FIFO queue the same group and a deduplication id of its own. A message from a standard
+/// queue has no group: it gets the one the webhook function would have given it.
 fn resent(message: &DeadLetter, fifo: bool) -> Resend {
     Resend {
         body: message.body.clone(),
         attributes: message.attributes.clone(),
-        group: message.group.clone().filter(|_| fifo),
+        group: fifo.then(|| {
+            message
+                .group
+                .clone()
+                .unwrap_or_else(|| group_of_body(&message.body))
+        }),
         deduplication_id: fifo.then(|| {
             redriven_deduplication_id(message.deduplication_id.as_deref(), &message.message_id)
         }),
     }
+}
+
+/// The FIFO group a webhook function gives the message with this body: its resource's id, else
+/// its provider (`QueueMessage::group_id`). A body that is not one of ours goes to one group of
+/// its own, where it stays in order with the others like it.
+fn group_of_body(body: &str) -> String {
+    let group = match ReceivedEnvelope::parse(body) {
+        Ok(envelope) => envelope.resource.map_or(envelope.provider, |r| r.id),
+        Err(_) => "unreadable".to_string(),
+    };
+    fifo_group_id(&group)
 }
 
 /// The original's id would make SQS drop the message as a repeat within 5 minutes of the first
@@ -314,7 +333,7 @@ fn answer<'a>(
 
 impl QueuePair for SqsPair {
     fn fifo(&self) -> bool {
-        is_fifo(self.0.url(Queue::DeadLetter))
+        is_fifo(self.0.url(Queue::Events))
     }
 
     async fn receive(&self, count: u64) -> Result<Vec<DeadLetter>, String> {
@@ -608,6 +627,53 @@ mod tests {
         assert_eq!(*pair.receives.lock().unwrap(), [10], "no receive after");
         assert_eq!(pair.left(), 23);
         assert!(pair.bodies().is_empty());
+    }
+
+    /// A message of a standard queue, as a webhook function sent it: no group, no
+    /// deduplication id, the envelope in its body.
+    fn standard_message(index: usize, resource: Option<&str>) -> DeadLetter {
+        let resource = resource.map_or(String::new(), |id| {
+            format!(r#","resource":{{"id":"{id}"}}"#)
+        });
+        DeadLetter {
+            body: format!(
+                r#"{{"version":1,"event_id":"midbound#m-{index}","provider":"midbound","event_type":"identity.resolved","received_at":"2026-12-06T10:00:00Z"{resource},"payload":{{}}}}"#
+            ),
+            group: None,
+            deduplication_id: None,
+            ..dead_letter(index)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_standard_queues_messages_go_to_a_fifo_queue_in_the_groups_the_functions_give() {
+        let long = "r".repeat(129);
+        let messages = vec![
+            standard_message(0, Some("idn-7")),
+            standard_message(1, None),
+            standard_message(2, Some(&long)),
+            DeadLetter {
+                body: "not an envelope".into(),
+                ..standard_message(3, None)
+            },
+        ];
+        let pair = MemoryPair::with(true, messages);
+        let tally = redrive(&pair, None, |_| {}).await.unwrap();
+        assert_eq!((tally.moved, tally.failed), (4, 0));
+        let events = pair.events.lock().unwrap();
+        let groups: Vec<&str> = events.iter().map(|m| m.group.as_deref().unwrap()).collect();
+        let hashed = crate::digest::sha256_hex(long.as_bytes());
+        let unreadable = "unreadable".to_string();
+        assert_eq!(
+            groups,
+            ["idn-7", "midbound", hashed.as_str(), unreadable.as_str()]
+        );
+        for (index, message) in events.iter().enumerate() {
+            assert_eq!(
+                message.deduplication_id,
+                Some(redriven_deduplication_id(None, &format!("m-{index}")))
+            );
+        }
     }
 
     #[tokio::test]
