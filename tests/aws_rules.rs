@@ -98,11 +98,11 @@ fn function_url_permission_pair(resources: &Resources) -> Vec<String> {
         if url["Properties"]["AuthType"] != "NONE" {
             continue;
         }
-        let function = &url["Properties"]["TargetFunctionArn"];
+        let function = stack::url_target(url);
         let permissions: Vec<&Value> = of_type(resources, "AWS::Lambda::Permission")
             .into_iter()
             .map(|(_, p)| p)
-            .filter(|p| &p["Properties"]["FunctionName"] == function)
+            .filter(|p| p["Properties"]["FunctionName"] == function)
             .filter(|p| p["Properties"]["Principal"] == "*")
             .filter(|p| p.get("Condition") == url.get("Condition"))
             .collect();
@@ -903,9 +903,22 @@ fn documented_alarms() -> Vec<(String, String)> {
             )
         })
         .collect();
+    // One per function, on the version a deploy moves its alias to (docs/deploy.md).
+    let new_version = hookline::providers::ALL
+        .iter()
+        .map(|provider| provider.template_prefix)
+        .chain(["Sweeper", "Enricher"])
+        .map(|function| {
+            (
+                format!("{function}NewVersionErrorsAlarm"),
+                "AWS/Lambda Errors Sum/60; GreaterThanThreshold 0 over 1; missing notBreaching"
+                    .to_string(),
+            )
+        });
     let mut all: Vec<(String, String)> =
         alarms.drain(..).map(|(k, v)| (k.to_string(), v)).collect();
     all.extend(silence);
+    all.extend(new_version);
     all
 }
 
@@ -951,6 +964,9 @@ fn the_runbook_covers_every_alarm() {
             .find(|p| *id == format!("{}SilenceAlarm", p.template_prefix))
         {
             Some(_) => "<Provider>SilenceAlarm".to_string(),
+            None if id.ends_with("NewVersionErrorsAlarm") => {
+                "<Function>NewVersionErrorsAlarm".to_string()
+            }
             None => id.clone(),
         };
         if !runbook.contains(&format!("**`{documented_as}`")) {

@@ -50,7 +50,7 @@ fn invokers(resources: &Resources) -> Vec<(String, Value)> {
     for (id, resource) in resources {
         let properties = &resource["Properties"];
         let named = match resource["Type"].as_str() {
-            Some("AWS::Lambda::Url") => vec![properties["TargetFunctionArn"].clone()],
+            Some("AWS::Lambda::Url") => vec![stack::url_target(resource)],
             Some("AWS::Lambda::Permission") | Some("AWS::Lambda::EventSourceMapping") => {
                 vec![properties["FunctionName"].clone()]
             }
@@ -74,16 +74,30 @@ fn invoked_past_the_alias(resources: &Resources) -> Vec<String> {
         .into_iter()
         .map(|(id, _)| id)
         .collect();
-    invokers(resources)
+    let mut problems: Vec<String> = invokers(resources)
         .into_iter()
         .filter_map(|(id, value)| {
             let target = referenced_id(&value)?;
-            functions
-                .iter()
-                .any(|f| f.as_str() == target)
-                .then(|| format!("{id} invokes {target} itself, not its alias {ALIAS}"))
+            if functions.iter().any(|f| f.as_str() == target) {
+                return Some(format!(
+                    "{id} invokes {target} itself, not its alias {ALIAS}"
+                ));
+            }
+            // A URL's alias by its qualifier: one that exists, and before the URL.
+            let url = &resources[&id];
+            if url["Type"] == "AWS::Lambda::Url" {
+                if resources.get(target).map(|a| &a["Type"]) != Some(&json!("AWS::Lambda::Alias")) {
+                    return Some(format!("{id} invokes {target}, which is no alias"));
+                }
+                if url["DependsOn"] != json!(target) {
+                    return Some(format!("{id} does not wait for its alias {target}"));
+                }
+            }
+            None
         })
-        .collect()
+        .collect();
+    problems.sort();
+    problems
 }
 
 /// What is wrong with `function`'s alias, its version and its deployment group, the template
@@ -161,21 +175,30 @@ fn rollout_of(resources: &Resources, function: &str, preference: &str) -> Vec<St
             )),
         }
     }
-    // The function's own crashes and timeouts stop its rollout.
+    // The crashes and timeouts of the version being rolled out, and of no other, stop it.
     let watches_errors = names.iter().filter_map(|n| referenced_id(n)).any(|id| {
-        resources[id]["Properties"]["Metrics"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|m| &m["MetricStat"]["Metric"])
-            .any(|m| {
-                m["MetricName"] == "Errors"
-                    && m["Dimensions"][0]["Value"] == json!({"Ref": function})
-            })
+        let alarm = &resources[id]["Properties"];
+        let dimension = |name: &str| {
+            alarm["Dimensions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|d| d["Name"] == name)
+                .map(|d| d["Value"].clone())
+        };
+        let version = dimension("ExecutedVersion").and_then(|v| {
+            let id = v["Fn::GetAtt"][0].as_str()?.to_string();
+            (resources.get(&id)?["Properties"]["FunctionName"] == json!({"Ref": function}))
+                .then_some(v["Fn::GetAtt"][1].clone())
+        });
+        alarm["Namespace"] == "AWS/Lambda"
+            && alarm["MetricName"] == "Errors"
+            && dimension("FunctionName") == Some(json!({"Ref": function}))
+            && version == Some(json!("Version"))
     });
     if !watches_errors {
         problems.push(format!(
-            "{group_id}: no rollback alarm counts {function}'s invocation errors"
+            "{group_id}: no rollback alarm counts the errors of {function}'s new version"
         ));
     }
     problems
@@ -241,7 +264,9 @@ fn a_permission_on_the_function_itself_or_an_alarm_less_group_is_found() {
             "BaackFunctionUrlPermission invokes BaackFunction itself, not its alias live"
                 .to_string(),
             format!("{group}: no rollback alarm"),
-            format!("{group}: no rollback alarm counts SweeperFunction's invocation errors"),
+            format!(
+                "{group}: no rollback alarm counts the errors of SweeperFunction's new version"
+            ),
         ]
     );
 }

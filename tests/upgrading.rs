@@ -129,13 +129,20 @@ static HOLDS: &[Holds] = &[
         keys: &[
             "AWS::ApiGatewayV2::DomainName",
             "AWS::ApiGatewayV2::ApiMapping",
-            "AWS::Route53::RecordSet",
         ],
         data: false,
         holds: "the custom domain the webhook URLs are on",
         keep: "A new `CustomDomainName` is a new URL for every provider. Created again with the \
                same name (a new stack or API), the URLs stay; point the domain at the new \
                `CustomDomainTarget` unless the stack keeps its record.",
+    },
+    Holds {
+        keys: &["AWS::Route53::RecordSet"],
+        data: false,
+        holds: "the custom domain's alias record in its Route 53 zone",
+        keep: "Setting `CustomDomainHostedZoneId` creates it: first delete a record of that name \
+               you made yourself, which Route 53 would not let it replace. Clearing it deletes \
+               it: first point the domain at `CustomDomainTarget` yourself.",
     },
     Holds {
         keys: &[

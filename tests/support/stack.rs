@@ -42,6 +42,21 @@ pub fn transformed_resources() -> Map<String, Value> {
     transformed_resources_of(template())
 }
 
+/// What a function URL invokes, as a reference: the alias its `Qualifier` names (SAM's
+/// `<function>Alias<name>`), or its `TargetFunctionArn` as written when it has none.
+pub fn url_target(url: &Value) -> Value {
+    let target = &url["Properties"]["TargetFunctionArn"];
+    match (
+        target["Ref"].as_str(),
+        url["Properties"]["Qualifier"].as_str(),
+    ) {
+        (Some(function), Some(alias)) => {
+            serde_json::json!({"Ref": format!("{function}Alias{alias}")})
+        }
+        _ => target.clone(),
+    }
+}
+
 /// [`transformed_resources`] of another rendering of the template.
 pub fn transformed_resources_of(rendered: &Value) -> Map<String, Value> {
     let mut all = rendered["Resources"]
