@@ -120,6 +120,17 @@ def _alias_to_function(value, aliases):
     return value
 
 
+def _replace_ref(value, logical_id, replacement):
+    """`value` with each `{"Ref": logical_id}` made `replacement`."""
+    if isinstance(value, dict):
+        if value == {"Ref": logical_id}:
+            return copy.deepcopy(replacement)
+        return {k: _replace_ref(v, logical_id, replacement) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_ref(v, logical_id, replacement) for v in value]
+    return value
+
+
 def _sub_names(text):
     names, i = [], 0
     while (start := text.find("${", i)) >= 0:
@@ -237,6 +248,25 @@ def render(out_path, *args):
         changes.append({"change": "event-source-mappings-disabled", "where": mappings,
                         "why": "an enabled mapping makes moto take each message off the queue to invoke "
                                "the placeholder code; the harness plays the event source mapping itself"})
+
+    archives = sorted(k for k, r in resources.items() if r["Type"] == "AWS::Events::Archive")
+    for k in archives:
+        as_translated.setdefault(k, copy.deepcopy(resources[k]))
+        properties = resources[k]["Properties"]
+        if isinstance(properties.get("EventPattern"), dict):
+            properties["EventPattern"] = json.dumps(properties["EventPattern"])
+        properties.setdefault("ArchiveName", {"Fn::Sub": "${AWS::StackName}-changes"})
+        name = properties["ArchiveName"]
+        for logical_id, resource in resources.items():
+            resources[logical_id] = _replace_ref(resource, k, name)
+        template["Outputs"] = _replace_ref(template.get("Outputs", {}), k, name)
+    if archives:
+        changes.append({"change": "archive-pattern-as-text-and-named", "where": archives,
+                        "why": "moto's CloudFormation reads an archive's EventPattern as JSON text, "
+                               "the name it would generate is longer than the 48 characters it "
+                               "allows, and its Ref is not the name: the archive is named here and "
+                               "each Ref is that name (CloudFormation takes the object, generates "
+                               "a name that fits and gives it as the Ref)"})
 
     ttl = {k: r["Properties"]["TimeToLiveSpecification"] for k, r in resources.items()
            if r["Type"] == "AWS::DynamoDB::Table" and "TimeToLiveSpecification" in r["Properties"]}

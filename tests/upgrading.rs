@@ -79,6 +79,16 @@ static HOLDS: &[Holds] = &[
         keep: "The new one reads the new queue only.",
     },
     Holds {
+        keys: &["ChangeEventsArchive"],
+        data: true,
+        holds:
+            "the change events sent, for `hookline changes replay`, for `ChangeEventsArchiveDays`",
+        keep: "Retained (`DeletionPolicy` and `UpdateReplacePolicy`): a new bus's archive starts \
+               empty, and the old one keeps its events until its retention ends or it is \
+               deleted by hand. `hookline changes replay --archive <old name>` replays from it \
+               onto the old bus only (a replay goes to the archive's own bus).",
+    },
+    Holds {
         keys: &["AWS::SecretsManager::Secret"],
         data: true,
         holds: "a webhook secret, or the enricher's API credentials",

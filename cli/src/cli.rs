@@ -48,6 +48,9 @@ pub enum Command {
     /// Read the identities' current state: one identity's stored data, revision and times.
     #[command(after_help = crate::identities::EXAMPLES)]
     Identities(crate::identities::IdentitiesArgs),
+    /// The change events downstream systems receive: send a window of them again to a rule.
+    #[command(after_help = crate::changes::EXAMPLES)]
+    Changes(crate::changes::ChangesArgs),
     /// Erase one identity's data everywhere hookline keeps it, and tell downstream systems.
     #[command(after_help = crate::forget::EXAMPLES)]
     Forget(crate::forget::ForgetArgs),

@@ -6,6 +6,7 @@
 //! redrive themselves are library operations (`hookline::ops`).
 
 mod captured;
+mod changes;
 mod choices;
 mod cli;
 mod completions;
@@ -47,6 +48,7 @@ async fn main() -> ExitCode {
         cli::Command::Redrive(args) => redrive::run(&args).await,
         cli::Command::Dlq(args) => dead_letters::run(&args).await,
         cli::Command::Identities(args) => identities::run(&args).await,
+        cli::Command::Changes(args) => changes::run(&args).await,
         cli::Command::Forget(args) => forget::run(&args).await,
         cli::Command::Load(args) => load::run(&args).await,
         cli::Command::Completions(args) => completions::run(&args, cli::Cli::command()).await,

@@ -27,6 +27,7 @@ pub enum Resource {
     IdentitiesTable,
     EventsTable,
     EventBus,
+    ChangeArchive,
 }
 
 impl Resource {
@@ -39,6 +40,7 @@ impl Resource {
             Self::IdentitiesTable => "identities table",
             Self::EventsTable => "events table",
             Self::EventBus => "change event bus",
+            Self::ChangeArchive => "change event archive",
         }
     }
 
@@ -50,6 +52,7 @@ impl Resource {
             Self::IdentitiesTable => "IdentitiesTableName",
             Self::EventsTable => "EventsTableName",
             Self::EventBus => "ChangeEventBusName",
+            Self::ChangeArchive => "ChangeEventsArchiveName",
         }
     }
 
@@ -62,6 +65,7 @@ impl Resource {
             Self::IdentitiesTable => ("--identities-table", "IDENTITIES_TABLE"),
             Self::EventsTable => ("--events-table", "EVENTS_TABLE"),
             Self::EventBus => ("--event-bus", "EVENT_BUS_NAME"),
+            Self::ChangeArchive => ("--archive", "CHANGE_ARCHIVE"),
         }
     }
 }
@@ -101,6 +105,10 @@ pub struct ResourceArgs {
     /// EVENT_BUS_NAME).
     #[arg(long, value_name = "NAME")]
     pub event_bus: Option<String>,
+    /// The change events' archive (default: the stack's ChangeEventsArchiveName output; without
+    /// --stack, CHANGE_ARCHIVE).
+    #[arg(long, value_name = "NAME")]
+    pub archive: Option<String>,
 }
 
 /// Where a located resource's name came from, as the resolved block says it.
@@ -179,6 +187,7 @@ impl ResourceArgs {
             Resource::IdentitiesTable => self.identities_table.as_deref(),
             Resource::EventsTable => self.events_table.as_deref(),
             Resource::EventBus => self.event_bus.as_deref(),
+            Resource::ChangeArchive => self.archive.as_deref(),
         }
         .filter(|value| !value.is_empty())
     }
@@ -314,6 +323,7 @@ mod tests {
             identities_table: None,
             events_table: None,
             event_bus: Some("hookline-changes".into()),
+            archive: None,
         }
     }
 

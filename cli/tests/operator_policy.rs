@@ -22,6 +22,7 @@ mod support;
 use aws_sdk_dynamodb::types::AttributeValue;
 use hookline::provider::Sample as _;
 use hookline::providers::Baack;
+use integration_tests::changes::ChangeWatcher;
 use integration_tests::enricher::{enricher_for, take_once};
 use integration_tests::faults::FaultProxy;
 use integration_tests::iam::{assert_access_denied, denied, run_as_admin, stack_on_iam_moto};
@@ -140,11 +141,18 @@ fn succeeded(output: &Output, what: &str) -> String {
 }
 
 /// The statements of the template's OperatorPolicy.
+/// The policy's statements for a stack at the template's defaults: a statement under `Fn::If`
+/// (the change archive's, on by default) is its first branch.
 fn template_statements() -> Vec<Value> {
     stack::resources()["OperatorPolicy"]["Properties"]["PolicyDocument"]["Statement"]
         .as_array()
         .expect("OperatorPolicy statements")
-        .clone()
+        .iter()
+        .map(|statement| match statement.get("Fn::If") {
+            Some(branches) => branches[1].clone(),
+            None => statement.clone(),
+        })
+        .collect()
 }
 
 fn actions_of(statement: &Value) -> BTreeSet<String> {
@@ -499,6 +507,28 @@ async fn the_operator_policy_runs_every_verb_and_grants_nothing_more() {
             .await,
         "secrets drop-old",
     );
+
+    // changes replay: the archive's last hour sent again to one consumer's rule.
+    let watcher = ChangeWatcher::on(&admin).await;
+    let replayed = succeeded(
+        &operator
+            .run(&[
+                "changes",
+                "replay",
+                "--stack",
+                stack,
+                "--since",
+                "1h",
+                "--rule",
+                &watcher.rule,
+                "--yes",
+                "--json",
+            ])
+            .await,
+        "changes replay",
+    );
+    let replayed: Value = serde_json::from_str(&replayed).expect("the replay's JSON");
+    assert_eq!(replayed["state"], "COMPLETED", "{replayed}");
 
     // Every call the verbs made was allowed (each succeeded), and every action the policy
     // grants was called by one of them: nothing in it is spare. The changing verbs name the

@@ -20,6 +20,8 @@ pub struct ChangeEvent {
 pub struct ChangeWatcher {
     sqs: aws_sdk_sqs::Client,
     queue_url: String,
+    /// The rule's name on the bus.
+    pub rule: String,
 }
 
 impl ChangeWatcher {
@@ -72,6 +74,7 @@ impl ChangeWatcher {
         Self {
             sqs: resources.sqs.clone(),
             queue_url,
+            rule: name,
         }
     }
 

@@ -57,6 +57,29 @@ pub fn url_target(url: &Value) -> Value {
     }
 }
 
+/// `statements` of a policy as a stack at the template's defaults has them: a statement under
+/// `Fn::If` is the branch its condition picks, none for `AWS::NoValue`.
+pub fn present_statements(statements: Vec<Value>) -> Vec<Value> {
+    let resolver = Resolver::new(
+        "defaults",
+        &HashMap::new(),
+        HashMap::new(),
+        "123456789012",
+        "us-east-1",
+    );
+    statements
+        .into_iter()
+        .filter_map(|statement| match statement.get("Fn::If") {
+            Some(branches) => {
+                let condition = branches[0].as_str().expect("a condition's name");
+                let branch = &branches[if resolver.condition(condition) { 1 } else { 2 }];
+                (branch != &serde_json::json!({"Ref": "AWS::NoValue"})).then(|| branch.clone())
+            }
+            None => Some(statement),
+        })
+        .collect()
+}
+
 /// [`transformed_resources`] of another rendering of the template.
 pub fn transformed_resources_of(rendered: &Value) -> Map<String, Value> {
     let mut all = rendered["Resources"]

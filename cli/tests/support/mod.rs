@@ -43,6 +43,7 @@ pub fn command() -> Command {
         "IDENTITIES_TABLE",
         "EVENTS_TABLE",
         "EVENT_BUS_NAME",
+        "CHANGE_ARCHIVE",
     ] {
         command.env_remove(name);
     }
