@@ -1277,6 +1277,8 @@ mod least_privilege {
             // `identities get` and `forget`: the identity's record.
             ("dynamodb:GetItem", vec![identities_table()]),
             ("dynamodb:DeleteItem", vec![identities_table()]),
+            // `identities list` and `export`: a provider's identities, by scan.
+            ("dynamodb:Scan", vec![identities_table()]),
             // `forget`: the identity's history, its events' dedup records (read for a dry run).
             ("dynamodb:DeleteItem", vec![history.clone()]),
             ("dynamodb:GetItem", vec![events_table.clone()]),

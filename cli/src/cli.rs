@@ -45,7 +45,7 @@ pub enum Command {
     /// Look at the dead-letter queue's messages one by one: list them, show one, drop one.
     #[command(after_help = crate::dead_letters::EXAMPLES)]
     Dlq(crate::dead_letters::DlqArgs),
-    /// Read the identities' current state: one identity's stored data, revision and times.
+    /// Read the identities' current state: one identity's, or a provider's listed or exported.
     #[command(after_help = crate::identities::EXAMPLES)]
     Identities(crate::identities::IdentitiesArgs),
     /// The change events downstream systems receive: send a window of them again to a rule.

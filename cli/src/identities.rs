@@ -1,9 +1,10 @@
 //! `hookline identities get`: one identity's current state as the enricher stored it (the
 //! newest data the provider returned, or a tombstone), with its revision, times and any change
-//! not yet accepted by the bus.
+//! not yet accepted by the bus. `list` and `export` read many: `identity_listing`.
 
 use crate::choices::ProviderName;
 use crate::failure::Failure;
+use crate::identity_listing::{identity_json, state};
 use crate::resources::{Resource, ResourceArgs};
 use hookline::clock::rfc3339;
 use hookline::identity::{Change, DynamoDbIdentities, Identity, IdentityKey, IdentityStore};
@@ -25,6 +26,12 @@ pub enum IdentitiesCommand {
     /// Show one identity's stored state and data.
     #[command(after_help = EXAMPLES)]
     Get(GetArgs),
+    /// List a provider's identities (a table, or JSON lines), read at a bounded rate.
+    #[command(after_help = crate::identity_listing::LIST_EXAMPLES)]
+    List(crate::identity_listing::ListArgs),
+    /// Write a provider's identities, data included, as JSON lines: resumable, at a bounded rate.
+    #[command(after_help = crate::identity_listing::EXPORT_EXAMPLES)]
+    Export(crate::identity_listing::ExportArgs),
 }
 
 /// Which identity: the provider and the provider's id for it (Midbound: the event key).
@@ -56,6 +63,8 @@ pub struct GetArgs {
 pub async fn run(args: &IdentitiesArgs) -> Result<ExitCode, Failure> {
     match &args.command {
         IdentitiesCommand::Get(args) => get(args).await,
+        IdentitiesCommand::List(args) => crate::identity_listing::list(args).await,
+        IdentitiesCommand::Export(args) => crate::identity_listing::export(args).await,
     }
 }
 
@@ -86,14 +95,6 @@ pub fn not_stored(key: &IdentityKey) -> Failure {
          after the retention)",
         key.provider, key.resource_id
     ))
-}
-
-fn state(identity: &Identity) -> &'static str {
-    if identity.is_tombstone() {
-        "tombstone"
-    } else {
-        "present"
-    }
 }
 
 /// A pending change in one line: its kind, revision and fields.
@@ -154,31 +155,6 @@ fn identity_block(identity: &Identity) -> String {
 }
 
 /// The program's view: the same fields, `data` parsed (`null` for a tombstone).
-fn identity_json(identity: &Identity) -> serde_json::Value {
-    let data = match (identity.data_value(), &identity.data) {
-        (Some(value), _) => value,
-        (None, Some(raw)) => serde_json::Value::String(raw.clone()),
-        (None, None) => serde_json::Value::Null,
-    };
-    serde_json::json!({
-        "provider": identity.key.provider,
-        "resource_id": identity.key.resource_id,
-        "state": state(identity),
-        "revision": identity.revision,
-        "fetched_at": rfc3339(identity.fetched_at),
-        "changed_at": rfc3339(identity.changed_at),
-        "source_updated_at": identity.source_updated_at,
-        "event_id": identity.event_id,
-        "event_type": identity.event_type,
-        "expires_at": rfc3339(identity.expires_at),
-        "pending": identity
-            .pending
-            .as_ref()
-            .map(|c| serde_json::to_value(c).expect("a change serializes")),
-        "data": data,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

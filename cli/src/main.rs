@@ -16,6 +16,7 @@ mod events;
 mod failure;
 mod forget;
 mod identities;
+mod identity_listing;
 mod load;
 mod output;
 mod progress;

@@ -1,5 +1,6 @@
 //! The identities table: partition key `resource_key` (`<provider>#<resource id>`), one item
-//! per identity, no index (every read names the identity).
+//! per identity, no index (every read names the identity, but for a provider's listing, a scan:
+//! `ops::identity_export`).
 
 use super::{Change, Deletion, Identity, IdentityError, IdentityKey, IdentityStore};
 use crate::attribute::{failed, n, number, s, text, Item};
@@ -64,7 +65,7 @@ fn item_of(identity: &Identity) -> Item {
 }
 
 /// The identity an item holds; `None` if the item is not one of ours.
-fn identity_of(item: &Item) -> Option<Identity> {
+pub(crate) fn identity_of(item: &Item) -> Option<Identity> {
     let count = |name: &str| number(item, name).and_then(|v| u64::try_from(v).ok());
     let pending = text(item, "pending").and_then(|json| serde_json::from_str::<Change>(&json).ok());
     Some(Identity {

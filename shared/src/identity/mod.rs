@@ -19,6 +19,7 @@ mod memory;
 pub mod publish;
 
 pub use change::{Change, ChangeKind};
+pub(crate) use dynamodb::identity_of;
 pub use dynamodb::DynamoDbIdentities;
 pub use eventbridge::EventBridgePublisher;
 pub use memory::MemoryIdentities;
