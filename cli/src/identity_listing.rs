@@ -158,7 +158,8 @@ pub async fn list(args: &ListArgs) -> Result<ExitCode, Failure> {
                 &rows
             )
         );
-        eprintln!("{} identities", rows.len());
+        let count = rows.len();
+        eprintln!("{count} {}", if count == 1 { "identity" } else { "identities" });
     }
     Ok(ExitCode::SUCCESS)
 }
