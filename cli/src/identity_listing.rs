@@ -159,7 +159,10 @@ pub async fn list(args: &ListArgs) -> Result<ExitCode, Failure> {
             )
         );
         let count = rows.len();
-        eprintln!("{count} {}", if count == 1 { "identity" } else { "identities" });
+        eprintln!(
+            "{count} {}",
+            if count == 1 { "identity" } else { "identities" }
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
