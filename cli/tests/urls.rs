@@ -22,11 +22,31 @@ fn function_url(resource: &str) -> String {
 /// Output name → (its value for EndpointType http-api, for function-url), from the rendered
 /// template's outputs; outputs that are not an `Fn::If [UseHttpApi, ...]` are left out.
 fn template_outputs() -> BTreeMap<String, (String, String)> {
+    // A `!Sub [text, {Var: ...}]` is its text with each variable as the stack without a custom
+    // domain has it (`!If [UsesCustomDomain, <domain>, <the API's attribute>]`: the attribute).
     let sub = |name: &str, value: &Value| {
-        value["Fn::Sub"]
+        let sub = &value["Fn::Sub"];
+        if let Some(text) = sub.as_str() {
+            return text.to_string();
+        }
+        let mut text = sub[0]
             .as_str()
             .unwrap_or_else(|| panic!("{name}: not an Fn::Sub: {value}"))
-            .to_string()
+            .to_string();
+        for (variable, bound) in sub[1].as_object().into_iter().flatten() {
+            let branches = &bound["Fn::If"];
+            assert_eq!(branches[0], "UsesCustomDomain", "{name}: {value}");
+            let attribute = branches[2]["Fn::GetAtt"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{name}: not an attribute: {value}"));
+            let reference = format!(
+                "${{{}.{}}}",
+                attribute[0].as_str().unwrap(),
+                attribute[1].as_str().unwrap()
+            );
+            text = text.replace(&format!("${{{variable}}}"), &reference);
+        }
+        text
     };
     integration_tests::stack::outputs()
         .into_iter()
