@@ -32,6 +32,10 @@ pub enum IdentitiesCommand {
     /// Write a provider's identities, data included, as JSON lines: resumable, at a bounded rate.
     #[command(after_help = crate::identity_listing::EXPORT_EXAMPLES)]
     Export(crate::identity_listing::ExportArgs),
+    /// Have the enricher read identities again from their provider (no webhook needed): a
+    /// change sends a change event, an unchanged identity none.
+    #[command(after_help = crate::identity_refresh::EXAMPLES, override_usage = crate::identity_refresh::USAGE)]
+    Refresh(crate::identity_refresh::RefreshArgs),
 }
 
 /// Which identity: the provider and the provider's id for it (Midbound: the event key).
@@ -65,6 +69,7 @@ pub async fn run(args: &IdentitiesArgs) -> Result<ExitCode, Failure> {
         IdentitiesCommand::Get(args) => get(args).await,
         IdentitiesCommand::List(args) => crate::identity_listing::list(args).await,
         IdentitiesCommand::Export(args) => crate::identity_listing::export(args).await,
+        IdentitiesCommand::Refresh(args) => crate::identity_refresh::run(args).await,
     }
 }
 

@@ -64,6 +64,7 @@ impl SelectionArgs {
             provider: self.provider.as_str().to_string(),
             tombstones: self.state.map(|state| state == State::Tombstone),
             changed_since: self.changed_since.map(|when| when.at(now)),
+            changed_before: None,
         }
     }
 

@@ -17,6 +17,7 @@ mod failure;
 mod forget;
 mod identities;
 mod identity_listing;
+mod identity_refresh;
 mod load;
 mod output;
 mod progress;

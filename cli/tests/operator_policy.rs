@@ -552,6 +552,25 @@ async fn the_operator_policy_runs_every_verb_and_grants_nothing_more() {
     let replayed: Value = serde_json::from_str(&replayed).expect("the replay's JSON");
     assert_eq!(replayed["state"], "COMPLETED", "{replayed}");
 
+    // identities refresh: the Baack identity read again (a message on the events queue).
+    let refreshed = succeeded(
+        &operator
+            .run(&[
+                "identities",
+                "refresh",
+                "--stack",
+                stack,
+                "baack",
+                &resource,
+                "--yes",
+                "--json",
+            ])
+            .await,
+        "identities refresh",
+    );
+    let refreshed: Value = serde_json::from_str(&refreshed).expect("the refresh's JSON");
+    assert_eq!(refreshed["queued"], 1, "{refreshed}");
+
     // Every call the verbs made was allowed (each succeeded), and every action the policy
     // grants was called by one of them: nothing in it is spare. The changing verbs name the
     // account before they act (sts:GetCallerIdentity), which AWS answers for any credentials,

@@ -24,6 +24,8 @@ pub struct Selection {
     pub tombstones: Option<bool>,
     /// Changed at or after (Unix seconds).
     pub changed_since: Option<i64>,
+    /// Changed before (Unix seconds).
+    pub changed_before: Option<i64>,
 }
 
 impl Selection {
@@ -35,6 +37,9 @@ impl Selection {
             && self
                 .changed_since
                 .is_none_or(|since| identity.changed_at >= since)
+            && self
+                .changed_before
+                .is_none_or(|before| identity.changed_at < before)
     }
 }
 
@@ -184,6 +189,10 @@ impl IdentityScan for DynamoDbIdentityScan {
             filter.push("changed_at >= :since".into());
             request = request.expression_attribute_values(":since", n(since));
         }
+        if let Some(before) = selection.changed_before {
+            filter.push("changed_at < :before".into());
+            request = request.expression_attribute_values(":before", n(before));
+        }
         if let Some(after) = after {
             request = request.exclusive_start_key("resource_key", s(after));
         }
@@ -297,6 +306,7 @@ mod tests {
             provider: "argyle".into(),
             tombstones: None,
             changed_since: None,
+            changed_before: None,
         }
     }
 
@@ -363,6 +373,7 @@ mod tests {
         let selection = Selection {
             tombstones: Some(true),
             changed_since: Some(20),
+            changed_before: Some(36),
             ..argyle()
         };
         let (seen, _) = collect(&table, &selection, None, None).await;
@@ -373,7 +384,10 @@ mod tests {
                 .iter()
                 .find(|i| &i.key.resource_id == id)
                 .unwrap();
-            assert!(identity.is_tombstone() && identity.changed_at >= 20, "{id}");
+            assert!(
+                identity.is_tombstone() && (20..36).contains(&identity.changed_at),
+                "{id}"
+            );
         }
     }
 

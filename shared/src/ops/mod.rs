@@ -3,7 +3,7 @@
 //! dead-letter queue moved back), [`secrets`] (each provider's webhook secrets set, rotated,
 //! looked at without their values), [`change_replay`] (the change events of a window sent again
 //! from the bus's archive), [`identity_export`] (a provider's identities read at a bounded rate,
-//! resumably). Each takes its ports by reference and a callback that hears
+//! resumably), [`refresh`] (identities read again from their provider on request). Each takes its ports by reference and a callback that hears
 //! its progress, and returns what it did, never printing: the CLI parses, confirms, draws and
 //! prints. Their AWS adapters sit beside the ports (but for redrive's queue pair: see
 //! [`redrive`]); what they share is here: [`queues`] (the stack's two queues), [`listing`]
@@ -15,6 +15,7 @@ pub mod identity_export;
 pub mod listing;
 pub mod queues;
 pub mod redrive;
+pub mod refresh;
 pub mod replay;
 pub mod sdk_error;
 pub mod secrets;

@@ -112,7 +112,21 @@ pub struct ApiConfig<'a> {
 }
 
 /// A provider's enrichment: the configuration its API reads and how it is built.
+/// How `hookline identities refresh` has an identity read again (`ops::refresh`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refresh {
+    /// A message naming the resource is enough: the API reads it by its id.
+    ById,
+    /// The API needs what the provider's events carry beside the id (ClearID: the account),
+    /// which the identity's latest kept event gives.
+    WithLatestEvent,
+    /// There is nothing to read again, and why.
+    Never(&'static str),
+}
+
 pub trait Enrichment {
+    /// How the identity is read again on request.
+    const REFRESH: Refresh = Refresh::ById;
     /// The credential names, as environment variables and as keys of the enricher's secret.
     const CREDENTIALS: &'static [&'static str];
     /// The settings its API reads besides the credentials.

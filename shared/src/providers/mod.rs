@@ -16,7 +16,7 @@ pub use midbound::Midbound;
 
 use crate::json_text::PayloadError;
 use crate::provider::{Provider, Sample, Unique};
-use crate::provider_api::{ApiConfig, Enrichment, ProviderApi, Setting};
+use crate::provider_api::{ApiConfig, Enrichment, ProviderApi, Refresh, Setting};
 use serde_json::Value;
 
 /// The one list of providers, in the order the documents list them: adding a provider is
@@ -83,6 +83,8 @@ pub struct Registered {
     pub sample: &'static str,
     /// [`Sample::QUERY`]: the query string of the URL registered with the provider.
     pub sample_query: &'static [(&'static str, &'static str)],
+    /// [`Enrichment::REFRESH`].
+    pub refresh: Refresh,
     api: fn(&ApiConfig<'_>) -> Option<Box<dyn ProviderApi>>,
     update: &'static str,
     make_unique: fn(&mut Value, &Unique),
@@ -100,6 +102,7 @@ impl Registered {
             settings: P::SETTINGS,
             sample: P::PAYLOAD,
             sample_query: P::QUERY,
+            refresh: P::REFRESH,
             api: P::api,
             update: P::UPDATE,
             make_unique: P::make_unique,

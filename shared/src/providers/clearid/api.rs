@@ -6,7 +6,7 @@ use super::ClearId;
 use crate::envelope::ReceivedEnvelope;
 use crate::provider_api::http::{segment, token_lifetime, ApiClient, ApiResponse, Auth};
 use crate::provider_api::{
-    delete_not_confirmed, resource, ApiConfig, Enrichment, FetchFuture, Setting,
+    delete_not_confirmed, resource, ApiConfig, Enrichment, FetchFuture, Refresh, Setting,
 };
 use crate::provider_api::{FetchError, Fetched, ProviderApi};
 use crate::secrets::Secret;
@@ -38,6 +38,8 @@ const IDENTITY_PATH: Setting = Setting {
 impl Enrichment for ClearId {
     const CREDENTIALS: &'static [&'static str] = &["CLEARID_CLIENT_ID", "CLEARID_CLIENT_SECRET"];
     const SETTINGS: &'static [Setting] = &[TOKEN_URL, API_BASE, IDENTITY_PATH];
+    // The identity's path names its account, which only the events carry.
+    const REFRESH: Refresh = Refresh::WithLatestEvent;
 
     fn api(config: &ApiConfig<'_>) -> Option<Box<dyn ProviderApi>> {
         let client_id = config.credentials.get("CLEARID_CLIENT_ID")?;

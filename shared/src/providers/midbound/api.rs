@@ -4,13 +4,16 @@
 
 use super::Midbound;
 use crate::envelope::ReceivedEnvelope;
-use crate::provider_api::{ApiConfig, Enrichment, FetchFuture, Setting};
+use crate::provider_api::{ApiConfig, Enrichment, FetchFuture, Refresh, Setting};
 use crate::provider_api::{FetchError, Fetched, ProviderApi};
 use std::time::Instant;
 
 impl Enrichment for Midbound {
     const CREDENTIALS: &'static [&'static str] = &[];
     const SETTINGS: &'static [Setting] = &[];
+    const REFRESH: Refresh = Refresh::Never(
+        "Midbound's events carry each identity whole: there is no API to read it again from",
+    );
 
     fn api(_: &ApiConfig<'_>) -> Option<Box<dyn ProviderApi>> {
         Some(Box::new(Pushed))
