@@ -111,7 +111,7 @@ pub async fn run(args: &RefreshArgs) -> Result<ExitCode, Failure> {
     }
     located.announce("identities refresh").await;
     confirmation.ask(&queueing(format!(
-        "refresh {id} queues {ready} identit{} for the enricher to read again from the provider, \
+        "{id} queues {ready} identit{} for the enricher to read again from the provider, \
          {} a second at most",
         if ready == 1 { "y" } else { "ies" },
         args.rate
@@ -129,7 +129,7 @@ pub async fn run(args: &RefreshArgs) -> Result<ExitCode, Failure> {
     report(args, &id, &planned, Some(&sent));
     match &sent.failed {
         Some((key, reason)) => Err(Failure::Failed(format!(
-            "refresh {id} stopped at {} {}: {reason} ({} queued before)",
+            "{id} stopped at {} {}: {reason} ({} queued before)",
             key.provider, key.resource_id, sent.queued
         ))),
         None => Ok(ExitCode::SUCCESS),
@@ -224,16 +224,22 @@ fn report(
     for (key, why) in &skipped {
         eprintln!("skipped {} {}: {why}", key.provider, key.resource_id);
     }
+    let of = |count: usize| {
+        format!(
+            "{count} {}",
+            if count == 1 { "identity" } else { "identities" }
+        )
+    };
     match sent {
         None => println!(
-            "refresh {id} would queue {ready} of {} identities (dry run: nothing queued)",
-            planned.len()
+            "{id} would queue {ready} of {} (dry run: nothing queued)",
+            of(planned.len())
         ),
         Some(sent) => println!(
-            "refresh {id}: queued {} of {} identities; the enricher reads each again: one whose \
-             data changed sends a change event, one unchanged none",
+            "{id}: queued {} of {}; the enricher reads each again: one whose data changed sends \
+             a change event, one unchanged none",
             sent.queued,
-            planned.len()
+            of(planned.len())
         ),
     }
 }
