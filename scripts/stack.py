@@ -109,25 +109,14 @@ def references(value):
     return found
 
 
-def _alias_to_function(value, aliases):
-    """`value` with each reference to an alias (its ARN) made a reference to its function's ARN."""
+def _replace_refs(value, replacements):
+    """`value` with each `{"Ref": id}` whose id `replacements` names made its replacement."""
     if isinstance(value, dict):
-        if set(value) == {"Ref"} and value["Ref"] in aliases:
-            return {"Fn::GetAtt": [aliases[value["Ref"]], "Arn"]}
-        return {k: _alias_to_function(v, aliases) for k, v in value.items()}
+        if set(value) == {"Ref"} and value["Ref"] in replacements:
+            return copy.deepcopy(replacements[value["Ref"]])
+        return {k: _replace_refs(v, replacements) for k, v in value.items()}
     if isinstance(value, list):
-        return [_alias_to_function(v, aliases) for v in value]
-    return value
-
-
-def _replace_ref(value, logical_id, replacement):
-    """`value` with each `{"Ref": logical_id}` made `replacement`."""
-    if isinstance(value, dict):
-        if value == {"Ref": logical_id}:
-            return copy.deepcopy(replacement)
-        return {k: _replace_ref(v, logical_id, replacement) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_replace_ref(v, logical_id, replacement) for v in value]
+        return [_replace_refs(v, replacements) for v in value]
     return value
 
 
@@ -196,8 +185,10 @@ def render(out_path, *args):
     # the tests that read the transformed template (tests/rollout.rs).
     dropped_aliases = {k: resources.pop(k) for k in aliases}
     as_translated = {}
+    # A Ref to an alias is its ARN: its function's ARN stands in.
+    function_arns = {alias: {"Fn::GetAtt": [function, "Arn"]} for alias, function in aliases.items()}
     for logical_id, resource in resources.items():
-        rewritten = _alias_to_function(resource, aliases)
+        rewritten = _replace_refs(resource, function_arns)
         if rewritten != resource:
             as_translated[logical_id] = resource
             resources[logical_id] = rewritten
@@ -258,8 +249,8 @@ def render(out_path, *args):
         properties.setdefault("ArchiveName", {"Fn::Sub": "${AWS::StackName}-changes"})
         name = properties["ArchiveName"]
         for logical_id, resource in resources.items():
-            resources[logical_id] = _replace_ref(resource, k, name)
-        template["Outputs"] = _replace_ref(template.get("Outputs", {}), k, name)
+            resources[logical_id] = _replace_refs(resource, {k: name})
+        template["Outputs"] = _replace_refs(template.get("Outputs", {}), {k: name})
     if archives:
         changes.append({"change": "archive-pattern-as-text-and-named", "where": archives,
                         "why": "moto's CloudFormation reads an archive's EventPattern as JSON text, "

@@ -5,27 +5,15 @@
 
 mod support;
 
-use hookline::identity::{DynamoDbIdentities, Identity, IdentityKey, IdentityStore};
+use hookline::identity::{DynamoDbIdentities, Identity, IdentityStore};
 use integration_tests::Resources;
 use serde_json::Value;
 use std::collections::BTreeSet;
-use support::{hookline, json_lines, stderr, stdout};
+use support::{hookline, json_lines, stderr, stdout, stored_identity};
 
 fn identity(provider: &str, id: &str, changed_at: i64, tombstone: bool) -> Identity {
-    Identity {
-        key: IdentityKey::new(provider, id),
-        data: (!tombstone).then(|| format!(r#"{{"id":"{id}","first_name":"Ann"}}"#)),
-        source_updated_at: None,
-        read_started_ms: changed_at * 1000,
-        fetched_at: changed_at,
-        event_id: format!("{provider}#evt-{id}"),
-        event_type: "identities.added".into(),
-        revision: 1,
-        changed_at,
-        version: 1,
-        expires_at: 4_000_000_000,
-        pending: None,
-    }
+    let data = (!tombstone).then(|| format!(r#"{{"id":"{id}","first_name":"Ann"}}"#));
+    stored_identity(provider, id, data, changed_at)
 }
 
 /// 23 Argyle identities (every fourth a tombstone, changed at 1000 + i) and 5 Baack ones.

@@ -8,31 +8,14 @@
 
 mod support;
 
-use hookline::identity::{DynamoDbIdentities, Identity, IdentityKey, IdentityStore};
+use hookline::identity::{DynamoDbIdentities, IdentityKey, IdentityStore};
 use integration_tests::changes::ChangeWatcher;
 use integration_tests::enricher::{enricher_for, take_once};
 use integration_tests::Resources;
 use serde_json::{json, Value};
-use support::{hookline, stderr, stdout};
+use support::{hookline, stderr, stdout, stored_identity};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-fn stored_identity(provider: &str, id: &str, data: &Value) -> Identity {
-    Identity {
-        key: IdentityKey::new(provider, id),
-        data: Some(data.to_string()),
-        source_updated_at: None,
-        read_started_ms: 1_000_000,
-        fetched_at: 1_000,
-        event_id: format!("{provider}#evt-{id}"),
-        event_type: "identities.added".into(),
-        revision: 1,
-        changed_at: 1_000,
-        version: 1,
-        expires_at: 4_000_000_000,
-        pending: None,
-    }
-}
 
 #[tokio::test]
 async fn a_refresh_reads_again_and_sends_a_change_only_where_the_data_changed() {
@@ -46,7 +29,12 @@ async fn a_refresh_reads_again_and_sends_a_change_only_where_the_data_changed() 
         ("0187c66e-0000-4000-8000-00000000000b", &before),
     ] {
         assert!(store
-            .put(&stored_identity("argyle", id, data))
+            .put(&stored_identity(
+                "argyle",
+                id,
+                Some(data.to_string()),
+                1_000
+            ))
             .await
             .unwrap());
     }

@@ -26,6 +26,15 @@ pub fn rfc3339(unix_seconds: i64) -> String {
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
 }
 
+/// [`rfc3339`] without its `-` and `:` (`20261202T010000Z`): for the ids the operations name
+/// their runs by (a replay, a refresh, an EventBridge replay), which allow letters and digits.
+pub fn rfc3339_compact(unix_seconds: i64) -> String {
+    rfc3339(unix_seconds)
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect()
+}
+
 /// RFC 3339 in UTC; `None` for a year RFC 3339 cannot write (before 0 or after 9999: `time`
 /// parses offsets that push a valid local date over either edge).
 pub fn format_rfc3339(at: OffsetDateTime) -> Option<String> {

@@ -85,3 +85,27 @@ pub fn argyle_message(
         replay_id,
     }
 }
+
+/// An identity record as the enricher stores it, written straight to the table by a test:
+/// `data` (`None`: a tombstone), fetched and changed at `changed_at`, revision 1.
+pub fn stored_identity(
+    provider: &str,
+    id: &str,
+    data: Option<String>,
+    changed_at: i64,
+) -> hookline::identity::Identity {
+    hookline::identity::Identity {
+        key: hookline::identity::IdentityKey::new(provider, id),
+        data,
+        source_updated_at: None,
+        read_started_ms: changed_at * 1000,
+        fetched_at: changed_at,
+        event_id: format!("{provider}#evt-{id}"),
+        event_type: "identities.added".into(),
+        revision: 1,
+        changed_at,
+        version: 1,
+        expires_at: 4_000_000_000,
+        pending: None,
+    }
+}

@@ -22,7 +22,8 @@ impl DynamoDbIdentities {
     }
 }
 
-fn error(
+/// A failed call of `action`, its kind read from the service's error code.
+pub(crate) fn error(
     action: &str,
     err: impl std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata,
 ) -> IdentityError {

@@ -19,8 +19,8 @@ mod memory;
 pub mod publish;
 
 pub use change::{Change, ChangeKind};
-pub(crate) use dynamodb::identity_of;
 pub use dynamodb::DynamoDbIdentities;
+pub(crate) use dynamodb::{error as dynamodb_error, identity_of};
 pub use eventbridge::EventBridgePublisher;
 pub use memory::MemoryIdentities;
 pub use publish::{ChangePublisher, MemoryPublisher, PublishError};

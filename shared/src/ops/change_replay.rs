@@ -127,10 +127,7 @@ pub fn check_window(since: i64, until: i64, now: i64) -> Result<(), String> {
 /// A replay's name: `hookline-<until as yyyymmddThhmmss>-<random hex>`, within EventBridge's
 /// 64 characters, so that two runs never collide.
 pub fn replay_name(now: i64) -> String {
-    let stamp: String = crate::clock::rfc3339(now)
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .collect();
+    let stamp = crate::clock::rfc3339_compact(now);
     format!("hookline-{stamp}-{:08x}", fastrand::u32(..))
 }
 

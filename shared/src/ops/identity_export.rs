@@ -9,8 +9,8 @@
 //! number of read units a second, so the enricher's own reads are not starved, and resumable
 //! from the key after the last identity it handed over.
 
-use crate::attribute::{failed, n, s, text};
-use crate::identity::{identity_of, Identity, IdentityError};
+use crate::attribute::{n, s, text};
+use crate::identity::{dynamodb_error, identity_of, Identity, IdentityError};
 use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 use aws_sdk_dynamodb::Client;
 use std::future::Future;
@@ -200,7 +200,7 @@ impl IdentityScan for DynamoDbIdentityScan {
             .filter_expression(filter.join(" AND "))
             .send()
             .await
-            .map_err(|e| IdentityError::new(crate::aws_error::kind(&e), failed("Scan", e)))?;
+            .map_err(|e| dynamodb_error("Scan", e))?;
         let identities = output
             .items()
             .iter()

@@ -22,10 +22,7 @@ pub const REFRESH_EVENT_TYPE: &str = "hookline.refresh";
 
 /// A refresh's id: `refresh-<time>-<random hex>`, in each message's event id.
 pub fn refresh_id(now: i64) -> String {
-    let stamp: String = crate::clock::rfc3339(now)
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .collect();
+    let stamp = crate::clock::rfc3339_compact(now);
     format!("refresh-{stamp}-{:06x}", fastrand::u32(..0x100_0000))
 }
 

@@ -20,10 +20,7 @@ const BATCH: usize = 100;
 /// A new replay id: when it started, and four hex digits so that two started in the same
 /// second differ.
 pub fn new_replay_id(unix_now: i64) -> String {
-    let compact: String = crate::clock::rfc3339(unix_now)
-        .chars()
-        .filter(|c| !matches!(c, '-' | ':'))
-        .collect();
+    let compact = crate::clock::rfc3339_compact(unix_now);
     format!("replay-{compact}-{:04x}", fastrand::u16(..))
 }
 
